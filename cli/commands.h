@@ -1,0 +1,49 @@
+#pragma once
+// Options and entry points of each `docket` subcommand (internal to cli/).
+
+#include <filesystem>
+#include <iosfwd>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "workflows/config.h"
+
+namespace docket::cli {
+
+// A wrong command line or argument: printed as one line, exit code 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// --config, else $DOCKET_CONFIG, else ./config when it holds docketd.toml,
+// else /etc/docket.
+std::filesystem::path resolve_config_dir(const std::string& flag);
+
+// Loads the configuration; on errors prints every one to `err` and returns null.
+std::shared_ptr<const workflows::Config> load_or_report(const std::filesystem::path& dir, std::ostream& err);
+
+// Today on the given time zone.
+workflows::Day today(const std::string& tz_name);
+
+struct ValidateOptions {
+  std::string config;
+};
+int validate_command(const ValidateOptions& o, std::ostream& out, std::ostream& err);
+
+struct PlanOptions {
+  std::string config;
+  std::string workflow;
+  std::string start;
+  std::vector<std::string> dates;  // NAME=YYYY-MM-DD
+  std::string from;
+  std::string to;
+  std::string financial_year;
+  bool all = false;
+  bool json = false;
+};
+int plan_command(const PlanOptions& o, std::ostream& out, std::ostream& err);
+
+}  // namespace docket::cli

@@ -1,0 +1,56 @@
+#pragma once
+// The whole configuration directory, loaded and checked as one unit.
+//
+//   DIR/docketd.toml              daemon settings
+//   DIR/directory.toml            agencies, roles and people
+//   DIR/calendars/*.toml          working-day calendars
+//   DIR/workflows/*.toml          review types and meeting cycles, one per file
+//
+// load_config() parses every file, checks every name and reports every
+// problem at once. A Config is immutable: a reload builds a new one and swaps
+// it in whole, or keeps the old one.
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "workflows/calendar.h"
+#include "workflows/definition.h"
+#include "workflows/diagnostics.h"
+#include "workflows/directory.h"
+
+namespace docket::workflows {
+
+struct DaemonSettings {
+  std::filesystem::path database;  // resolved against the configuration directory
+  std::filesystem::path socket;
+  std::string timezone = "Europe/London";
+  std::chrono::minutes notify_at{9 * 60};  // local time notifications go out on working days
+  std::string calendar = "england-and-wales";
+};
+
+struct Config {
+  std::filesystem::path dir;
+  DaemonSettings daemon;
+  Directory directory;
+  std::map<std::string, Calendar> calendars;
+  std::map<std::string, ReviewDefinition> reviews;
+  std::map<std::string, MeetingCycle> cycles;
+  std::string hash;  // SHA-256 over every file loaded, for the audit trail
+
+  const Calendar& calendar(const std::string& id) const { return calendars.at(id); }
+  const Calendar& calendar_of(const ReviewDefinition& d) const { return calendars.at(d.calendar); }
+  const Calendar& calendar_of(const MeetingCycle& c) const { return calendars.at(c.calendar); }
+  bool has_workflow(const std::string& id) const { return reviews.count(id) + cycles.count(id) > 0; }
+};
+
+struct LoadResult {
+  std::shared_ptr<const Config> config;  // null when there were errors
+  Diagnostics diagnostics;
+};
+
+LoadResult load_config(const std::filesystem::path& dir);
+
+}  // namespace docket::workflows

@@ -1,0 +1,80 @@
+#include "workflows/date_math.h"
+
+#include <cassert>
+
+namespace docket::workflows {
+
+Shifted shift(const Calendar& cal, Day from, Duration d, Direction dir) {
+  using date::days;
+  assert(d.unit != Unit::hours);
+  const int sign = dir == Direction::after ? 1 : -1;
+  Shifted out{from, {}, false};
+  switch (d.unit) {
+    case Unit::calendar_days:
+      out.day = from + days{sign * d.count};
+      break;
+    case Unit::weeks:
+      out.day = from + days{sign * 7 * d.count};
+      break;
+    case Unit::months: {
+      date::year_month_day ymd{from};
+      date::year_month ym = date::year_month{ymd.year(), ymd.month()} + date::months{sign * d.count};
+      date::day last = date::year_month_day_last{ym.year(), date::month_day_last{ym.month()}}.day();
+      date::day day = ymd.day() > last ? last : ymd.day();
+      out.clamped = day != ymd.day();
+      out.day = Day{ym / day};
+      break;
+    }
+    case Unit::working_days: {
+      Day cur = from;
+      for (int counted = 0; counted < d.count;) {
+        cur += days{sign};
+        if (cal.is_working_day(cur)) {
+          ++counted;
+        } else if (const Holiday* h = cal.holiday(cur); h != nullptr && !cal.is_weekend(cur)) {
+          out.skipped.push_back(h);
+        }
+      }
+      out.day = cur;
+      break;
+    }
+    case Unit::hours:
+      break;
+  }
+  return out;
+}
+
+LocalTime shift_hours(const Calendar& cal, LocalTime from, int hours, Direction dir) {
+  // An ambiguous local time (the repeated hour in October) is read as the
+  // earlier instant; a non-existent one (the skipped hour in March) as the
+  // instant the clocks jumped.
+  const date::time_zone* tz = cal.zone();
+  auto info = tz->get_info(from);
+  date::sys_time<std::chrono::minutes> instant;
+  if (info.result == date::local_info::nonexistent) {
+    instant = date::floor<std::chrono::minutes>(info.first.end);
+  } else {
+    instant = date::floor<std::chrono::minutes>(tz->to_sys(from, date::choose::earliest));
+  }
+  instant += std::chrono::hours{dir == Direction::after ? hours : -hours};
+  return date::floor<std::chrono::minutes>(tz->to_local(instant));
+}
+
+Day roll(const Calendar& cal, Day d, Roll r) {
+  if (r == Roll::none) return d;
+  const date::days step{r == Roll::next_working_day ? 1 : -1};
+  while (!cal.is_working_day(d)) d += step;
+  return d;
+}
+
+int working_days_between(const Calendar& cal, Day from, Day to) {
+  int sign = to >= from ? 1 : -1;
+  int n = 0;
+  for (Day cur = from; cur != to;) {
+    cur += date::days{sign};
+    if (cal.is_working_day(cur)) n += sign;
+  }
+  return n;
+}
+
+}  // namespace docket::workflows

@@ -1,0 +1,95 @@
+#include "workflows/dates.h"
+
+#include <charconv>
+#include <cstdio>
+
+namespace docket::workflows {
+namespace {
+
+bool digits(std::string_view s, int& out) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc{} && p == s.data() + s.size();
+}
+
+}  // namespace
+
+std::optional<Day> parse_day(std::string_view t) {
+  int y = 0, m = 0, d = 0;
+  if (t.size() != 10 || t[4] != '-' || t[7] != '-' || !digits(t.substr(0, 4), y) ||
+      !digits(t.substr(5, 2), m) || !digits(t.substr(8, 2), d)) {
+    return std::nullopt;
+  }
+  date::year_month_day ymd{date::year{y}, date::month{static_cast<unsigned>(m)},
+                           date::day{static_cast<unsigned>(d)}};
+  if (!ymd.ok()) return std::nullopt;
+  return Day{ymd};
+}
+
+std::optional<LocalTime> parse_local_time(std::string_view t) {
+  auto day = parse_day(t.substr(0, std::min<std::size_t>(t.size(), 10)));
+  if (!day) return std::nullopt;
+  if (t.size() == 10) return LocalTime{day->time_since_epoch()};
+  int h = 0, mi = 0;
+  if (t.size() != 16 || (t[10] != 'T' && t[10] != ' ') || t[13] != ':' || !digits(t.substr(11, 2), h) ||
+      !digits(t.substr(14, 2), mi) || h > 23 || mi > 59) {
+    return std::nullopt;
+  }
+  return LocalTime{day->time_since_epoch()} + std::chrono::hours{h} + std::chrono::minutes{mi};
+}
+
+std::string iso(Day d) { return date::format("%F", d); }
+std::string iso(LocalTime t) { return date::format("%FT%H:%M", t); }
+std::string short_date(Day d) {
+  date::year_month_day ymd{d};
+  return date::format("%a ", d) + std::to_string(static_cast<unsigned>(ymd.day())) + date::format(" %b %Y", d);
+}
+std::string weekday_name(Day d) { return date::format("%A", d); }
+
+std::string long_date(Day d) {
+  date::year_month_day ymd{d};
+  return date::format("%A ", d) + std::to_string(static_cast<unsigned>(ymd.day())) +
+         date::format(" %B %Y", d);
+}
+
+Day FinancialYear::first_day() const {
+  return Day{date::year{first_year} / date::April / 1};
+}
+
+Day FinancialYear::last_day() const {
+  return Day{date::year{first_year + 1} / date::March / 31};
+}
+
+std::string FinancialYear::label() const {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%d/%02d", first_year, (first_year + 1) % 100);
+  return buf;
+}
+
+FinancialYear FinancialYear::containing(Day d) {
+  date::year_month_day ymd{d};
+  int y = static_cast<int>(ymd.year());
+  return FinancialYear{ymd.month() >= date::April ? y : y - 1};
+}
+
+std::optional<FinancialYear> FinancialYear::parse(std::string_view t) {
+  int first = 0, second = 0;
+  if (t.size() < 7 || (t[4] != '/' && t[4] != '-') || !digits(t.substr(0, 4), first) ||
+      !digits(t.substr(5), second)) {
+    return std::nullopt;
+  }
+  if (t.size() == 7) {
+    if (second != (first + 1) % 100) return std::nullopt;
+  } else if (t.size() == 9) {
+    if (second != first + 1) return std::nullopt;
+  } else {
+    return std::nullopt;
+  }
+  if (first < 1900 || first > 9000) return std::nullopt;
+  return FinancialYear{first};
+}
+
+}  // namespace docket::workflows

@@ -1,0 +1,65 @@
+#pragma once
+// Reading one TOML table with every problem recorded at its source position.
+// Internal to the loader.
+
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "workflows/diagnostics.h"
+#include "workflows/duration.h"
+
+namespace docket::workflows::detail {
+
+class Reader {
+ public:
+  // `what` names the table in messages: "stage 'publish'", "the calendar".
+  Reader(const toml::table& table, std::string file, Diagnostics& diags, std::string what);
+
+  const std::string& what() const { return what_; }
+  const std::string& file() const { return file_; }
+  Diagnostics& diags() const { return diags_; }
+  const toml::table& table() const { return table_; }
+
+  SourcePos pos() const { return pos(table_); }
+  SourcePos pos(const toml::node& n) const;
+  // The column of byte `offset` inside a single-line string value.
+  SourcePos pos_in(const toml::node& n, std::size_t offset) const;
+  void error(const toml::node& n, std::string message) const { diags_.error(pos(n), std::move(message)); }
+
+  // Marks `key` as known and returns its node, if present.
+  const toml::node* get(std::string_view key);
+  // Marks keys as known without reading them (they are read elsewhere).
+  void known(std::initializer_list<std::string_view> keys);
+
+  // Typed getters: on a missing required key or a wrong type they record an
+  // error and return nullopt. `example` completes "expected ..." messages.
+  std::optional<std::string> string(std::string_view key, bool required = false, std::string_view example = {});
+  std::optional<std::string> id(std::string_view key, bool required = true);
+  std::optional<bool> boolean(std::string_view key);
+  std::optional<std::int64_t> integer(std::string_view key, bool required = false);
+  std::optional<std::vector<std::string>> strings(std::string_view key);
+  std::optional<Duration> duration(std::string_view key, bool required = false, bool positive = true);
+  std::optional<DueRule> due(std::string_view key, bool required = true);
+  const toml::table* subtable(std::string_view key);
+  const toml::array* array(std::string_view key);
+
+  // Reports every key that was never asked for, with the closest known key.
+  void finish();
+
+  static std::string type_name(const toml::node& n);
+  static bool valid_id(std::string_view s);
+
+ private:
+  const toml::table& table_;
+  std::string file_;
+  Diagnostics& diags_;
+  std::string what_;
+  std::set<std::string, std::less<>> known_;
+};
+
+}  // namespace docket::workflows::detail
