@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -62,6 +63,24 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   for (auto* sub : {validate, plan}) {
     sub->add_option("--config", config, "Configuration directory (default: $DOCKET_CONFIG, ./config, /etc/docket)")
         ->type_name("DIR");
+  }
+
+  // A mistyped command gets a suggestion rather than CLI11's "A subcommand is required".
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--config") {
+      ++i;
+      continue;
+    }
+    if (arg.starts_with("-")) continue;
+    std::vector<std::string> commands;
+    for (const auto* sub : app.get_subcommands({})) commands.push_back(sub->get_name());
+    if (std::find(commands.begin(), commands.end(), arg) == commands.end()) {
+      err << "docket: unknown command '" << arg << "'" << workflows::did_you_mean(arg, commands)
+          << " (try 'docket --help')\n";
+      return 2;
+    }
+    break;
   }
 
   try {

@@ -5,7 +5,7 @@ add_library(docket::warnings ALIAS docket_warnings)
 target_compile_options(docket_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
   -Wcast-align -Woverloaded-virtual -Wconversion -Wsign-conversion
-  -Wnull-dereference -Wimplicit-fallthrough
+  -Wimplicit-fallthrough
   $<$<BOOL:${DOCKET_WERROR}>:-Werror>)
 # GCC 12 reports false -Wrestrict positives inside libstdc++ for ordinary
 # std::string concatenation at -O2/-O3 (GCC bug 105329).

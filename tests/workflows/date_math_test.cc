@@ -1,0 +1,123 @@
+// Deadline arithmetic (DOMAIN.md, "Counting days") around Christmas, Easter,
+// month ends and leap years, forwards and backwards.
+
+#include <gtest/gtest.h>
+
+#include "tests/support/temp_config.h"
+#include "workflows/config.h"
+#include "workflows/date_math.h"
+
+namespace docket::workflows {
+namespace {
+
+Day d(const char* s) { return *parse_day(s); }
+
+class DateMath : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto result = load_config(testing::shipped_config());
+    ASSERT_TRUE(result.config);
+    config_ = result.config;
+  }
+  static const Calendar& cal() { return config_->calendar("england-and-wales"); }
+  static std::string after(const char* from, int n, Unit u) {
+    return iso(shift(cal(), d(from), Duration{n, u}, Direction::after).day);
+  }
+  static std::string before(const char* from, int n, Unit u) {
+    return iso(shift(cal(), d(from), Duration{n, u}, Direction::before).day);
+  }
+  static inline std::shared_ptr<const Config> config_;
+};
+
+TEST_F(DateMath, TheDomainExample) {
+  // A serious incident known on Monday 2 March 2026: 15 working days -> Monday 23 March.
+  EXPECT_EQ(after("2026-03-02", 15, Unit::working_days), "2026-03-23");
+}
+
+TEST_F(DateMath, WorkingDaysSkipWeekendsAndBankHolidays) {
+  EXPECT_EQ(after("2026-03-06", 1, Unit::working_days), "2026-03-09");  // Friday -> Monday
+  EXPECT_EQ(after("2026-03-07", 1, Unit::working_days), "2026-03-09");  // Saturday start -> Monday
+  EXPECT_EQ(after("2026-03-02", 0, Unit::working_days), "2026-03-02");
+  // Easter 2026: Good Friday 3 April and Easter Monday 6 April.
+  EXPECT_EQ(after("2026-04-02", 1, Unit::working_days), "2026-04-07");
+  auto s = shift(cal(), d("2026-03-23"), Duration{10, Unit::working_days}, Direction::after);
+  EXPECT_EQ(iso(s.day), "2026-04-08");
+  ASSERT_EQ(s.skipped.size(), 2u);
+  EXPECT_EQ(s.skipped[0]->name, "Good Friday");
+  EXPECT_EQ(s.skipped[1]->name, "Easter Monday");
+}
+
+TEST_F(DateMath, WorkingDaysAcrossChristmasAndNewYear) {
+  // 2026: Christmas Friday 25, Boxing Day substitute Monday 28, New Year Friday 1 January 2027.
+  EXPECT_EQ(after("2026-12-24", 1, Unit::working_days), "2026-12-29");
+  EXPECT_EQ(after("2026-12-14", 15, Unit::working_days), "2027-01-07");
+  auto s = shift(cal(), d("2026-12-14"), Duration{15, Unit::working_days}, Direction::after);
+  EXPECT_EQ(s.skipped.size(), 3u);
+  EXPECT_EQ(before("2027-01-04", 1, Unit::working_days), "2026-12-31");
+  EXPECT_EQ(before("2026-12-29", 1, Unit::working_days), "2026-12-24");
+}
+
+TEST_F(DateMath, BackwardWorkingDays) {
+  // 7 working days before Wednesday 2 September 2026, across the summer bank holiday (31 August).
+  EXPECT_EQ(before("2026-09-02", 7, Unit::working_days), "2026-08-21");
+  // Before a Sunday: the Friday is the first working day counted.
+  EXPECT_EQ(before("2027-02-28", 7, Unit::working_days), "2027-02-18");
+  // Working days before and after are inverse on working days.
+  for (const char* day : {"2026-04-07", "2026-12-29", "2027-01-04", "2026-06-01"}) {
+    EXPECT_EQ(iso(shift(cal(), shift(cal(), d(day), {9, Unit::working_days}, Direction::after).day,
+                        {9, Unit::working_days}, Direction::before)
+                      .day),
+              day);
+  }
+}
+
+TEST_F(DateMath, MonthsClampToTheMonthEnd) {
+  EXPECT_EQ(after("2026-08-31", 6, Unit::months), "2027-02-28");
+  EXPECT_EQ(after("2027-08-31", 6, Unit::months), "2028-02-29");  // leap year
+  EXPECT_EQ(after("2026-01-31", 1, Unit::months), "2026-02-28");
+  EXPECT_EQ(after("2026-03-02", 6, Unit::months), "2026-09-02");
+  EXPECT_EQ(after("2026-10-31", 2, Unit::months), "2026-12-31");
+  EXPECT_EQ(after("2026-06-30", 12, Unit::months), "2027-06-30");
+  EXPECT_EQ(before("2026-03-31", 1, Unit::months), "2026-02-28");
+  EXPECT_EQ(before("2028-05-31", 3, Unit::months), "2028-02-29");
+  EXPECT_TRUE(shift(cal(), d("2026-08-31"), {6, Unit::months}, Direction::after).clamped);
+  EXPECT_FALSE(shift(cal(), d("2026-03-02"), {6, Unit::months}, Direction::after).clamped);
+}
+
+TEST_F(DateMath, CalendarDaysAndWeeksIgnoreHolidays) {
+  EXPECT_EQ(after("2026-12-18", 7, Unit::calendar_days), "2026-12-25");
+  EXPECT_EQ(before("2026-04-13", 7, Unit::calendar_days), "2026-04-06");
+  EXPECT_EQ(after("2028-02-22", 1, Unit::weeks), "2028-02-29");
+  EXPECT_EQ(before("2026-06-09", 3, Unit::weeks), "2026-05-19");
+}
+
+TEST_F(DateMath, RollToAWorkingDay) {
+  EXPECT_EQ(iso(roll(cal(), d("2026-12-25"), Roll::next_working_day)), "2026-12-29");
+  EXPECT_EQ(iso(roll(cal(), d("2026-04-06"), Roll::previous_working_day)), "2026-04-02");
+  EXPECT_EQ(iso(roll(cal(), d("2026-12-25"), Roll::none)), "2026-12-25");
+  EXPECT_EQ(iso(roll(cal(), d("2026-03-02"), Roll::next_working_day)), "2026-03-02");
+}
+
+TEST_F(DateMath, ClockHoursCountRealTimeAcrossTheClockChange) {
+  // British Summer Time starts at 01:00 GMT on Sunday 29 March 2026.
+  auto t = *parse_local_time("2026-03-27T10:00");
+  EXPECT_EQ(iso(shift_hours(cal(), t, 48, Direction::after)), "2026-03-29T11:00");
+  // It ends at 01:00 GMT on Sunday 25 October 2026.
+  EXPECT_EQ(iso(shift_hours(cal(), *parse_local_time("2026-10-24T10:00"), 48, Direction::after)),
+            "2026-10-26T09:00");
+  // Without a change, 48 hours is two days to the minute, across midnight.
+  EXPECT_EQ(iso(shift_hours(cal(), *parse_local_time("2026-06-01T23:30"), 48, Direction::after)),
+            "2026-06-03T23:30");
+  EXPECT_EQ(iso(shift_hours(cal(), *parse_local_time("2026-03-29T11:00"), 48, Direction::before)),
+            "2026-03-27T10:00");
+}
+
+TEST_F(DateMath, WorkingDaysBetween) {
+  EXPECT_EQ(working_days_between(cal(), d("2026-03-02"), d("2026-03-23")), 15);
+  EXPECT_EQ(working_days_between(cal(), d("2026-03-23"), d("2026-04-08")), 10);
+  EXPECT_EQ(working_days_between(cal(), d("2026-03-23"), d("2026-03-02")), -15);
+  EXPECT_EQ(working_days_between(cal(), d("2026-03-02"), d("2026-03-02")), 0);
+}
+
+}  // namespace
+}  // namespace docket::workflows
