@@ -221,6 +221,12 @@ int plan_command(const PlanOptions& o, std::ostream& out, std::ostream& err) {
   if (o.all) {
     if (!o.dates.empty()) throw UsageError("--date applies to one workflow; drop it with --all");
     json all{{"reviews", json::array()}, {"cycles", json::array()}};
+    auto [from, to] = cycle_window(o, now);
+    if (!o.json) {
+      std::string start = o.start.empty() ? long_date(now) + " (today)" : o.start;
+      out << "Plans of every workflow in " << dir.string() << ": each review type as if started " << start
+          << "; each meeting cycle from " << long_date(from) << " to " << long_date(to) << ".\n\n";
+    }
     bool first = true;
     auto separator = [&] {
       if (!o.json && !first) out << "\n" << std::string(78, '=') << "\n\n";
@@ -241,7 +247,6 @@ int plan_command(const PlanOptions& o, std::ostream& out, std::ostream& err) {
       separator();
       o.json ? all["reviews"].push_back(review_json(plan)) : (print_review(out, plan), void());
     }
-    auto [from, to] = cycle_window(o, now);
     for (const auto& [id, c] : config->cycles) {
       auto plan = plan_cycle(*config, c, from, to);
       separator();

@@ -27,7 +27,9 @@ Shifted shift(const Calendar& cal, Day from, Duration d, Direction dir) {
     }
     case Unit::working_days: {
       Day cur = from;
-      for (int counted = 0; counted < d.count;) {
+      // Bounded: a calendar with no working days is refused by the loader,
+      // and no real count needs more than a few years.
+      for (int counted = 0, steps = 0; counted < d.count && steps < 100000; ++steps) {
         cur += days{sign};
         if (cal.is_working_day(cur)) {
           ++counted;
@@ -63,7 +65,7 @@ LocalTime shift_hours(const Calendar& cal, LocalTime from, int hours, Direction 
 Day roll(const Calendar& cal, Day d, Roll r) {
   if (r == Roll::none) return d;
   const date::days step{r == Roll::next_working_day ? 1 : -1};
-  while (!cal.is_working_day(d)) d += step;
+  for (int i = 0; i < 3660 && !cal.is_working_day(d); ++i) d += step;
   return d;
 }
 

@@ -49,6 +49,7 @@ struct Stage {
   std::string owner;  // role reminded before the deadline
   DueRule due;
   std::string due_text;  // as written, for "why"
+  SourcePos due_anchor_where;  // where the anchor is written inside the due rule
   Roll roll = Roll::none;
   Limit limit = Limit::statutory;
   std::vector<Reminder> reminders;  // nearest the deadline last
@@ -94,6 +95,7 @@ struct MeetingSchedule {
   std::string sequenced_with;       // a fixed distance from each meeting of another cycle
   Duration sequenced_offset;
   Direction sequenced_direction = Direction::before;
+  SourcePos sequenced_where;
   Roll on_non_working_day = Roll::next_working_day;
 };
 

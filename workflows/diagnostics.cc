@@ -73,6 +73,17 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
   return c.empty() ? std::string{} : ", did you mean '" + c + "'?";
 }
 
+std::string unknown(const std::string& what, const std::string& word, const std::vector<std::string>& candidates,
+                    const std::string& lead) {
+  std::string out = "unknown " + what + " '" + word + "'" + did_you_mean(word, candidates);
+  if (!candidates.empty()) {
+    out += " (expected " + lead + (candidates.size() > 1 ? "one of: " : "") + one_of(candidates) + ")";
+  } else if (!lead.empty()) {
+    out += " (expected " + lead.substr(0, lead.size() - 4) + ")";
+  }
+  return out;
+}
+
 std::string one_of(const std::vector<std::string>& words) {
   std::string out;
   for (std::size_t i = 0; i < words.size(); ++i) {

@@ -46,6 +46,13 @@ std::string closest(const std::string& word, const std::vector<std::string>& can
 // ", did you mean 'x'?" or "" — appended to "unknown ..." messages.
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
 
+// "unknown stage 'pubish', did you mean 'publish'? (expected start or one of:
+// send-to-panel or publish)": the one way docket words a name it does not know.
+// `lead` starts the expected list ("start, date.NAME or "); empty candidates
+// and lead leave the parenthesis out.
+std::string unknown(const std::string& what, const std::string& word, const std::vector<std::string>& candidates,
+                    const std::string& lead = {});
+
 // "a, b or c" — for "expected one of" lists.
 std::string one_of(const std::vector<std::string>& words);
 

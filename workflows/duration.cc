@@ -125,7 +125,7 @@ Parsed<Anchor> anchor_at(const std::vector<Word>& w, std::size_t& i, std::size_t
 }
 
 ParseError trailing(const std::vector<Word>& w, std::size_t i) {
-  return ParseError{w[i].offset, "unexpected '" + std::string(w[i].text) + "' at the end"};
+  return ParseError{w[i].offset, "unexpected '" + std::string(w[i].text) + "' after the end of the rule"};
 }
 
 }  // namespace
@@ -138,7 +138,8 @@ Parsed<Duration> parse_duration(std::string_view text) {
   if (i < words.size()) {
     auto e = trailing(words, i);
     if (words[i].text == "after" || words[i].text == "before") {
-      e.message += " (a duration here is just a length, e.g. '2 working days')";
+      e.message = "a duration here is just a length such as '2 working days', without '" +
+                  std::string(words[i].text) + " ...'";
     }
     return e;
   }

@@ -44,6 +44,19 @@ struct ParsedFile {
   toml::table table;
 };
 
+// toml++ words some common mistakes for parser writers; say them plainly.
+std::string plain_toml_error(const std::string& d) {
+  if (d.find("unescaped control characters") != std::string::npos) {
+    return "a string is not closed: add the closing quote on the same line";
+  }
+  if (auto k = d.find("cannot redefine existing "); k != std::string::npos) {
+    auto q = d.find('\'', k);
+    std::string name = q == std::string::npos ? std::string{} : " " + d.substr(q);
+    return "a key or table is set twice:" + name + "; each key may appear once in its table";
+  }
+  return d;
+}
+
 // Reads and parses one file; a syntax error is recorded and yields nullopt.
 std::optional<ParsedFile> parse_file(const fs::path& dir, const std::string& rel, Diagnostics& diags) {
   std::ifstream in(dir / rel, std::ios::binary);
@@ -58,7 +71,7 @@ std::optional<ParsedFile> parse_file(const fs::path& dir, const std::string& rel
     f.table = toml::parse(f.text, rel);
   } catch (const toml::parse_error& e) {
     const auto& b = e.source().begin;
-    diags.error({rel, b.line, b.column}, "TOML syntax error: " + std::string(e.description()));
+    diags.error({rel, b.line, b.column}, "TOML syntax error: " + plain_toml_error(std::string(e.description())));
     return std::nullopt;
   }
   return f;
@@ -282,16 +295,20 @@ std::optional<Calendar> read_calendar(const ParsedFile& f, Diagnostics& diags) {
   std::vector<date::weekday> weekend{date::Saturday, date::Sunday};
   if (auto names = r.strings("weekend")) {
     weekend.clear();
-    for (const auto& n : *names) {
-      if (auto w = parse_weekday(n)) {
+    const toml::array* arr = r.get("weekend")->as_array();
+    for (std::size_t i = 0; i < names->size(); ++i) {
+      if (auto w = parse_weekday((*names)[i])) {
         weekend.push_back(*w);
       } else {
-        r.error(*r.get("weekend"), "unknown day '" + n + "', expected " + one_of(kWeekdays));
+        r.error(arr != nullptr ? *arr->get(i) : *r.get("weekend"), unknown("day", (*names)[i], kWeekdays));
       }
     }
+    std::set<unsigned> distinct;
+    for (auto w : weekend) distinct.insert(w.c_encoding());
+    if (distinct.size() == 7) r.error(*r.get("weekend"), "the weekend cannot be every day: the calendar would have no working days");
   }
   std::vector<Holiday> published;
-  std::set<Day> seen;
+  std::map<Day, std::uint32_t> seen;
   if (const toml::array* arr = r.array("published")) {
     for (const auto& item : *arr) {
       const toml::table* t = item.as_table();
@@ -320,10 +337,11 @@ std::optional<Calendar> read_calendar(const ParsedFile& f, Diagnostics& diags) {
         continue;
       }
       Day d{ymd};
-      if (!seen.insert(d).second) {
-        h.error(*dn, "the holiday on " + iso(d) + " is listed twice");
+      if (auto first = seen.find(d); first != seen.end()) {
+        h.error(*dn, "the holiday on " + iso(d) + " is listed twice (first at line " + std::to_string(first->second) + ")");
         continue;
       }
+      seen.emplace(d, dn->source().begin.line);
       published.push_back({d, name.value_or(""), one_off, false});
     }
   }
@@ -353,7 +371,7 @@ std::optional<Calendar> read_calendar(const ParsedFile& f, Diagnostics& diags) {
       } else if (month && weekday) {
         rule.kind = HolidayRule::Kind::nth_weekday;
         auto w = parse_weekday(*weekday);
-        if (!w) h.error(*h.get("weekday"), "unknown day '" + *weekday + "', expected " + one_of(kWeekdays));
+        if (!w) h.error(*h.get("weekday"), unknown("day", *weekday, kWeekdays));
         rule.weekday = w.value_or(date::Monday);
         rule.nth = static_cast<int>(nth.value_or(1));
         if (rule.nth == 0 || rule.nth < -1 || rule.nth > 5) {
@@ -377,6 +395,10 @@ std::optional<Calendar> read_calendar(const ParsedFile& f, Diagnostics& diags) {
         if (rule.kind == HolidayRule::Kind::fixed &&
             !(date::year{2000} / date::month{rule.month} / date::day{rule.day}).ok()) {
           h.error(*h.get("day"), "there is no day " + std::to_string(*day) + " in month " + std::to_string(*month));
+          continue;
+        }
+        if (rule.kind == HolidayRule::Kind::fixed && rule.month == 2 && rule.day == 29) {
+          h.error(*h.get("day"), "29 February exists only in leap years; a yearly holiday needs a date every year");
           continue;
         }
       }
@@ -403,6 +425,7 @@ struct StageNodes {
   const toml::node* opens_after = nullptr;
   const toml::node* opens_on_outcome = nullptr;
   SourcePos where;
+  bool implicit_opens = false;  // opens_after taken from a `.completed` anchor
 };
 
 class WorkflowReader {
@@ -418,6 +441,8 @@ class WorkflowReader {
  private:
   void check_roles(Reader& r, std::string_view key, const std::vector<std::string>& roles);
   void check_role(Reader& r, const toml::node& n, const std::string& role);
+  // Why `id` cannot be used as a meeting cycle, or nullopt when it can.
+  std::optional<std::string> not_a_cycle(const std::string& id, const std::string& self) const;
   std::optional<Stage> stage(const toml::table& t, bool milestone, StageNodes& nodes);
   void read_common(Reader& r, std::string& id, std::string& calendar);
   void check_anchors(const std::vector<Stage>& stages, const std::vector<StageNodes>& nodes, bool milestones,
@@ -429,6 +454,8 @@ class WorkflowReader {
   std::vector<std::string> role_ids_;
   std::set<std::string> used_roles_;
   std::vector<std::string> review_roles_;  // the review's `assign` list
+  bool in_cycle_ = false;
+  std::set<std::string> unheld_reported_;  // one error per unheld role per file
 };
 
 void WorkflowReader::check_role(Reader& r, const toml::node& n, const std::string& role) {
@@ -437,14 +464,28 @@ void WorkflowReader::check_role(Reader& r, const toml::node& n, const std::strin
     r.error(n, "unknown role '" + role + "'" + did_you_mean(role, role_ids_) + " (roles are defined in directory.toml)");
     return;
   }
-  if (def->per_review) {
+  if (def->per_review && in_cycle_) {
+    r.error(n, "role '" + role + "' is assigned per review; a meeting cycle needs a standing role (one held by "
+               "people in directory.toml)");
+  } else if (def->per_review) {
     if (std::find(review_roles_.begin(), review_roles_.end(), role) == review_roles_.end()) {
       r.error(n, "role '" + role + "' is assigned to each review when it starts; list it in this workflow's "
                  "assign = [...] so docket asks for it");
     }
-  } else if (names_.directory->holders(role).empty()) {
+  } else if (names_.directory->holders(role).empty() && unheld_reported_.insert(role).second) {
     r.error(n, "nobody in directory.toml holds role '" + role + "', so its notifications would reach no one");
   }
+}
+
+std::optional<std::string> WorkflowReader::not_a_cycle(const std::string& id, const std::string& self) const {
+  auto kind = names_.workflow_kinds.find(id);
+  if (kind == names_.workflow_kinds.end()) {
+    auto cycles = keys_of(names_.workflow_kinds, "meeting-cycle");
+    cycles.erase(std::remove(cycles.begin(), cycles.end(), self), cycles.end());
+    return unknown("meeting cycle", id, cycles);
+  }
+  if (kind->second != "meeting-cycle") return "'" + id + "' is a review type, not a meeting cycle";
+  return std::nullopt;
 }
 
 void WorkflowReader::check_roles(Reader& r, std::string_view key, const std::vector<std::string>& roles) {
@@ -465,13 +506,12 @@ void WorkflowReader::read_common(Reader& r, std::string& id, std::string& calend
                                 "'; name the file " + id + ".toml or change the id");
     }
   }
+  // Without a calendar key the default applies; a missing default is
+  // reported once by load_config, not in every file.
   calendar = r.string("calendar").value_or("england-and-wales");
-  if (names_.calendars.count(calendar) == 0) {
-    const toml::node* n = r.get("calendar");
+  if (const toml::node* n = r.get("calendar"); n != nullptr && names_.calendars.count(calendar) == 0) {
     std::vector<std::string> cals(names_.calendars.begin(), names_.calendars.end());
-    diags_.error(n != nullptr ? r.pos(*n) : r.pos(),
-                 "unknown calendar '" + calendar + "'" + did_you_mean(calendar, cals) +
-                     " (calendars are the files in calendars/)");
+    r.error(*n, unknown("calendar", calendar, cals) + "; calendars are the files in calendars/");
   }
 }
 
@@ -495,6 +535,7 @@ std::optional<Stage> WorkflowReader::stage(const toml::table& t, bool milestone,
     s.due_text = r.get("due")->as_string()->get();
     nodes.due = r.get("due");
     s.due_where = r.pos(*nodes.due);
+    s.due_anchor_where = r.pos_in(*nodes.due, s.due.anchor.offset);
   }
   if (auto roll = r.string("roll")) {
     if (*roll == "next working day") {
@@ -647,6 +688,7 @@ std::optional<Stage> WorkflowReader::stage(const toml::table& t, bool milestone,
     // A stage counted from another's completion opens when that one is completed.
     if (s.opens_after.empty() && nodes.due != nullptr && s.due.anchor.kind == AnchorKind::item_completed) {
       s.opens_after = s.due.anchor.name;
+      nodes.implicit_opens = true;
     }
   }
   r.finish();
@@ -667,6 +709,13 @@ void WorkflowReader::check_anchors(const std::vector<Stage>& stages, const std::
   };
   Reader r(f_.table, f_.rel, diags_, "the workflow");
   auto at_anchor = [&](std::size_t i) { return r.pos_in(*nodes[i].due, stages[i].due.anchor.offset); };
+  auto others = [&](const std::string& self) {
+    std::vector<std::string> out;
+    for (const auto& id : ids) {
+      if (id != self) out.push_back(id);
+    }
+    return out;
+  };
 
   // Names.
   std::vector<bool> anchor_ok(stages.size(), true);
@@ -703,36 +752,32 @@ void WorkflowReader::check_anchors(const std::vector<Stage>& stages, const std::
           diags_.error(at_anchor(i), noun + " '" + s.id + "' cannot count from itself");
           anchor_ok[i] = false;
         } else if (index(a.name) < 0) {
-          diags_.error(at_anchor(i), "unknown " + noun + " '" + a.name + "'" + did_you_mean(a.name, ids) +
-                                         "; expected " + (milestones ? "meeting, " : "start, date.NAME, ") + "or one of: " +
-                                         one_of(ids));
+          diags_.error(at_anchor(i), unknown(noun, a.name, others(s.id), milestones ? "meeting or " : "start, date.NAME or "));
           anchor_ok[i] = false;
         }
         break;
     }
     if (!s.due.next_meeting_of.empty()) {
       SourcePos p = r.pos_in(*nodes[i].due, s.due.next_meeting_offset);
-      auto kind = names_.workflow_kinds.find(s.due.next_meeting_of);
       if (!milestones) {
         diags_.error(p, "'next meeting of' is for meeting-cycle milestones");
-      } else if (kind == names_.workflow_kinds.end() || kind->second != "meeting-cycle") {
-        diags_.error(p, "unknown meeting cycle '" + s.due.next_meeting_of + "'" +
-                            did_you_mean(s.due.next_meeting_of, keys_of(names_.workflow_kinds, "meeting-cycle")));
+      } else if (auto problem = not_a_cycle(s.due.next_meeting_of, stem(f_.rel))) {
+        diags_.error(p, *problem);
       }
     }
-    if (!s.opens_after.empty()) {
+    if (!s.opens_after.empty() && !nodes[i].implicit_opens) {
       int o = index(s.opens_after);
       if (s.opens_after == s.id) {
         r.error(*nodes[i].opens_after, "stage '" + s.id + "' cannot open after itself");
       } else if (o < 0) {
-        r.error(*nodes[i].opens_after, "unknown stage '" + s.opens_after + "'" + did_you_mean(s.opens_after, ids));
+        r.error(*nodes[i].opens_after, unknown("stage", s.opens_after, others(s.id)));
       } else if (!s.opens_on_outcome.empty() && stages[static_cast<std::size_t>(o)].outcome(s.opens_on_outcome) == nullptr) {
         std::vector<std::string> outs;
         for (const auto& oc : stages[static_cast<std::size_t>(o)].outcomes) outs.push_back(oc.id);
         r.error(*nodes[i].opens_on_outcome,
-                "stage '" + s.opens_after + "' has no outcome '" + s.opens_on_outcome + "'" +
-                    (outs.empty() ? "; it declares no outcomes"
-                                  : did_you_mean(s.opens_on_outcome, outs) + "; its outcomes are " + one_of(outs)));
+                outs.empty() ? "stage '" + s.opens_after + "' declares no outcomes; add [stage.outcomes.NAME] to it"
+                             : "stage '" + s.opens_after + "' has no outcome '" + s.opens_on_outcome + "'" +
+                                   did_you_mean(s.opens_on_outcome, outs) + " (its outcomes: " + one_of(outs) + ")");
       }
     }
   }
@@ -759,12 +804,12 @@ void WorkflowReader::check_anchors(const std::vector<Stage>& stages, const std::
         auto from = std::find(path.begin(), path.end(), w);
         std::string chain;
         for (auto it = from; it != path.end(); ++it) {
-          chain += ids[static_cast<std::size_t>(*it)] + " -> ";
+          chain += "'" + ids[static_cast<std::size_t>(*it)] + "'" + (it == from ? " counts from " : ", which counts from ");
           in_cycle[static_cast<std::size_t>(*it)] = true;
         }
-        chain += ids[static_cast<std::size_t>(w)];
+        chain += "'" + ids[static_cast<std::size_t>(w)] + "'";
         diags_.error(at_anchor(static_cast<std::size_t>(v)),
-                     "the deadlines of these " + noun + "s depend on each other in a cycle: " + chain);
+                     "these " + noun + "s count from each other in a loop, so none can ever fall due: " + chain);
       } else if (state[static_cast<std::size_t>(w)] == 0) {
         visit(w);
       }
@@ -848,7 +893,10 @@ std::optional<ReviewDefinition> WorkflowReader::review() {
       const std::string& role = (*assign)[i];
       const toml::node& n = arr != nullptr ? *arr->get(i) : *r.get("assign");
       const Role* def_role = names_.directory->role(role);
-      if (def_role == nullptr) {
+      if (std::find(assign->begin(), assign->begin() + static_cast<std::ptrdiff_t>(i), role) !=
+          assign->begin() + static_cast<std::ptrdiff_t>(i)) {
+        r.error(n, "role '" + role + "' is listed twice in assign");
+      } else if (def_role == nullptr) {
         r.error(n, "unknown role '" + role + "'" + did_you_mean(role, role_ids_) + " (roles are defined in directory.toml)");
       } else if (!def_role->per_review) {
         r.error(n, "role '" + role + "' is a standing role; only roles with per_review = true are assigned when a "
@@ -882,7 +930,7 @@ std::optional<ReviewDefinition> WorkflowReader::review() {
       diags_.error(r.pos(), "a review needs at least one [[stage]] with an id and a due rule");
     }
   } else {
-    std::set<std::string> seen;
+    std::map<std::string, std::uint32_t> seen;
     for (const auto& item : *arr) {
       const toml::table* t = item.as_table();
       if (t == nullptr) {
@@ -891,10 +939,12 @@ std::optional<ReviewDefinition> WorkflowReader::review() {
       }
       StageNodes n;
       if (auto s = stage(*t, false, n)) {
-        if (!seen.insert(s->id).second) {
-          diags_.error(s->where, "stage '" + s->id + "' is defined twice");
+        if (auto first = seen.find(s->id); first != seen.end()) {
+          diags_.error(s->where, "stage '" + s->id + "' is defined twice (first at line " +
+                                     std::to_string(first->second) + "); give each stage its own id");
           continue;
         }
+        seen.emplace(s->id, s->where.line);
         def.stages.push_back(std::move(*s));
         nodes.push_back(n);
       }
@@ -909,6 +959,7 @@ std::optional<ReviewDefinition> WorkflowReader::review() {
 std::optional<MeetingCycle> WorkflowReader::cycle() {
   const std::size_t before = diags_.size();
   Reader r(f_.table, f_.rel, diags_, "the meeting cycle");
+  in_cycle_ = true;
   MeetingCycle c;
   c.file = f_.rel;
   c.version = sha256_hex(f_.text).substr(0, 12);
@@ -924,12 +975,10 @@ std::optional<MeetingCycle> WorkflowReader::cycle() {
   }
   if (auto to = r.string("reports_to")) {
     c.reports_to = *to;
-    auto kind = names_.workflow_kinds.find(*to);
     if (*to == c.id) {
       r.error(*r.get("reports_to"), "a body cannot report to itself");
-    } else if (kind == names_.workflow_kinds.end() || kind->second != "meeting-cycle") {
-      r.error(*r.get("reports_to"), "unknown meeting cycle '" + *to + "'" +
-                                        did_you_mean(*to, keys_of(names_.workflow_kinds, "meeting-cycle")));
+    } else if (auto problem = not_a_cycle(*to, c.id)) {
+      r.error(*r.get("reports_to"), *problem);
     }
   }
   if (const toml::node* q = r.get("quorum")) {
@@ -939,10 +988,11 @@ std::optional<MeetingCycle> WorkflowReader::cycle() {
       c.quorum = names_.directory->statutory_agencies();
       if (c.quorum.empty()) r.error(*q, "no agency in directory.toml has statutory = true");
     } else if (auto list = r.strings("quorum")) {
-      for (const auto& a : *list) {
+      const toml::array* arr = q->as_array();
+      for (std::size_t i = 0; i < list->size(); ++i) {
+        const std::string& a = (*list)[i];
         if (names_.directory->agency(a) == nullptr) {
-          r.error(*q, "unknown agency '" + a + "'" + did_you_mean(a, agency_ids) +
-                          "; quorum is \"statutory-partners\" or a list of agency ids");
+          r.error(arr != nullptr ? *arr->get(i) : *q, unknown("agency", a, agency_ids, "\"statutory-partners\" or "));
         }
       }
       c.quorum = *list;
@@ -979,16 +1029,21 @@ std::optional<MeetingCycle> WorkflowReader::cycle() {
       ++kinds;
       c.schedule.rrule = *rrule;
       if (auto problem = check_rrule(*rrule)) {
-        sr.error(*sr.get("rrule"), "'" + *rrule + "' is " + *problem +
-                                       ", e.g. \"FREQ=MONTHLY;BYMONTH=3,6,9,12;BYDAY=2TU\"");
+        sr.error(*sr.get("rrule"), *problem + ", e.g. \"FREQ=MONTHLY;BYMONTH=3,6,9,12;BYDAY=2TU\"");
       }
       const toml::node* from = sr.get("from");
-      if (from == nullptr || from->as_date() == nullptr) {
-        diags_.error(from != nullptr ? sr.pos(*from) : sr.pos(),
-                     "an rrule needs 'from', the first day it counts from, as a TOML date such as 2026-04-01");
+      if (from == nullptr) {
+        diags_.error(sr.pos(), "an rrule needs 'from', the first day it counts from, e.g. from = 2026-04-01");
+      } else if (from->as_date() == nullptr) {
+        sr.error(*from, "'from' must be a TOML date such as 2026-04-01 (no quotes), found " + Reader::type_name(*from));
       } else {
         const auto& td = from->as_date()->get();
         c.schedule.rrule_start = Day{date::year{td.year} / date::month{td.month} / date::day{td.day}};
+        if (!check_rrule(*rrule) &&
+            expand_rrule(*rrule, c.schedule.rrule_start, c.schedule.rrule_start,
+                         c.schedule.rrule_start + date::days{3653}).empty()) {
+          sr.error(*sr.get("rrule"), "the rrule gives no meeting in the ten years from " + iso(c.schedule.rrule_start));
+        }
       }
     } else if (const toml::node* from = sr.get("from")) {
       sr.error(*from, "'from' belongs with an rrule");
@@ -1002,20 +1057,18 @@ std::optional<MeetingCycle> WorkflowReader::cycle() {
       } else {
         DueRule rule = std::get<DueRule>(parsed);
         std::string other = rule.anchor.name;
-        auto kind = names_.workflow_kinds.find(other);
         if (rule.anchor.kind != AnchorKind::item_due || !rule.next_meeting_of.empty()) {
           diags_.error(sr.pos_in(n, rule.anchor.offset), "'sequenced' is a distance from another body's meetings, "
                                                          "e.g. \"3 weeks before executive\"");
         } else if (other == c.id) {
           diags_.error(sr.pos_in(n, rule.anchor.offset), "a body cannot be sequenced with itself");
-        } else if (kind == names_.workflow_kinds.end() || kind->second != "meeting-cycle") {
-          diags_.error(sr.pos_in(n, rule.anchor.offset),
-                       "unknown meeting cycle '" + other + "'" +
-                           did_you_mean(other, keys_of(names_.workflow_kinds, "meeting-cycle")));
+        } else if (auto problem = not_a_cycle(other, c.id)) {
+          diags_.error(sr.pos_in(n, rule.anchor.offset), *problem);
         } else if (rule.offset.unit == Unit::hours) {
           diags_.error(sr.pos_in(n, 0), "meetings are sequenced in days, weeks or months, not hours");
         } else {
           c.schedule.sequenced_with = other;
+          c.schedule.sequenced_where = sr.pos_in(n, rule.anchor.offset);
           c.schedule.sequenced_offset = rule.offset;
           c.schedule.sequenced_direction = rule.direction;
         }
@@ -1044,7 +1097,7 @@ std::optional<MeetingCycle> WorkflowReader::cycle() {
 
   std::vector<StageNodes> nodes;
   if (const toml::array* arr = r.array("milestone")) {
-    std::set<std::string> seen;
+    std::map<std::string, std::uint32_t> seen;
     for (const auto& item : *arr) {
       const toml::table* t = item.as_table();
       if (t == nullptr) {
@@ -1053,10 +1106,12 @@ std::optional<MeetingCycle> WorkflowReader::cycle() {
       }
       StageNodes n;
       if (auto s = stage(*t, true, n)) {
-        if (!seen.insert(s->id).second) {
-          diags_.error(s->where, "milestone '" + s->id + "' is defined twice");
+        if (auto first = seen.find(s->id); first != seen.end()) {
+          diags_.error(s->where, "milestone '" + s->id + "' is defined twice (first at line " +
+                                     std::to_string(first->second) + "); give each milestone its own id");
           continue;
         }
+        seen.emplace(s->id, s->where.line);
         c.milestones.push_back(std::move(*s));
         nodes.push_back(n);
       }
@@ -1071,15 +1126,24 @@ std::optional<MeetingCycle> WorkflowReader::cycle() {
 // Sequenced cycles must not chase each other round in a loop.
 void check_sequencing(const std::map<std::string, MeetingCycle>& cycles, Diagnostics& diags) {
   for (const auto& [id, c] : cycles) {
-    std::set<std::string> seen{id};
+    std::vector<std::string> chain{id};
     std::string cur = c.schedule.sequenced_with;
-    std::string chain = id;
     while (!cur.empty()) {
-      chain += " -> " + cur;
-      if (!seen.insert(cur).second) {
-        diags.error({c.file, 0, 0}, "meeting cycles are sequenced with each other in a loop: " + chain);
+      auto again = std::find(chain.begin(), chain.end(), cur);
+      if (again != chain.end()) {
+        // Report the loop once, at the cycle with the smallest id in it.
+        if (again == chain.begin() && *std::min_element(chain.begin(), chain.end()) == id) {
+          std::string words;
+          for (std::size_t k = 0; k < chain.size(); ++k) {
+            words += "'" + chain[k] + "'" + (k == 0 ? " is sequenced with " : ", which is sequenced with ");
+          }
+          diags.error(c.schedule.sequenced_where,
+                      "meeting cycles are sequenced with each other in a loop, so none has a date: " + words + "'" +
+                          id + "'");
+        }
         break;
       }
+      chain.push_back(cur);
       auto it = cycles.find(cur);
       cur = it == cycles.end() ? std::string{} : it->second.schedule.sequenced_with;
     }
@@ -1118,8 +1182,12 @@ LoadResult load_config(const fs::path& dir) {
     if (auto cal = read_calendar(f, diags)) config->calendars.emplace(cal->id(), std::move(*cal));
   }
   if (calendars.empty()) diags.error({"calendars", 0, 0}, "no calendar files found; expected calendars/england-and-wales.toml");
+  std::vector<std::string> calendar_ids(names.calendars.begin(), names.calendars.end());
   if (settings && names.calendars.count(config->daemon.calendar) == 0) {
-    diags.error({"docketd.toml", 0, 0}, "unknown calendar '" + config->daemon.calendar + "' in [daemon]");
+    const toml::node* n = settings->table.at_path("daemon.calendar").node();
+    SourcePos p{"docketd.toml", 0, 0};
+    if (n != nullptr) p = {"docketd.toml", n->source().begin.line, n->source().begin.column};
+    diags.error(p, unknown("calendar", config->daemon.calendar, calendar_ids) + "; calendars are the files in calendars/");
   }
 
   std::vector<ParsedFile> workflows;
@@ -1137,10 +1205,18 @@ LoadResult load_config(const fs::path& dir) {
       SourcePos p{f.rel, 1, 1};
       if (k != nullptr) p = {f.rel, k->source().begin.line, k->source().begin.column};
       diags.error(p, k == nullptr ? "the file has no 'kind', expected kind = \"review\" or kind = \"meeting-cycle\""
-                                  : "'kind' must be \"review\" or \"meeting-cycle\"");
+                                  : "'kind' must be \"review\" or \"meeting-cycle\", found " +
+                                        (k->as_string() != nullptr ? "\"" + kind + "\"" + did_you_mean(kind, {"review", "meeting-cycle"})
+                                                                   : Reader::type_name(*k)));
     }
     kinds_of_file.push_back(kind);
     if (!kind.empty()) names.workflow_kinds.emplace(stem(f.rel), kind);
+  }
+  const bool default_used = std::any_of(workflows.begin(), workflows.end(),
+                                        [](const ParsedFile& f) { return f.table.get("calendar") == nullptr; });
+  if (default_used && !calendars.empty() && names.calendars.count("england-and-wales") == 0) {
+    diags.error({"calendars", 0, 0}, "the default calendar 'england-and-wales' is missing: every workflow without "
+                                     "calendar = \"...\" uses it; expected calendars/england-and-wales.toml");
   }
   if (directory) {
     for (std::size_t i = 0; i < workflows.size(); ++i) {

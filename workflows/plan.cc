@@ -289,17 +289,38 @@ void check_dates_before_start(const Config& config, Diagnostics& diags) {
   const Day first{date::year{2026} / date::January / 1};
   for (const auto& [id, def] : config.reviews) {
     std::vector<bool> reported(def.stages.size(), false);
+    // A reminder that falls before the start for every start day can never be sent.
+    std::vector<std::vector<bool>> reminder_ever_sent(def.stages.size());
+    for (std::size_t i = 0; i < def.stages.size(); ++i) reminder_ever_sent[i].assign(def.stages[i].reminders.size(), false);
     for (Day start = first; start < first + date::days{730}; start += date::days{1}) {
       Planner p(config, config.calendar_of(def), def.stages, true);
       p.start = Point{start, std::nullopt};
       auto items = p.run();
       for (std::size_t i = 0; i < items.size(); ++i) {
-        if (reported[i] || !items[i].due || *items[i].due >= start) continue;
-        reported[i] = true;
         const Stage& s = def.stages[i];
-        diags.error(s.due_where, "stage '" + s.id + "' would fall due before the review starts: started on " +
-                                     short_date(start) + ", '" + s.due_text + "' gives " + short_date(*items[i].due) +
-                                     "; count it from something later or shorten the distance");
+        if (!items[i].due) {
+          reminder_ever_sent[i].assign(s.reminders.size(), true);  // counted from a supplied date: unknowable
+          continue;
+        }
+        for (std::size_t r = 0; r < s.reminders.size(); ++r) {
+          for (const auto& n : items[i].reminders) {
+            if (n.why.starts_with(to_string(s.reminders[r].before) + " before")) reminder_ever_sent[i][r] = true;
+          }
+        }
+        if (reported[i] || *items[i].due >= start) continue;
+        reported[i] = true;
+        diags.error(s.due_anchor_where, "stage '" + s.id + "' would fall due before the review starts: a review started on " +
+                                            short_date(start) + " would have it due on " + short_date(*items[i].due) +
+                                            " ('" + s.due_text + "'); count it from something later or shorten the distance");
+      }
+    }
+    for (std::size_t i = 0; i < def.stages.size(); ++i) {
+      for (std::size_t r = 0; r < def.stages[i].reminders.size(); ++r) {
+        if (reminder_ever_sent[i][r] || reported[i]) continue;
+        diags.error(def.stages[i].due_where, "the reminder " + to_string(def.stages[i].reminders[r].before) +
+                                                 " before stage '" + def.stages[i].id +
+                                                 "' always falls before the review starts, so it would never be sent; "
+                                                 "shorten it or remove it");
       }
     }
   }

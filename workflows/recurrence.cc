@@ -1,5 +1,7 @@
 #include "workflows/recurrence.h"
 
+#include <algorithm>
+
 #include <libical/ical.h>
 
 namespace docket::workflows {
@@ -23,11 +25,38 @@ Day from_ical(const icaltimetype& t) {
 }  // namespace
 
 std::optional<std::string> check_rrule(const std::string& rrule) {
+  // libical says only that a rule is invalid; name the part that is wrong.
+  static const char* keys[] = {"FREQ",     "UNTIL",      "COUNT",     "INTERVAL", "BYSECOND", "BYMINUTE", "BYHOUR",
+                               "BYDAY",    "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH",  "BYSETPOS", "WKST"};
+  static const char* freqs[] = {"SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"};
+  bool has_freq = false;
+  std::size_t start = 0;
+  while (start <= rrule.size()) {
+    std::size_t end = rrule.find(';', start);
+    if (end == std::string::npos) end = rrule.size();
+    std::string part = rrule.substr(start, end - start);
+    start = end + 1;
+    if (part.empty()) continue;
+    auto eq = part.find('=');
+    std::string key = part.substr(0, eq);
+    if (eq == std::string::npos || std::find(std::begin(keys), std::end(keys), key) == std::end(keys)) {
+      return "'" + part + "' is not an RRULE part (RFC 5545 parts are FREQ, INTERVAL, BYDAY, BYMONTH, BYMONTHDAY, "
+             "BYSETPOS, COUNT, UNTIL, ...)";
+    }
+    if (key == "FREQ") {
+      has_freq = true;
+      std::string value = part.substr(eq + 1);
+      if (std::find(std::begin(freqs), std::end(freqs), value) == std::end(freqs)) {
+        return "'" + value + "' is not a frequency: FREQ is DAILY, WEEKLY, MONTHLY or YEARLY";
+      }
+    }
+  }
+  if (!has_freq) return "an RRULE needs FREQ=DAILY, WEEKLY, MONTHLY or YEARLY";
   icalerror_clear_errno();
   icalrecurrencetype r = icalrecurrencetype_from_string(rrule.c_str());
   if (r.freq == ICAL_NO_RECURRENCE || icalerrno != ICAL_NO_ERROR) {
     icalerror_clear_errno();
-    return "not a valid RFC 5545 RRULE";
+    return "'" + rrule + "' is not a valid RFC 5545 RRULE";
   }
   if (r.freq < ICAL_DAILY_RECURRENCE) return "meetings recur at most daily: FREQ must be DAILY or longer";
   return std::nullopt;

@@ -94,7 +94,7 @@ TEST(DueRules, Errors) {
   EXPECT_EQ(e.offset, 21u);
   EXPECT_EQ(e.message, "expected '.due' or '.completed' after 'publish', found '.done'");
   EXPECT_EQ(due_error("5 days after Publish").offset, 13u);
-  EXPECT_EQ(due_error("5 days after start now").message, "unexpected 'now' at the end");
+  EXPECT_EQ(due_error("5 days after start now").message, "unexpected 'now' after the end of the rule");
   EXPECT_EQ(due_error("next meeting executive after x").message, "expected 'next meeting of CYCLE after ANCHOR'");
   EXPECT_EQ(due_error("5 days after date.").message, "expected a date name after 'date.', e.g. date.decision");
 }
