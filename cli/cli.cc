@@ -60,7 +60,55 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
                                   "financial year");
   plan->add_flag("--json", po.json, "Print JSON instead of a table");
 
-  for (auto* sub : {validate, plan}) {
+  DaemonOptions d;
+  std::string socket;
+  app.add_option("--socket", socket, "docketd's control socket (default: $DOCKET_SOCKET, else from docketd.toml)")
+      ->type_name("PATH");
+  auto* start = app.add_subcommand("start", "Start a review: docket start rapid-review --ref RR-2026-014");
+  start->add_option("workflow", d.workflow, "The review type, e.g. rapid-review")->required();
+  start->add_option("--ref", d.ref, "The case reference (no names)")->required();
+  start->add_option("--on", d.on, "The day it started (YYYY-MM-DD, or YYYY-MM-DDTHH:MM); default now")->type_name("DATE");
+  start->add_option("--title", d.title, "A short title that identifies no one");
+  start->add_option("--assign", d.assign, "ROLE=PERSON for a per-review role (repeatable)")->type_name("ROLE=PERSON");
+  start->add_option("--date", d.dates, "NAME=YYYY-MM-DD for a date the review type asks for")->type_name("NAME=DATE");
+  auto* complete = app.add_subcommand("complete", "Record that a stage is done: docket complete REF STAGE");
+  complete->add_option("ref", d.ref, "The review's reference")->required();
+  complete->add_option("stage", d.stage, "The stage id")->required();
+  complete->add_option("--outcome", d.outcome, "The outcome, for stages that have outcomes");
+  complete->add_option("--on", d.on, "The day it was done (default today)")->type_name("DATE");
+  auto* pause = app.add_subcommand("pause", "Stop a review's clock, e.g. for criminal proceedings");
+  pause->add_option("ref", d.ref, "The review's reference")->required();
+  pause->add_option("--reason", d.reason, "Why the clock stops")->required();
+  auto* resume = app.add_subcommand("resume", "Restart a paused review's clock with the days already run");
+  resume->add_option("ref", d.ref, "The review's reference")->required();
+  auto* extend = app.add_subcommand("extend", "Move a deadline later, with a reason");
+  extend->add_option("ref", d.ref, "The review's reference")->required();
+  extend->add_option("stage", d.stage, "The stage id")->required();
+  extend->add_option("--to", d.to, "The new due date (YYYY-MM-DD)")->required()->type_name("DATE");
+  extend->add_option("--reason", d.reason, "Why, and who approved it")->required();
+  auto* waive = app.add_subcommand("waive", "Waive a stage, with a reason");
+  waive->add_option("ref", d.ref, "The review's reference")->required();
+  waive->add_option("stage", d.stage, "The stage id")->required();
+  waive->add_option("--reason", d.reason, "Why the stage is waived")->required();
+  auto* cancel = app.add_subcommand("cancel", "Cancel a review, with a reason");
+  cancel->add_option("ref", d.ref, "The review's reference")->required();
+  cancel->add_option("--reason", d.reason, "Why the review is cancelled")->required();
+  auto* status = app.add_subcommand("status", "Show one review, or every open review");
+  status->add_option("ref", d.ref, "A review's reference");
+  auto* overdue = app.add_subcommand("overdue", "List every overdue deadline");
+  auto* upcoming = app.add_subcommand("upcoming", "List deadlines falling due soon");
+  upcoming->add_option("--days", d.days, "How many days ahead (default 14)")->check(CLI::Range(0, 3660));
+  auto* clock = app.add_subcommand("clock", "Show the daemon's clock; on a rehearsal daemon, `clock advance 3d`");
+  std::vector<std::string> clock_args;
+  clock->add_option("action", clock_args, "advance AMOUNT (30m, 12h, 3d, 2w)")->expected(0, 2);
+  std::vector<CLI::App*> daemon_subs{start, complete, pause, resume, extend, waive, cancel, status, overdue, upcoming, clock};
+  for (auto* sub : daemon_subs) {
+    sub->add_flag("--json", d.json, "Print the daemon's JSON answer");
+    sub->add_option("--socket", socket, "docketd's control socket")->type_name("PATH");
+  }
+
+  for (auto* sub : std::vector<CLI::App*>{validate, plan, start, complete, pause, resume, extend, waive, cancel, status,
+                                          overdue, upcoming, clock}) {
     sub->add_option("--config", config, "Configuration directory (default: $DOCKET_CONFIG, ./config, /etc/docket)")
         ->type_name("DIR");
   }
@@ -68,7 +116,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   // A mistyped command gets a suggestion rather than CLI11's "A subcommand is required".
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--config") {
+    if (arg == "--config" || arg == "--socket") {
       ++i;
       continue;
     }
@@ -106,6 +154,19 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (plan->parsed()) {
       po.config = config;
       return plan_command(po, out, err);
+    }
+    for (auto* sub : daemon_subs) {
+      if (!sub->parsed()) continue;
+      d.command = sub->get_name();
+      d.config = config;
+      d.socket = socket;
+      if (sub == clock && !clock_args.empty()) {
+        if (clock_args[0] != "advance" || clock_args.size() != 2) {
+          throw UsageError("clock takes 'advance AMOUNT', e.g. docket clock advance 3d");
+        }
+        d.advance = clock_args[1];
+      }
+      return daemon_command(d, out, err);
     }
   } catch (const UsageError& e) {
     err << "docket: " << e.what() << '\n';

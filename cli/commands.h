@@ -46,4 +46,25 @@ struct PlanOptions {
 };
 int plan_command(const PlanOptions& o, std::ostream& out, std::ostream& err);
 
+// Every command answered by docketd.
+struct DaemonOptions {
+  std::string command;
+  std::string config;
+  std::string socket;
+  std::string workflow;
+  std::string ref;
+  std::string stage;
+  std::string on;
+  std::string title;
+  std::string outcome;
+  std::string reason;
+  std::string to;
+  std::string advance;
+  std::vector<std::string> assign;  // ROLE=PERSON
+  std::vector<std::string> dates;   // NAME=YYYY-MM-DD
+  int days = 14;
+  bool json = false;
+};
+int daemon_command(const DaemonOptions& o, std::ostream& out, std::ostream& err);
+
 }  // namespace docket::cli

@@ -62,6 +62,7 @@ class Planner {
   std::optional<Point> meeting;
   const std::map<std::string, Day>* dates = nullptr;
   const std::map<std::string, Day>* completed = nullptr;
+  const std::map<std::string, Day>* fixed_due = nullptr;
 
   std::vector<PlannedItem> run() {
     for (std::size_t i = 0; i < stages_.size(); ++i) compute(i);
@@ -141,6 +142,12 @@ class Planner {
       }
       if (item.due) finish(item, s, notes);
       else item.notes = notes;
+      return items_[i];
+    }
+    if (fixed_due != nullptr && fixed_due->count(s.id) > 0) {
+      item.due = fixed_due->at(s.id);
+      item.why = "moved to " + short_date(*item.due) + " (extended, or shifted by a pause); the rule was " + s.due_text;
+      finish(item, s, notes);
       return items_[i];
     }
     if (!base) {
@@ -231,6 +238,7 @@ ReviewPlan plan_review(const Config& config, const ReviewDefinition& def, const 
   p.start = Point{day_of(inputs.start), inputs.start_has_time ? std::optional<LocalTime>(inputs.start) : std::nullopt};
   p.dates = &inputs.dates;
   p.completed = &inputs.completed;
+  p.fixed_due = &inputs.fixed_due;
   plan.stages = p.run();
   return plan;
 }

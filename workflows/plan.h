@@ -42,7 +42,8 @@ struct PlanInputs {
   LocalTime start{};
   bool start_has_time = false;              // false: counted from 00:00 for clock hours
   std::map<std::string, Day> dates;         // supplied dates (`--date NAME=DAY`)
-  std::map<std::string, Day> completed;     // stages already completed
+  std::map<std::string, Day> completed;     // stages already completed (or waived)
+  std::map<std::string, Day> fixed_due;     // due dates set by an extension or a pause
 };
 
 struct ReviewPlan {

@@ -1,0 +1,155 @@
+// The commands that go to docketd: start, complete, pause, resume, extend,
+// waive, cancel, status, overdue, upcoming and clock. Each builds a request,
+// sends it, and prints the answer as a table (or the raw JSON with --json).
+
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+
+#include "cli/client.h"
+#include "cli/commands.h"
+
+namespace docket::cli {
+
+using nlohmann::json;
+
+namespace {
+
+std::string str(const json& j, const char* key, const std::string& fallback = "") {
+  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : fallback;
+}
+
+std::string pad(const std::string& s, std::size_t width) {
+  return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
+}
+
+std::string due_column(const json& d) {
+  std::string due = str(d, "due_at", str(d, "due"));
+  auto day = workflows::parse_day(str(d, "due"));
+  if (day && !d.contains("due_at")) return date::format("%a %F", *day);
+  return due;
+}
+
+void print_review(std::ostream& out, const json& r) {
+  out << str(r, "ref") << "  " << str(r, "workflow") << " (definition version " << str(r, "version") << ")  "
+      << str(r, "state") << "  started " << str(r, "start");
+  if (r.contains("paused_on")) out << "  paused since " << str(r, "paused_on");
+  out << '\n';
+  if (!str(r, "title").empty()) out << "  title: " << str(r, "title") << '\n';
+  if (r.contains("parent")) out << "  started by the outcome of " << str(r, "parent") << '\n';
+  for (const auto& [role, person] : r["assignments"].items()) out << "  " << role << ": " << person.get<std::string>() << '\n';
+  out << "  " << pad("stage", 20) << pad("state", 13) << pad("due", 17) << pad("left", 6) << "owner\n";
+  for (const auto& d : r["stages"]) {
+    std::string left = d.contains("working_days_left") ? std::to_string(d["working_days_left"].get<int>()) : "";
+    std::string state = str(d, "state");
+    if (state == "escalated" && d.contains("rung")) state += " " + std::to_string(d["rung"].get<int>());
+    std::string owner = str(d, "owner");
+    if (d.contains("owner_person")) owner += " (" + str(d, "owner_person") + ")";
+    std::string note;
+    if (d.contains("completed_on")) note = "  completed " + str(d, "completed_on");
+    if (d.contains("outcome")) note += ", outcome " + str(d, "outcome");
+    if (d.contains("extended")) note += "  extended";
+    out << "  " << pad(str(d, "stage"), 20) << pad(state, 13) << pad(due_column(d), 17) << pad(left, 6) << owner << note
+        << '\n';
+  }
+}
+
+void print_deadlines(std::ostream& out, const json& list, bool overdue) {
+  if (list.empty()) {
+    out << (overdue ? "Nothing is overdue.\n" : "Nothing falls due in that period.\n");
+    return;
+  }
+  out << pad("ref", 22) << pad("stage", 20) << pad("due", 17) << pad(overdue ? "late" : "left", 6) << pad("state", 13)
+      << "owner\n";
+  for (const auto& d : list) {
+    std::string days = overdue ? std::to_string(d["working_days_overdue"].get<int>())
+                               : std::to_string(d["working_days_left"].get<int>());
+    std::string state = str(d, "state");
+    if (d.contains("rung")) state += " " + std::to_string(d["rung"].get<int>());
+    std::string owner = str(d, "owner");
+    if (d.contains("owner_person")) owner += " (" + str(d, "owner_person") + ")";
+    out << pad(str(d, "ref"), 22) << pad(str(d, "stage"), 20) << pad(due_column(d), 17) << pad(days, 6)
+        << pad(state, 13) << owner << '\n';
+  }
+}
+
+std::map<std::string, std::string> pairs(const std::vector<std::string>& items, const std::string& flag) {
+  std::map<std::string, std::string> out;
+  for (const auto& kv : items) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == kv.size()) {
+      throw UsageError(flag + " must be NAME=VALUE, found '" + kv + "'");
+    }
+    out[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+int daemon_command(const DaemonOptions& o, std::ostream& out, std::ostream& err) {
+  json args = json::object();
+  const std::string& c = o.command;
+  if (!o.ref.empty()) args["ref"] = o.ref;
+  if (!o.stage.empty()) args["stage"] = o.stage;
+  if (!o.reason.empty()) args["reason"] = o.reason;
+  if (!o.on.empty()) args["on"] = o.on;
+  if (c == "start") {
+    args["workflow"] = o.workflow;
+    if (!o.title.empty()) args["title"] = o.title;
+    args["assign"] = pairs(o.assign, "--assign");
+    args["dates"] = pairs(o.dates, "--date");
+  } else if (c == "complete") {
+    if (!o.outcome.empty()) args["outcome"] = o.outcome;
+  } else if (c == "extend") {
+    args["to"] = o.to;
+  } else if (c == "upcoming") {
+    args["days"] = o.days;
+  } else if (c == "clock" && !o.advance.empty()) {
+    args["advance"] = o.advance;
+  }
+  json reply;
+  try {
+    reply = call(resolve_socket(o.socket, o.config), c, args);
+  } catch (const ConnectionError& e) {
+    err << "docket: " << e.what() << '\n';
+    return 1;
+  }
+  if (!reply["ok"].get<bool>()) {
+    err << "docket: " << str(reply, "error", "docketd refused the command") << '\n';
+    return 1;
+  }
+  const json& r = reply["result"];
+  if (o.json) {
+    out << r.dump(2) << '\n';
+    return 0;
+  }
+  if (c == "status" && o.ref.empty()) {
+    if (r["reviews"].empty()) out << "No open reviews.\n";
+    for (const auto& rev : r["reviews"]) {
+      print_review(out, rev);
+      out << '\n';
+    }
+  } else if (c == "overdue") {
+    print_deadlines(out, r["overdue"], true);
+  } else if (c == "upcoming") {
+    print_deadlines(out, r["upcoming"], false);
+  } else if (c == "clock") {
+    out << (o.advance.empty() ? "" : "advanced; ") << str(r, "mode") << " clock now " << str(r, "local") << " ("
+        << str(r, "now") << ")\n";
+  } else {
+    if (c == "start") out << "started " << str(r, "ref") << '\n';
+    if (c == "complete") out << "completed " << o.stage << " of " << o.ref << '\n';
+    if (c == "pause") out << "paused " << o.ref << "; the clock has stopped\n";
+    if (c == "resume") out << "resumed " << o.ref << "; the clock runs on with the days already run\n";
+    if (c == "extend") out << "extended " << o.stage << " of " << o.ref << " to " << o.to << '\n';
+    if (c == "waive") out << "waived " << o.stage << " of " << o.ref << '\n';
+    if (c == "cancel") out << "cancelled " << o.ref << '\n';
+    print_review(out, r);
+    if (r.contains("started")) out << "\nstarted " << str(r, "started") << " from the outcome\n";
+    if (r.contains("not_started")) out << "\nnote: the follow-on review was not started: " << str(r, "not_started") << '\n';
+  }
+  return 0;
+}
+
+}  // namespace docket::cli

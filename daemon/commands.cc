@@ -1,0 +1,239 @@
+#include "daemon/commands.h"
+
+#include <charconv>
+
+namespace docket::daemon {
+
+using nlohmann::json;
+
+std::variant<Request, std::string> parse_request(const std::string& line) {
+  if (line.size() > kMaxRequestBytes) {
+    return "the request is larger than " + std::to_string(kMaxRequestBytes) + " bytes";
+  }
+  json j = json::parse(line, nullptr, false);
+  if (j.is_discarded()) return std::string("the request is not valid JSON");
+  if (!j.is_object()) return std::string("the request must be a JSON object with \"command\"");
+  Request r;
+  if (j.contains("id")) r.id = j["id"];
+  if (!j.contains("command") || !j["command"].is_string()) {
+    return std::string("the request has no \"command\" string");
+  }
+  r.command = j["command"].get<std::string>();
+  if (j.contains("args")) {
+    if (!j["args"].is_object()) return std::string("\"args\" must be a JSON object");
+    r.args = j["args"];
+  }
+  return r;
+}
+
+std::string reply_line(const json& id, const Result& r) {
+  json j{{"id", id}, {"ok", r.ok}};
+  if (r.ok) {
+    j["result"] = r.data;
+  } else {
+    j["error"] = r.error;
+  }
+  return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::optional<std::chrono::seconds> parse_advance(const std::string& t) {
+  if (t.size() < 2) return std::nullopt;
+  long n = 0;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size() - 1, n);
+  if (ec != std::errc{} || p != t.data() + t.size() - 1 || n <= 0 || n > 36600) return std::nullopt;
+  switch (t.back()) {
+    case 'm': return std::chrono::minutes{n};
+    case 'h': return std::chrono::hours{n};
+    case 'd': return std::chrono::days{n};
+    case 'w': return std::chrono::weeks{n};
+    default: return std::nullopt;
+  }
+}
+
+namespace {
+
+// Argument helpers: a missing or mistyped argument is a clear error.
+struct Args {
+  const json& j;
+  std::string error;
+
+  std::string str(const char* key, bool required = true) {
+    if (!j.contains(key)) {
+      if (required && error.empty()) error = std::string("missing argument '") + key + "'";
+      return {};
+    }
+    if (!j[key].is_string()) {
+      if (error.empty()) error = std::string("argument '") + key + "' must be a string";
+      return {};
+    }
+    return j[key].get<std::string>();
+  }
+
+  std::map<std::string, std::string> map(const char* key) {
+    std::map<std::string, std::string> out;
+    if (!j.contains(key)) return out;
+    if (!j[key].is_object()) {
+      if (error.empty()) error = std::string("argument '") + key + "' must be an object of strings";
+      return out;
+    }
+    for (const auto& [k, v] : j[key].items()) {
+      if (!v.is_string()) {
+        if (error.empty()) error = std::string("argument '") + key + "." + k + "' must be a string";
+        continue;
+      }
+      out[k] = v.get<std::string>();
+    }
+    return out;
+  }
+};
+
+}  // namespace
+
+CommandRegistry::CommandRegistry() {
+  commands_["start"] = {[](Services& s, const Caller& who, const json& args, store::Batch& b) {
+                          Args a{args, {}};
+                          StartArgs st;
+                          st.workflow = a.str("workflow");
+                          st.ref = a.str("ref");
+                          st.on = a.str("on", false);
+                          st.title = a.str("title", false);
+                          st.assign = a.map("assign");
+                          st.dates = a.map("dates");
+                          if (!a.error.empty()) return Result::fail("start: " + a.error);
+                          return s.engine.start(who, st, b);
+                        },
+                        true};
+  commands_["complete"] = {[](Services& s, const Caller& who, const json& args, store::Batch& b) {
+                             Args a{args, {}};
+                             auto ref = a.str("ref"), stage = a.str("stage");
+                             auto outcome = a.str("outcome", false), on = a.str("on", false);
+                             if (!a.error.empty()) return Result::fail("complete: " + a.error);
+                             return s.engine.complete(who, ref, stage, outcome, on, b);
+                           },
+                           true};
+  commands_["pause"] = {[](Services& s, const Caller& who, const json& args, store::Batch& b) {
+                          Args a{args, {}};
+                          auto ref = a.str("ref"), reason = a.str("reason");
+                          if (!a.error.empty()) return Result::fail("pause: " + a.error);
+                          return s.engine.pause(who, ref, reason, b);
+                        },
+                        true};
+  commands_["resume"] = {[](Services& s, const Caller& who, const json& args, store::Batch& b) {
+                           Args a{args, {}};
+                           auto ref = a.str("ref");
+                           if (!a.error.empty()) return Result::fail("resume: " + a.error);
+                           return s.engine.resume(who, ref, b);
+                         },
+                         true};
+  commands_["extend"] = {[](Services& s, const Caller& who, const json& args, store::Batch& b) {
+                           Args a{args, {}};
+                           auto ref = a.str("ref"), stage = a.str("stage"), to = a.str("to"), reason = a.str("reason");
+                           if (!a.error.empty()) return Result::fail("extend: " + a.error);
+                           return s.engine.extend(who, ref, stage, to, reason, b);
+                         },
+                         true};
+  commands_["waive"] = {[](Services& s, const Caller& who, const json& args, store::Batch& b) {
+                          Args a{args, {}};
+                          auto ref = a.str("ref"), stage = a.str("stage"), reason = a.str("reason");
+                          if (!a.error.empty()) return Result::fail("waive: " + a.error);
+                          return s.engine.waive(who, ref, stage, reason, b);
+                        },
+                        true};
+  commands_["cancel"] = {[](Services& s, const Caller& who, const json& args, store::Batch& b) {
+                           Args a{args, {}};
+                           auto ref = a.str("ref"), reason = a.str("reason");
+                           if (!a.error.empty()) return Result::fail("cancel: " + a.error);
+                           return s.engine.cancel(who, ref, reason, b);
+                         },
+                         true};
+  commands_["status"] = {[](Services& s, const Caller&, const json& args, store::Batch&) {
+                           Args a{args, {}};
+                           auto ref = a.str("ref", false);
+                           if (!a.error.empty()) return Result::fail("status: " + a.error);
+                           return s.engine.status(ref);
+                         },
+                         false};
+  commands_["overdue"] = {[](Services& s, const Caller&, const json&, store::Batch&) { return s.engine.overdue(); },
+                          false};
+  commands_["upcoming"] = {[](Services& s, const Caller&, const json& args, store::Batch&) {
+                             int days = 14;
+                             if (args.contains("days")) {
+                               if (!args["days"].is_number_integer() || args["days"].get<int>() < 0 ||
+                                   args["days"].get<int>() > 3660) {
+                                 return Result::fail("upcoming: 'days' must be a whole number from 0 to 3660");
+                               }
+                               days = args["days"].get<int>();
+                             }
+                             return s.engine.upcoming(days);
+                           },
+                           false};
+  commands_["clock"] = {[](Services& s, const Caller& who, const json& args, store::Batch& b) {
+                          Args a{args, {}};
+                          auto advance = a.str("advance", false);
+                          if (!a.error.empty()) return Result::fail("clock: " + a.error);
+                          const auto& cal = s.engine.config().calendar(s.engine.config().daemon.calendar);
+                          auto local = [&](Instant t) {
+                            return date::format("%a %F %H:%M", date::floor<std::chrono::minutes>(cal.zone()->to_local(t))) +
+                                   " " + cal.timezone_name();
+                          };
+                          json now{{"now", date::format("%FT%TZ", s.clock.now())},
+                                   {"local", local(s.clock.now())},
+                                   {"mode", s.clock.mode()}};
+                          if (advance.empty()) return Result{true, "", now};
+                          if (s.virtual_clock == nullptr) {
+                            return Result::fail("the clock can be advanced only on a rehearsal daemon started with "
+                                                "--virtual-clock; this one runs on the system clock");
+                          }
+                          if (!who.holds("administrator") && !who.holds("business-manager")) {
+                            return Result::fail("you may not advance the clock; that needs administrator or "
+                                                "business-manager");
+                          }
+                          auto step = parse_advance(advance);
+                          if (!step) {
+                            return Result::fail("clock advance takes an amount such as 30m, 12h, 3d or 2w, found '" +
+                                                advance + "'");
+                          }
+                          const Instant from = s.clock.now();
+                          const Instant target = from + *step;
+                          // Step through every event in time order, so each fires at its own
+                          // (virtual) time, as it would have on the real clock.
+                          while (auto next = s.engine.next_fire()) {
+                            if (*next > target) break;
+                            s.virtual_clock->set(std::max(s.clock.now(), *next));
+                            s.engine.fire_due(s.clock.now(), b);
+                          }
+                          s.virtual_clock->set(target);
+                          store::AuditEntry e;
+                          e.at = target.time_since_epoch().count();
+                          e.actor = who.person;
+                          e.kind = "clock.advanced";
+                          e.details = json{{"from", date::format("%FT%TZ", from)}, {"to", date::format("%FT%TZ", target)}}
+                                          .dump();
+                          b.audit.push_back(e);
+                          b.meta.emplace_back("virtual_now", std::to_string(target.time_since_epoch().count()));
+                          return Result{true, "", {{"now", date::format("%FT%TZ", target)}, {"local", local(target)}, {"mode", "virtual"}}};
+                        },
+                        true};
+}
+
+bool CommandRegistry::writes(const std::string& command) const {
+  auto it = commands_.find(command);
+  return it != commands_.end() && it->second.writes;
+}
+
+Result CommandRegistry::dispatch(Services& s, const Caller& who, const Request& r, store::Batch& batch) const {
+  auto it = commands_.find(r.command);
+  if (it == commands_.end()) {
+    std::vector<std::string> names;
+    for (const auto& [n, e] : commands_) names.push_back(n);
+    return Result::fail(workflows::unknown("command", r.command, names));
+  }
+  try {
+    return it->second.run(s, who, r.args, batch);
+  } catch (const std::exception& e) {
+    // A handler bug must not take the daemon down; nothing was committed.
+    return Result::fail(std::string("internal error: ") + e.what());
+  }
+}
+
+}  // namespace docket::daemon

@@ -1,0 +1,63 @@
+#pragma once
+// The control protocol and the command registry, apart from any transport.
+//
+// A request is one line of JSON: {"id": ANY, "command": NAME, "args": {...}}.
+// The reply is one line: {"id": ANY, "ok": true, "result": {...}} or
+// {"id": ANY, "ok": false, "error": "what is wrong and how to fix it"}.
+// Commands are a registry (name -> handler, after Kea's command manager): a
+// handler returns a Result and never throws past the dispatcher; an unknown
+// name is an answer, not a crash.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/engine.h"
+
+namespace docket::daemon {
+
+inline constexpr std::size_t kMaxRequestBytes = 64 * 1024;
+
+struct Request {
+  nlohmann::json id;
+  std::string command;
+  nlohmann::json args = nlohmann::json::object();
+};
+
+// Parses one request line; on failure returns the error to send back.
+std::variant<Request, std::string> parse_request(const std::string& line);
+
+std::string reply_line(const nlohmann::json& id, const Result& r);
+
+// What a handler may reach besides the engine: the clock (for `clock`).
+struct Services {
+  Engine& engine;
+  const Clock& clock;
+  VirtualClock* virtual_clock = nullptr;  // null unless rehearsing
+};
+
+class CommandRegistry {
+ public:
+  using Handler = std::function<Result(Services&, const Caller&, const nlohmann::json& args, store::Batch&)>;
+
+  CommandRegistry();
+  // Runs `r` for `who`. Writes go to `batch`; the caller commits it before
+  // sending the reply.
+  Result dispatch(Services& s, const Caller& who, const Request& r, store::Batch& batch) const;
+  bool writes(const std::string& command) const;
+
+ private:
+  struct Entry {
+    Handler run;
+    bool writes = false;
+  };
+  std::map<std::string, Entry> commands_;
+};
+
+// "3d", "12h", "30m", "2w" -> seconds; nullopt when malformed.
+std::optional<std::chrono::seconds> parse_advance(const std::string& text);
+
+}  // namespace docket::daemon

@@ -1,0 +1,160 @@
+#include "daemon/docketd.h"
+
+#include <cstdlib>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "daemon/server.h"
+
+namespace docket::daemon {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+fs::path default_config_dir() {
+  if (const char* env = std::getenv("DOCKET_CONFIG"); env != nullptr && *env != '\0') return env;
+  std::error_code ec;
+  if (fs::exists("config/docketd.toml", ec)) return "config";
+  return "/etc/docket";
+}
+
+store::AuditEntry system_record(const Clock& clock, const std::string& kind, json details) {
+  store::AuditEntry e;
+  e.at = clock.now().time_since_epoch().count();
+  e.actor = "system";
+  e.kind = kind;
+  e.details = details.dump();
+  return e;
+}
+
+}  // namespace
+
+int run_docketd(int argc, const char* const* argv) {
+  CLI::App app{"docketd keeps a Safeguarding Partnership's statutory clocks.", "docketd"};
+  std::string config_dir, db_path, socket_path, virtual_clock;
+  bool check_only = false;
+  app.add_option("--config", config_dir, "Configuration directory (default: $DOCKET_CONFIG, ./config, /etc/docket)")
+      ->type_name("DIR");
+  app.add_option("--db", db_path, "SQLite database (default: from docketd.toml)")->type_name("PATH");
+  app.add_option("--socket", socket_path, "Control socket (default: from docketd.toml)")->type_name("PATH");
+  app.add_option("--virtual-clock", virtual_clock,
+                 "Rehearse on a virtual clock starting at this local time (YYYY-MM-DDTHH:MM); it moves only with "
+                 "`docket clock advance`")
+      ->type_name("TIME");
+  app.add_flag("--check-config", check_only, "Load and validate the configuration, then exit");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "docketd: " << e.what() << " (try 'docketd --help')\n";
+    return 2;
+  }
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S%z %^%l%$ %v");
+
+  // Configuration.
+  const fs::path dir = config_dir.empty() ? default_config_dir() : fs::path(config_dir);
+  auto loaded = workflows::load_config(dir);
+  if (!loaded.config) {
+    for (const auto& d : loaded.diagnostics.sorted()) std::cerr << workflows::format(d, dir.string()) << '\n';
+    std::cerr << "docketd: the configuration in " << dir.string() << " has errors; not starting\n";
+    return 2;
+  }
+  auto config = loaded.config;
+  if (check_only) {
+    std::cout << dir.string() << " is valid (configuration " << config->hash.substr(0, 12) << ")\n";
+    return 0;
+  }
+
+  // The clock.
+  SystemClock system_clock;
+  std::unique_ptr<VirtualClock> rehearsal;
+  if (!virtual_clock.empty()) {
+    auto t = workflows::parse_local_time(virtual_clock);
+    if (!t) {
+      std::cerr << "docketd: --virtual-clock must be YYYY-MM-DDTHH:MM, found '" << virtual_clock << "'\n";
+      return 2;
+    }
+    const auto& zone = config->calendar(config->daemon.calendar);
+    auto info = zone.zone()->get_info(*t);
+    Instant start = date::floor<std::chrono::seconds>(
+        info.result == date::local_info::nonexistent ? info.first.end : zone.zone()->to_sys(*t, date::choose::earliest));
+    rehearsal = std::make_unique<VirtualClock>(start);
+  }
+  const Clock& clock = rehearsal ? static_cast<const Clock&>(*rehearsal) : system_clock;
+
+  // The store.
+  const fs::path db = db_path.empty() ? config->daemon.database : fs::path(db_path);
+  const fs::path sock = socket_path.empty() ? config->daemon.socket : fs::path(socket_path);
+  std::unique_ptr<store::Store> st;
+  try {
+    std::error_code ec;
+    if (db.has_parent_path()) fs::create_directories(db.parent_path(), ec);
+    st = std::make_unique<store::Store>(db, clock.mode());
+  } catch (const std::exception& e) {
+    std::cerr << "docketd: cannot open the database: " << e.what() << '\n';
+    return 1;
+  }
+
+  // Recovery and catch-up: everything that fell due while stopped fires once,
+  // marked late.
+  Engine engine(config, clock);
+  for (const auto& problem : engine.load(st->reviews(), st->deadlines())) spdlog::warn("recover {}", problem);
+  store::Batch boot;
+  boot.audit.push_back(system_record(clock, "daemon.started",
+                                     {{"clock", clock.mode()},
+                                      {"config", config->hash},
+                                      {"config_dir", fs::absolute(dir).lexically_normal().string()},
+                                      {"reviews", engine.review_count()}}));
+  engine.fire_due(clock.now(), boot);
+  try {
+    st->commit(boot);
+  } catch (const std::exception& e) {
+    std::cerr << "docketd: cannot write to the database: " << e.what() << '\n';
+    return 1;
+  }
+  // Messages that were queued but not delivered before a stop go out now.
+  auto undelivered = st->outbox("pending");
+
+  boost::asio::io_context io;
+  Services services{engine, clock, rehearsal.get()};
+  Server server(io, engine, *st, services, sock);
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    std::cerr << "docketd: " << e.what() << '\n';
+    return 1;
+  }
+  if (!undelivered.empty()) {
+    boost::asio::post(io, [&] {
+      for (const auto& m : undelivered) {
+        spdlog::info("notify.delivered channel=log key={} kind={} ref={} stage={} person={} late={} resumed=true",
+                     m.key, m.kind, m.ref, m.stage, m.person, m.late);
+      }
+      store::Batch done;
+      for (const auto& m : undelivered) done.delivered.push_back(m.id);
+      st->commit(done);
+    });
+  }
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("daemon.stopping signal={}", sig);
+    server.stop();
+    store::Batch bye;
+    bye.audit.push_back(system_record(clock, "daemon.stopped", {{"signal", sig}}));
+    st->commit(bye);
+    io.stop();
+  });
+  spdlog::info("daemon.ready socket={} database={} clock={} reviews={} timed={} config={}", sock.string(), db.string(),
+               clock.mode(), engine.review_count(), engine.open_deadline_count(), config->hash.substr(0, 12));
+  io.run();
+  return 0;
+}
+
+}  // namespace docket::daemon

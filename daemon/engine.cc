@@ -1,0 +1,962 @@
+#include "daemon/engine.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace docket::daemon {
+
+using namespace docket::workflows;
+using nlohmann::json;
+
+namespace {
+
+constexpr std::chrono::minutes kLateAfter{5};
+
+// Commands and the roles that may run them; "*" is anyone in the directory.
+// `complete` is also open to whoever holds the stage's owner role.
+const std::map<std::string, std::vector<std::string>> kPermissions = {
+    {"start", {"administrator", "business-manager", "partnership-team", "la-safeguarding-lead", "sab-business-unit",
+               "csp-chair", "cdop-coordinator"}},
+    {"complete", {"administrator", "business-manager", "partnership-team"}},
+    {"pause", {"administrator", "business-manager", "executive-chair", "independent-chair"}},
+    {"resume", {"administrator", "business-manager", "executive-chair", "independent-chair"}},
+    {"cancel", {"administrator", "business-manager", "executive-chair", "independent-chair"}},
+    {"extend", {"business-manager", "executive-chair", "independent-chair", "rlt-children-chair", "rlt-adults-chair",
+                "csp-chair", "sar-panel-chair"}},
+    {"waive", {"administrator", "business-manager"}},
+};
+
+bool valid_ref(const std::string& ref) {
+  if (ref.empty() || ref.size() > 64) return false;
+  return std::all_of(ref.begin(), ref.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '/' || c == '.';
+  });
+}
+
+bool has_clock_hours(const ReviewDefinition& def) {
+  return std::any_of(def.stages.begin(), def.stages.end(),
+                     [](const Stage& s) { return s.due.offset.unit == Unit::hours; });
+}
+
+std::string start_text(const Review& r) {
+  return r.start_has_time ? iso(r.start) : iso(Day{date::floor<date::days>(r.start).time_since_epoch()});
+}
+
+Day start_day(const Review& r) { return Day{date::floor<date::days>(r.start).time_since_epoch()}; }
+
+json to_json(const std::map<std::string, std::string>& m) {
+  json j = json::object();
+  for (const auto& [k, v] : m) j[k] = v;
+  return j;
+}
+
+json to_json(const std::map<std::string, Day>& m) {
+  json j = json::object();
+  for (const auto& [k, v] : m) j[k] = iso(v);
+  return j;
+}
+
+// A planned notice and the instant it goes out.
+struct Notice {
+  Instant at;
+  PlannedNotice planned;
+};
+
+struct Timeline {
+  std::vector<Notice> reminders;
+  std::vector<Notice> rungs;
+  Instant overdue_at{};
+};
+
+}  // namespace
+
+bool Caller::holds(const std::string& role) const {
+  return std::find(roles.begin(), roles.end(), role) != roles.end();
+}
+
+Deadline* Review::deadline(const std::string& stage_id) {
+  auto it = std::find_if(deadlines.begin(), deadlines.end(), [&](const Deadline& d) { return d.stage->id == stage_id; });
+  return it == deadlines.end() ? nullptr : &*it;
+}
+
+Engine::Engine(std::shared_ptr<const Config> config, const Clock& clock) : config_(std::move(config)), clock_(clock) {}
+
+Review* Engine::find(const std::string& ref) {
+  auto it = reviews_.find(ref);
+  return it == reviews_.end() ? nullptr : &it->second;
+}
+
+const Review* Engine::find(const std::string& ref) const {
+  auto it = reviews_.find(ref);
+  return it == reviews_.end() ? nullptr : &it->second;
+}
+
+Day Engine::today(const Calendar& cal) const {
+  auto local = cal.zone()->to_local(clock_.now());
+  return Day{date::floor<date::days>(local).time_since_epoch()};
+}
+
+Instant Engine::instant_of(const Calendar& cal, LocalTime t) const {
+  const date::time_zone* tz = cal.zone();
+  auto info = tz->get_info(t);
+  if (info.result == date::local_info::nonexistent) return date::floor<std::chrono::seconds>(info.first.end);
+  return date::floor<std::chrono::seconds>(tz->to_sys(t, date::choose::earliest));
+}
+
+Instant Engine::at_notify_time(const Calendar& cal, Day d) const {
+  return instant_of(cal, LocalTime{d.time_since_epoch()} + config_->daemon.notify_at);
+}
+
+// --- recovery --------------------------------------------------------------
+
+std::vector<std::string> Engine::load(const std::vector<store::ReviewRecord>& reviews,
+                                      const std::vector<store::DeadlineRecord>& deadlines) {
+  std::vector<std::string> problems;
+  for (const auto& rec : reviews) {
+    auto def = config_->reviews.find(rec.workflow);
+    if (def == config_->reviews.end()) {
+      problems.push_back("review " + rec.ref + ": workflow '" + rec.workflow + "' is no longer defined; skipped");
+      continue;
+    }
+    Review r;
+    r.ref = rec.ref;
+    r.workflow = rec.workflow;
+    r.version = rec.version;
+    r.title = rec.title;
+    r.parent_ref = rec.parent_ref;
+    r.definition = &def->second;
+    r.state = parse_review_state(rec.state).value_or(ReviewState::open);
+    r.start = *parse_local_time(rec.start);
+    r.start_has_time = rec.start.size() > 10;
+    const json assignments = json::parse(rec.assignments);
+    for (const auto& [k, v] : assignments.items()) r.assignments[k] = v.get<std::string>();
+    const json dates = json::parse(rec.dates);
+    for (const auto& [k, v] : dates.items()) r.dates[k] = *parse_day(v.get<std::string>());
+    if (!rec.paused_on.empty()) r.paused_on = parse_day(rec.paused_on);
+    r.created_at = rec.created_at;
+    reviews_.emplace(r.ref, std::move(r));
+  }
+  for (const auto& rec : deadlines) {
+    Review* r = find(rec.ref);
+    if (r == nullptr) continue;
+    const Stage* stage = r->definition->stage(rec.stage);
+    if (stage == nullptr) {
+      problems.push_back("review " + rec.ref + ": stage '" + rec.stage + "' is no longer defined; skipped");
+      continue;
+    }
+    Deadline d;
+    d.stage = stage;
+    d.state = parse_deadline_state(rec.state).value_or(DeadlineState::pending);
+    d.due = *parse_day(rec.due);
+    if (!rec.due_at.empty()) d.due_at = parse_local_time(rec.due_at);
+    if (!rec.fixed_due.empty()) d.fixed_due = parse_day(rec.fixed_due);
+    d.opened_on = *parse_day(rec.opened_on);
+    d.reminders_sent = rec.reminders_sent;
+    d.rungs_sent = rec.rungs_sent;
+    d.repeats_sent = rec.repeats_sent;
+    if (!rec.completed_on.empty()) d.completed_on = parse_day(rec.completed_on);
+    d.outcome = rec.outcome;
+    d.extended = rec.extended;
+    r->deadlines.push_back(d);
+  }
+  for (auto& [ref, r] : reviews_) {
+    // A definition's stages live in one vector, so address order is definition order.
+    auto order = [](const Deadline& a, const Deadline& b) { return a.stage < b.stage; };
+    std::sort(r.deadlines.begin(), r.deadlines.end(), order);
+    for (auto& d : r.deadlines) schedule(r, d);
+  }
+  return problems;
+}
+
+// --- plans and timelines ---------------------------------------------------
+
+ReviewPlan Engine::plan_of(const Review& r) const {
+  PlanInputs in;
+  in.start = r.start;
+  in.start_has_time = r.start_has_time;
+  in.dates = r.dates;
+  for (const auto& d : r.deadlines) {
+    if (d.completed_on) in.completed[d.stage->id] = *d.completed_on;
+    if (d.fixed_due) in.fixed_due[d.stage->id] = *d.fixed_due;
+  }
+  return plan_review(*config_, *r.definition, in);
+}
+
+namespace {
+
+const PlannedItem* item_for(const ReviewPlan& plan, const std::string& stage) {
+  for (const auto& i : plan.stages) {
+    if (i.stage->id == stage) return &i;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void Engine::unschedule(const Review& r, const Deadline& d) {
+  if (d.next_fire != Instant{}) timed_.erase({d.next_fire, r.ref, d.stage->id});
+}
+
+void Engine::schedule(Review& r, Deadline& d) {
+  unschedule(r, d);
+  d.next_fire = Instant{};
+  if (is_final(d.state) || d.state == DeadlineState::suspended || r.state != ReviewState::open) return;
+  const Calendar& cal = config_->calendar_of(*r.definition);
+  auto plan = plan_of(r);
+  const PlannedItem* item = item_for(plan, d.stage->id);
+  if (item == nullptr) return;
+  Instant next = Instant::max();
+  auto consider = [&](Instant t) { next = std::min(next, t); };
+  auto when = [&](const PlannedNotice& n) { return n.at ? instant_of(cal, *n.at) : at_notify_time(cal, n.day); };
+  const bool before_due = d.state == DeadlineState::pending || d.state == DeadlineState::due_soon;
+  if (before_due) {
+    if (static_cast<std::size_t>(d.reminders_sent) < item->reminders.size()) {
+      consider(when(item->reminders[static_cast<std::size_t>(d.reminders_sent)]));
+    }
+    consider(d.due_at ? instant_of(cal, *d.due_at) : instant_of(cal, LocalTime{(d.due + date::days{1}).time_since_epoch()}));
+  } else {
+    if (static_cast<std::size_t>(d.rungs_sent) < item->escalations.size()) {
+      consider(when(item->escalations[static_cast<std::size_t>(d.rungs_sent)]));
+    } else if (!item->escalations.empty() && item->escalations.back().repeat) {
+      const PlannedNotice& last = item->escalations.back();
+      Duration every = *last.repeat;
+      every.count *= d.repeats_sent + 1;
+      if (last.at) {
+        consider(instant_of(cal, shift_hours(cal, *last.at, every.count, Direction::after)));
+      } else {
+        Day day = roll(cal, shift(cal, last.day, every, Direction::after).day, Roll::next_working_day);
+        consider(at_notify_time(cal, day));
+      }
+    }
+  }
+  if (next == Instant::max()) return;
+  d.next_fire = next;
+  timed_.insert({d.next_fire, r.ref, d.stage->id});
+}
+
+std::optional<Instant> Engine::next_fire() const {
+  if (timed_.empty()) return std::nullopt;
+  return std::get<0>(*timed_.begin());
+}
+
+void Engine::refresh(Review& r, store::Batch& batch, const std::string& actor) {
+  // Opening one stage can open another (a chain of completions), so repeat
+  // until nothing new opens; a definition has finitely many stages.
+  for (std::size_t round = 0; round <= r.definition->stages.size(); ++round) {
+    auto plan = plan_of(r);
+    bool opened = false;
+    for (const auto& s : r.definition->stages) {
+      const PlannedItem* item = item_for(plan, s.id);
+      Deadline* d = r.deadline(s.id);
+      if (d == nullptr) {
+        bool opens = s.opens_after.empty();
+        std::optional<Day> opened_on = start_day(r);
+        if (!opens) {
+          Deadline* opener = r.deadline(s.opens_after);
+          if (opener != nullptr && opener->completed_on &&
+              (s.opens_on_outcome.empty() || opener->outcome == s.opens_on_outcome)) {
+            opens = true;
+            opened_on = opener->completed_on;
+          }
+        }
+        if (!opens || item == nullptr || !item->due) continue;
+        Deadline fresh;
+        fresh.stage = &s;
+        fresh.due = *item->due;
+        fresh.due_at = item->due_at;
+        fresh.opened_on = *opened_on;
+        auto pos = std::find_if(r.deadlines.begin(), r.deadlines.end(),
+                                [&](const Deadline& x) { return x.stage > &s; });
+        r.deadlines.insert(pos, fresh);
+        opened = true;
+        audit(batch, actor, "deadline.opened", r, s.id,
+              {{"due", item->due_at ? iso(*item->due_at) : iso(*item->due)}, {"why", item->why}});
+        continue;
+      }
+      if (is_final(d->state) || item == nullptr || !item->due) continue;
+      if (d->due != *item->due || d->due_at != item->due_at) {
+        audit(batch, actor, "deadline.rescheduled", r, s.id,
+              {{"from", iso(d->due)}, {"to", iso(*item->due)}, {"why", item->why}});
+        d->due = *item->due;
+        d->due_at = item->due_at;
+      }
+    }
+    if (!opened) break;
+  }
+  for (auto& d : r.deadlines) {
+    schedule(r, d);
+    save(batch, r, d);
+  }
+  maybe_close(r, batch, actor);
+}
+
+void Engine::maybe_close(Review& r, store::Batch& batch, const std::string& actor) {
+  if (r.state != ReviewState::open || r.deadlines.empty()) return;
+  if (!std::all_of(r.deadlines.begin(), r.deadlines.end(), [](const Deadline& d) { return is_final(d.state); })) {
+    return;
+  }
+  auto t = review_transition(r.state, ReviewEvent::close);
+  if (!t.ok) return;
+  r.state = t.to;
+  audit(batch, actor, "review.closed", r, "", json::object());
+  save(batch, r);
+}
+
+// --- notifications ---------------------------------------------------------
+
+void Engine::notify(const Review& r, const Deadline& d, const std::string& kind, int index, int repeat,
+                    const std::vector<std::string>& roles, Instant due_instant, Instant now, store::Batch& batch) {
+  const Calendar& cal = config_->calendar_of(*r.definition);
+  const bool late = now - due_instant > kLateAfter;
+  const Day today_ = today(cal);
+  for (const auto& role : roles) {
+    std::vector<std::string> people;
+    std::string note;
+    const Role* def = config_->directory.role(role);
+    if (def != nullptr && def->per_review) {
+      auto it = r.assignments.find(role);
+      if (it != r.assignments.end()) {
+        people.push_back(it->second);
+      } else {
+        // Nobody assigned: the business manager hears instead, so nothing is lost.
+        for (const auto* p : config_->directory.holders("business-manager")) people.push_back(p->id);
+        note = "role " + role + " is not assigned on this review";
+      }
+    } else {
+      for (const auto* p : config_->directory.holders(role)) people.push_back(p->id);
+    }
+    for (const auto& person : people) {
+      json payload{{"kind", kind},
+                   {"ref", r.ref},
+                   {"workflow", r.workflow},
+                   {"workflow_title", r.definition->title},
+                   {"stage", d.stage->id},
+                   {"stage_title", d.stage->title},
+                   {"due", iso(d.due)},
+                   {"role", role},
+                   {"late", late},
+                   {"working_days_left", working_days_between(cal, today_, d.due)}};
+      if (d.due_at) payload["due_at"] = iso(*d.due_at);
+      if (kind == "escalation") payload["rung"] = index + 1;
+      if (repeat > 0) payload["repeat"] = repeat;
+      if (!note.empty()) payload["note"] = note;
+      store::OutboxMessage m;
+      m.key = r.ref + ":" + d.stage->id + ":" + kind + ":" + std::to_string(index + 1) +
+              (repeat > 0 ? "." + std::to_string(repeat) : std::string{}) + ":" +
+              (d.extended || d.fixed_due ? iso(d.due) + ":" : std::string{}) + person;
+      m.created_at = now.time_since_epoch().count();
+      m.kind = kind;
+      m.ref = r.ref;
+      m.stage = d.stage->id;
+      m.person = person;
+      m.role = role;
+      m.payload = payload.dump();
+      m.late = late;
+      batch.outbox.push_back(std::move(m));
+    }
+  }
+}
+
+void Engine::fire(Review& r, Deadline& d, Instant now, store::Batch& batch) {
+  const Calendar& cal = config_->calendar_of(*r.definition);
+  auto plan = plan_of(r);
+  const PlannedItem* item = item_for(plan, d.stage->id);
+  if (item == nullptr) return;
+  auto when = [&](const PlannedNotice& n) { return n.at ? instant_of(cal, *n.at) : at_notify_time(cal, n.day); };
+  auto step = [&](DeadlineEvent e) {
+    auto t = deadline_transition(d.state, e);
+    if (t.ok) d.state = t.to;
+    return t.ok;
+  };
+  const bool before_due = d.state == DeadlineState::pending || d.state == DeadlineState::due_soon;
+  if (before_due) {
+    int latest = -1;
+    for (auto i = static_cast<std::size_t>(d.reminders_sent); i < item->reminders.size(); ++i) {
+      if (when(item->reminders[i]) <= now) latest = static_cast<int>(i);
+    }
+    if (latest >= 0) {
+      const auto& n = item->reminders[static_cast<std::size_t>(latest)];
+      Instant at = when(n);
+      step(DeadlineEvent::remind);
+      notify(r, d, "reminder", latest, 0, n.to, at, now, batch);
+      audit(batch, "system", "deadline.reminder", r, d.stage->id,
+            {{"reminder", latest + 1},
+             {"before", n.why},
+             {"to", n.to},
+             {"late", now - at > kLateAfter},
+             {"skipped", latest - d.reminders_sent}});
+      d.reminders_sent = latest + 1;
+    }
+    Instant overdue_at =
+        d.due_at ? instant_of(cal, *d.due_at) : instant_of(cal, LocalTime{(d.due + date::days{1}).time_since_epoch()});
+    if (overdue_at <= now && step(DeadlineEvent::fall_overdue)) {
+      audit(batch, "system", "deadline.overdue", r, d.stage->id, {{"due", iso(d.due)}});
+    }
+  }
+  if (d.state == DeadlineState::overdue || d.state == DeadlineState::escalated) {
+    while (static_cast<std::size_t>(d.rungs_sent) < item->escalations.size()) {
+      const auto& n = item->escalations[static_cast<std::size_t>(d.rungs_sent)];
+      Instant at = when(n);
+      if (at > now) break;
+      step(DeadlineEvent::escalate);
+      notify(r, d, "escalation", d.rungs_sent, 0, n.to, at, now, batch);
+      audit(batch, "system", "deadline.escalated", r, d.stage->id,
+            {{"rung", d.rungs_sent + 1}, {"after", n.why}, {"to", n.to}, {"late", now - at > kLateAfter}});
+      ++d.rungs_sent;
+    }
+    if (!item->escalations.empty() && static_cast<std::size_t>(d.rungs_sent) == item->escalations.size() &&
+        item->escalations.back().repeat) {
+      const PlannedNotice& last = item->escalations.back();
+      int passed = d.repeats_sent;
+      Instant first_at{};
+      for (int k = d.repeats_sent + 1; k < d.repeats_sent + 1000; ++k) {
+        Duration every = *last.repeat;
+        every.count *= k;
+        Instant at = last.at ? instant_of(cal, shift_hours(cal, *last.at, every.count, Direction::after))
+                             : at_notify_time(cal, roll(cal, shift(cal, last.day, every, Direction::after).day,
+                                                        Roll::next_working_day));
+        if (at > now) break;
+        if (passed == d.repeats_sent) first_at = at;
+        passed = k;
+      }
+      if (passed > d.repeats_sent) {
+        step(DeadlineEvent::escalate);
+        notify(r, d, "escalation", d.rungs_sent - 1, passed, last.to, first_at, now, batch);
+        audit(batch, "system", "deadline.escalated", r, d.stage->id,
+              {{"rung", d.rungs_sent}, {"repeat", passed}, {"to", last.to}, {"late", now - first_at > kLateAfter}});
+        d.repeats_sent = passed;
+      }
+    }
+  }
+  schedule(r, d);
+  save(batch, r, d);
+}
+
+void Engine::fire_due(Instant now, store::Batch& batch) {
+  // Each deadline fires once per call with everything due by `now`.
+  std::vector<std::pair<std::string, std::string>> due;
+  for (auto it = timed_.begin(); it != timed_.end() && std::get<0>(*it) <= now; ++it) {
+    due.emplace_back(std::get<1>(*it), std::get<2>(*it));
+  }
+  for (const auto& [ref, stage] : due) {
+    Review* r = find(ref);
+    if (r == nullptr) continue;
+    Deadline* d = r->deadline(stage);
+    if (d == nullptr) continue;
+    fire(*r, *d, now, batch);
+  }
+}
+
+// --- audit and persistence -------------------------------------------------
+
+void Engine::audit(store::Batch& b, const std::string& actor, const std::string& kind, const Review& r,
+                   const std::string& stage, json details) const {
+  store::AuditEntry e;
+  e.at = clock_.now().time_since_epoch().count();
+  e.actor = actor;
+  e.kind = kind;
+  e.ref = r.ref;
+  e.stage = stage;
+  e.details = details.dump();
+  e.version = r.version;
+  b.audit.push_back(std::move(e));
+}
+
+void Engine::save(store::Batch& b, const Review& r) const {
+  store::ReviewRecord rec;
+  rec.ref = r.ref;
+  rec.workflow = r.workflow;
+  rec.version = r.version;
+  rec.title = r.title;
+  rec.state = to_string(r.state);
+  rec.start = start_text(r);
+  rec.assignments = to_json(r.assignments).dump();
+  rec.dates = to_json(r.dates).dump();
+  rec.paused_on = r.paused_on ? iso(*r.paused_on) : "";
+  rec.parent_ref = r.parent_ref;
+  rec.created_at = r.created_at;
+  // A review saved twice in one batch keeps only its last state.
+  auto it = std::find_if(b.reviews.begin(), b.reviews.end(), [&](const auto& x) { return x.ref == r.ref; });
+  if (it != b.reviews.end()) {
+    *it = std::move(rec);
+  } else {
+    b.reviews.push_back(std::move(rec));
+  }
+}
+
+void Engine::save(store::Batch& b, const Review& r, const Deadline& d) const {
+  store::DeadlineRecord rec;
+  rec.ref = r.ref;
+  rec.stage = d.stage->id;
+  rec.state = to_string(d.state);
+  rec.due = iso(d.due);
+  rec.due_at = d.due_at ? iso(*d.due_at) : "";
+  rec.fixed_due = d.fixed_due ? iso(*d.fixed_due) : "";
+  rec.opened_on = iso(d.opened_on);
+  rec.reminders_sent = d.reminders_sent;
+  rec.rungs_sent = d.rungs_sent;
+  rec.repeats_sent = d.repeats_sent;
+  rec.completed_on = d.completed_on ? iso(*d.completed_on) : "";
+  rec.outcome = d.outcome;
+  rec.extended = d.extended;
+  rec.next_fire = d.next_fire.time_since_epoch().count();
+  auto it = std::find_if(b.deadlines.begin(), b.deadlines.end(),
+                         [&](const auto& x) { return x.ref == r.ref && x.stage == rec.stage; });
+  if (it != b.deadlines.end()) {
+    *it = std::move(rec);
+  } else {
+    b.deadlines.push_back(std::move(rec));
+  }
+}
+
+bool Engine::may(const Caller& who, const std::string& command, const Review* r, const Stage* s) const {
+  if (auto it = kPermissions.find(command); it != kPermissions.end()) {
+    for (const auto& role : it->second) {
+      if (who.holds(role)) return true;
+    }
+  }
+  if (command == "complete" && r != nullptr && s != nullptr && !s->owner.empty()) {
+    auto assigned = r->assignments.find(s->owner);
+    if (assigned != r->assignments.end() && assigned->second == who.person) return true;
+    if (who.holds(s->owner)) return true;
+  }
+  return false;
+}
+
+namespace {
+std::string permitted(const std::string& command) {
+  auto it = kPermissions.find(command);
+  return it == kPermissions.end() ? std::string{} : one_of(it->second);
+}
+}  // namespace
+
+// --- commands --------------------------------------------------------------
+
+Result Engine::start(const Caller& who, const StartArgs& a, store::Batch& batch) {
+  if (!may(who, "start", nullptr, nullptr)) {
+    return Result::fail("you may not start reviews; that needs one of the roles " + permitted("start"));
+  }
+  auto def_it = config_->reviews.find(a.workflow);
+  if (def_it == config_->reviews.end()) {
+    if (config_->cycles.count(a.workflow) > 0) {
+      return Result::fail("'" + a.workflow + "' is a meeting cycle; meetings are created from its schedule, not started");
+    }
+    std::vector<std::string> ids;
+    for (const auto& [id, d] : config_->reviews) ids.push_back(id);
+    return Result::fail(unknown("review type", a.workflow, ids));
+  }
+  const ReviewDefinition& def = def_it->second;
+  if (!valid_ref(a.ref)) {
+    return Result::fail("'" + a.ref + "' is not a valid reference: use up to 64 letters, digits and - _ / .");
+  }
+  if (const Review* existing = find(a.ref)) {
+    return Result::fail("a review with reference " + a.ref + " already exists (" + existing->workflow + ", started " +
+                        start_text(*existing) + ")");
+  }
+  if (a.title.size() > 120) return Result::fail("the title is longer than 120 characters; keep it short and non-identifying");
+  const Calendar& cal = config_->calendar_of(def);
+  Review r;
+  r.ref = a.ref;
+  r.workflow = def.id;
+  r.version = def.version;
+  r.title = a.title;
+  r.definition = &def;
+  r.created_at = clock_.now().time_since_epoch().count();
+  auto local_now = date::floor<std::chrono::minutes>(cal.zone()->to_local(clock_.now()));
+  if (a.on.empty()) {
+    r.start_has_time = has_clock_hours(def);
+    r.start = r.start_has_time ? local_now : LocalTime{date::floor<date::days>(local_now).time_since_epoch()};
+  } else {
+    auto t = parse_local_time(a.on);
+    if (!t) return Result::fail("--on must be YYYY-MM-DD or YYYY-MM-DDTHH:MM, found '" + a.on + "'");
+    if (*t > local_now) return Result::fail("a review cannot start in the future (" + a.on + ")");
+    r.start = *t;
+    r.start_has_time = a.on.size() > 10;
+  }
+  for (const auto& [role, person] : a.assign) {
+    if (std::find(def.review_roles.begin(), def.review_roles.end(), role) == def.review_roles.end()) {
+      return Result::fail(def.review_roles.empty() ? def.id + " assigns no roles per review"
+                                                   : unknown("role to assign", role, def.review_roles));
+    }
+    if (config_->directory.person(person) == nullptr) {
+      std::vector<std::string> ids;
+      for (const auto& p : config_->directory.people) ids.push_back(p.id);
+      return Result::fail(unknown("person", person, ids) + " in --assign " + role + "=" + person);
+    }
+    r.assignments[role] = person;
+  }
+  for (const auto& [name, value] : a.dates) {
+    std::vector<std::string> names;
+    for (const auto& d : def.dates) names.push_back(d.name);
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      return Result::fail(names.empty() ? def.id + " takes no dates" : unknown("date", name, names));
+    }
+    auto day = parse_day(value);
+    if (!day) return Result::fail("--date " + name + " must be YYYY-MM-DD, found '" + value + "'");
+    r.dates[name] = *day;
+  }
+  for (const auto& d : def.dates) {
+    if (r.dates.count(d.name) == 0) {
+      return Result::fail(def.id + " needs --date " + d.name + "=YYYY-MM-DD (" + d.description + ")");
+    }
+  }
+  auto [it, inserted] = reviews_.emplace(r.ref, std::move(r));
+  Review& stored = it->second;
+  json details{{"workflow", def.id},         {"version", def.version},
+               {"start", start_text(stored)}, {"title", stored.title},
+               {"assign", to_json(stored.assignments)}, {"dates", to_json(stored.dates)},
+               {"clock", clock_.mode()}};
+  if (!a.on.empty()) details["on"] = a.on;
+  audit(batch, who.person, "review.started", stored, "", details);
+  save(batch, stored);
+  refresh(stored, batch, who.person);
+  return {true, "", review_json(stored)};
+}
+
+Result Engine::complete(const Caller& who, const std::string& ref, const std::string& stage_id,
+                        const std::string& outcome, const std::string& on, store::Batch& batch) {
+  Review* r = find(ref);
+  if (r == nullptr) return Result::fail("no review with reference " + ref);
+  const Stage* s = r->definition->stage(stage_id);
+  if (s == nullptr) {
+    std::vector<std::string> ids;
+    for (const auto& st : r->definition->stages) ids.push_back(st.id);
+    return Result::fail(unknown("stage", stage_id, ids) + " of " + ref + " (" + r->workflow + ")");
+  }
+  if (!may(who, "complete", r, s)) {
+    return Result::fail("you may not complete stage '" + stage_id + "' of " + ref + "; that needs its owner (" +
+                        (s->owner.empty() ? "none" : s->owner) + ") or one of the roles " + permitted("complete"));
+  }
+  if (r->state == ReviewState::closed || r->state == ReviewState::cancelled) {
+    return Result::fail("review " + ref + " is " + to_string(r->state) + "; its stages cannot be completed");
+  }
+  Deadline* d = r->deadline(stage_id);
+  if (d == nullptr) {
+    return Result::fail("stage '" + stage_id + "' of " + ref + " has not opened yet: it opens when " + s->opens_after +
+                        " is completed" + (s->opens_on_outcome.empty() ? "" : " with outcome '" + s->opens_on_outcome + "'"));
+  }
+  if (!s->outcomes.empty() && outcome.empty()) {
+    std::vector<std::string> ids;
+    for (const auto& o : s->outcomes) ids.push_back(o.id);
+    return Result::fail("stage '" + stage_id + "' needs --outcome, one of: " + one_of(ids));
+  }
+  const Outcome* chosen = nullptr;
+  if (!outcome.empty()) {
+    std::vector<std::string> ids;
+    for (const auto& o : s->outcomes) ids.push_back(o.id);
+    if (ids.empty()) return Result::fail("stage '" + stage_id + "' has no outcomes; drop --outcome");
+    chosen = s->outcome(outcome);
+    if (chosen == nullptr) return Result::fail(unknown("outcome", outcome, ids) + " for stage '" + stage_id + "'");
+  }
+  const Calendar& cal = config_->calendar_of(*r->definition);
+  Day day = today(cal);
+  if (!on.empty()) {
+    auto parsed = parse_day(on);
+    if (!parsed) return Result::fail("--on must be YYYY-MM-DD, found '" + on + "'");
+    if (*parsed > day) return Result::fail("--on " + on + " is in the future");
+    if (*parsed < d->opened_on) {
+      return Result::fail("--on " + on + " is before the stage opened (" + iso(d->opened_on) + ")");
+    }
+    day = *parsed;
+  }
+  auto t = deadline_transition(d->state, DeadlineEvent::meet);
+  if (!t.ok) return Result::fail("stage '" + stage_id + "' of " + ref + ": " + t.error);
+  unschedule(*r, *d);
+  d->state = t.to;
+  d->completed_on = day;
+  d->outcome = outcome;
+  const int late_by = working_days_between(cal, d->due, day);
+  json details{{"on", iso(day)}, {"due", iso(d->due)}, {"working_days_late", std::max(0, late_by)}};
+  if (chosen != nullptr) details["outcome"] = chosen->id;
+  audit(batch, who.person, "stage.completed", *r, stage_id, details);
+  save(batch, *r, *d);
+  refresh(*r, batch, who.person);
+  json data = review_json(*r);
+  if (chosen != nullptr && !chosen->start_workflow.empty()) {
+    StartArgs child;
+    child.workflow = chosen->start_workflow;
+    child.ref = ref + "/" + chosen->start_workflow;
+    child.on = iso(day);
+    child.title = r->title;
+    const auto& child_def = config_->reviews.at(chosen->start_workflow);
+    for (const auto& role : child_def.review_roles) {
+      if (r->assignments.count(role) > 0) child.assign[role] = r->assignments.at(role);
+    }
+    Caller system{"system", {"administrator"}};
+    Result started = start(system, child, batch);
+    if (started.ok) {
+      Review* c = find(child.ref);
+      c->parent_ref = ref;
+      save(batch, *c);
+      data["started"] = child.ref;
+    } else {
+      audit(batch, who.person, "review.not_started", *r, stage_id,
+            {{"workflow", child.workflow}, {"reason", started.error}});
+      data["not_started"] = started.error;
+    }
+  }
+  return {true, "", data};
+}
+
+Result Engine::pause(const Caller& who, const std::string& ref, const std::string& reason, store::Batch& batch) {
+  Review* r = find(ref);
+  if (r == nullptr) return Result::fail("no review with reference " + ref);
+  if (!may(who, "pause", r, nullptr)) return Result::fail("you may not pause reviews; that needs one of the roles " + permitted("pause"));
+  if (!r->definition->pausable) {
+    return Result::fail(r->workflow + " reviews cannot be paused (no pausable = true in " + r->definition->file + ")");
+  }
+  if (reason.empty()) return Result::fail("a pause needs --reason");
+  auto t = review_transition(r->state, ReviewEvent::pause);
+  if (!t.ok) return Result::fail("review " + ref + ": " + t.error);
+  r->state = t.to;
+  r->paused_on = today(config_->calendar_of(*r->definition));
+  for (auto& d : r->deadlines) {
+    if (is_final(d.state)) continue;
+    auto dt = deadline_transition(d.state, DeadlineEvent::suspend);
+    if (dt.ok) d.state = dt.to;
+    unschedule(*r, d);
+    d.next_fire = Instant{};
+    save(batch, *r, d);
+  }
+  audit(batch, who.person, "review.paused", *r, "", {{"reason", reason}});
+  // Tell whoever the definition names (e.g. the national Panel for an LCSPR).
+  if (!r->definition->pause_notify.empty() && !r->deadlines.empty()) {
+    // Keyed by the day, so each pause is told once however often it is retried.
+    const int day_index = static_cast<int>(r->paused_on->time_since_epoch().count());
+    notify(*r, r->deadlines.front(), "paused", day_index, 0, r->definition->pause_notify, clock_.now(), clock_.now(),
+           batch);
+  }
+  save(batch, *r);
+  return {true, "", review_json(*r)};
+}
+
+Result Engine::resume(const Caller& who, const std::string& ref, store::Batch& batch) {
+  Review* r = find(ref);
+  if (r == nullptr) return Result::fail("no review with reference " + ref);
+  if (!may(who, "resume", r, nullptr)) return Result::fail("you may not resume reviews; that needs one of the roles " + permitted("resume"));
+  auto t = review_transition(r->state, ReviewEvent::resume);
+  if (!t.ok) return Result::fail("review " + ref + ": " + t.error);
+  const Calendar& cal = config_->calendar_of(*r->definition);
+  const Day today_ = today(cal);
+  const Day paused_on = r->paused_on.value_or(today_);
+  // The clock resumes with the days already run: each deadline keeps the time
+  // it had left when the pause began, counted in its own unit. Deadlines that
+  // count from another open deadline follow it.
+  for (auto& d : r->deadlines) {
+    if (is_final(d.state)) continue;
+    const Anchor& a = d.stage->due.anchor;
+    bool follows_open = a.kind == AnchorKind::item_due && r->deadline(a.name) != nullptr &&
+                        !is_final(r->deadline(a.name)->state);
+    if (!follows_open) {
+      Day moved;
+      if (d.stage->due.offset.unit == Unit::working_days) {
+        int left = working_days_between(cal, paused_on, d.due);
+        moved = shift(cal, today_, Duration{std::abs(left), Unit::working_days},
+                      left >= 0 ? Direction::after : Direction::before)
+                    .day;
+      } else {
+        moved = d.due + (today_ - paused_on);
+      }
+      d.fixed_due = moved;
+      if (d.due_at) d.due_at = *d.due_at + (today_ - paused_on);
+    }
+    auto dt = deadline_transition(d.state, DeadlineEvent::resume);
+    if (dt.ok) d.state = dt.to;
+  }
+  r->state = t.to;
+  r->paused_on.reset();
+  audit(batch, who.person, "review.resumed", *r, "",
+        {{"paused_on", iso(paused_on)}, {"days_paused", (today_ - paused_on).count()}});
+  save(batch, *r);
+  refresh(*r, batch, who.person);
+  // Notices already past before the pause are not sent again.
+  for (auto& d : r->deadlines) {
+    if (is_final(d.state)) continue;
+    Instant overdue_at = d.due_at ? instant_of(cal, *d.due_at)
+                                  : instant_of(cal, LocalTime{(d.due + date::days{1}).time_since_epoch()});
+    if (overdue_at > clock_.now()) {
+      d.rungs_sent = 0;
+      d.repeats_sent = 0;
+    }
+    schedule(*r, d);
+    save(batch, *r, d);
+  }
+  return {true, "", review_json(*r)};
+}
+
+Result Engine::extend(const Caller& who, const std::string& ref, const std::string& stage_id, const std::string& to,
+                      const std::string& reason, store::Batch& batch) {
+  Review* r = find(ref);
+  if (r == nullptr) return Result::fail("no review with reference " + ref);
+  if (!may(who, "extend", r, nullptr)) return Result::fail("you may not extend deadlines; that needs one of the roles " + permitted("extend"));
+  if (!r->definition->extendable) {
+    return Result::fail(r->workflow + " deadlines cannot be extended (no extendable = true in " + r->definition->file + ")");
+  }
+  if (reason.empty()) return Result::fail("an extension needs --reason");
+  Deadline* d = r->deadline(stage_id);
+  if (d == nullptr) {
+    return Result::fail(r->definition->stage(stage_id) == nullptr ? "review " + ref + " has no stage '" + stage_id + "'"
+                                                                   : "stage '" + stage_id + "' of " + ref + " has not opened yet");
+  }
+  auto day = parse_day(to);
+  if (!day) return Result::fail("--to must be YYYY-MM-DD, found '" + to + "'");
+  if (*day <= d->due) return Result::fail("--to " + to + " is not later than the current due date " + iso(d->due));
+  auto t = deadline_transition(d->state, DeadlineEvent::extend);
+  if (!t.ok) return Result::fail("stage '" + stage_id + "' of " + ref + ": " + t.error);
+  const Day from = d->due;
+  d->state = t.to;
+  d->fixed_due = *day;
+  d->due_at.reset();
+  d->extended = true;
+  d->rungs_sent = 0;
+  d->repeats_sent = 0;
+  d->reminders_sent = 0;
+  audit(batch, who.person, "deadline.extended", *r, stage_id, {{"from", iso(from)}, {"to", iso(*day)}, {"reason", reason}});
+  refresh(*r, batch, who.person);
+  // Reminders whose time has already passed on the new timeline are not sent.
+  const Calendar& cal = config_->calendar_of(*r->definition);
+  auto plan = plan_of(*r);
+  if (const PlannedItem* item = item_for(plan, stage_id)) {
+    int passed = 0;
+    for (const auto& n : item->reminders) {
+      Instant at = n.at ? instant_of(cal, *n.at) : at_notify_time(cal, n.day);
+      if (at <= clock_.now()) ++passed;
+    }
+    d->reminders_sent = passed;
+  }
+  schedule(*r, *d);
+  save(batch, *r, *d);
+  return {true, "", review_json(*r)};
+}
+
+Result Engine::waive(const Caller& who, const std::string& ref, const std::string& stage_id, const std::string& reason,
+                     store::Batch& batch) {
+  Review* r = find(ref);
+  if (r == nullptr) return Result::fail("no review with reference " + ref);
+  if (!may(who, "waive", r, nullptr)) return Result::fail("you may not waive stages; that needs one of the roles " + permitted("waive"));
+  if (reason.empty()) return Result::fail("a waiver needs --reason");
+  if (r->state == ReviewState::closed || r->state == ReviewState::cancelled) {
+    return Result::fail("review " + ref + " is " + to_string(r->state) + "; its stages cannot be waived");
+  }
+  Deadline* d = r->deadline(stage_id);
+  if (d == nullptr) {
+    return Result::fail(r->definition->stage(stage_id) == nullptr ? "review " + ref + " has no stage '" + stage_id + "'"
+                                                                   : "stage '" + stage_id + "' of " + ref + " has not opened yet");
+  }
+  auto t = deadline_transition(d->state, DeadlineEvent::waive);
+  if (!t.ok) return Result::fail("stage '" + stage_id + "' of " + ref + ": " + t.error);
+  unschedule(*r, *d);
+  d->state = t.to;
+  d->completed_on = today(config_->calendar_of(*r->definition));
+  audit(batch, who.person, "stage.waived", *r, stage_id, {{"reason", reason}});
+  save(batch, *r, *d);
+  refresh(*r, batch, who.person);
+  return {true, "", review_json(*r)};
+}
+
+Result Engine::cancel(const Caller& who, const std::string& ref, const std::string& reason, store::Batch& batch) {
+  Review* r = find(ref);
+  if (r == nullptr) return Result::fail("no review with reference " + ref);
+  if (!may(who, "cancel", r, nullptr)) return Result::fail("you may not cancel reviews; that needs one of the roles " + permitted("cancel"));
+  if (reason.empty()) return Result::fail("a cancellation needs --reason");
+  auto t = review_transition(r->state, ReviewEvent::cancel);
+  if (!t.ok) return Result::fail("review " + ref + ": " + t.error);
+  r->state = t.to;
+  for (auto& d : r->deadlines) {
+    if (is_final(d.state)) continue;
+    unschedule(*r, d);
+    d.next_fire = Instant{};
+    auto dt = deadline_transition(d.state, DeadlineEvent::waive);
+    if (dt.ok) d.state = dt.to;
+    save(batch, *r, d);
+  }
+  audit(batch, who.person, "review.cancelled", *r, "", {{"reason", reason}});
+  save(batch, *r);
+  return {true, "", review_json(*r)};
+}
+
+// --- queries ---------------------------------------------------------------
+
+json Engine::deadline_json(const Review& r, const Deadline& d) const {
+  const Calendar& cal = config_->calendar_of(*r.definition);
+  json j{{"stage", d.stage->id},
+         {"title", d.stage->title},
+         {"state", to_string(d.state)},
+         {"due", iso(d.due)},
+         {"opened_on", iso(d.opened_on)},
+         {"limit", to_string(d.stage->limit)},
+         {"owner", d.stage->owner}};
+  if (d.due_at) j["due_at"] = iso(*d.due_at);
+  if (d.completed_on) j["completed_on"] = iso(*d.completed_on);
+  if (!d.outcome.empty()) j["outcome"] = d.outcome;
+  if (d.extended) j["extended"] = true;
+  if (d.rungs_sent > 0) j["rung"] = d.rungs_sent;
+  if (!is_final(d.state)) j["working_days_left"] = working_days_between(cal, today(cal), d.due);
+  if (d.next_fire != Instant{}) j["next_notice"] = date::format("%FT%TZ", d.next_fire);
+  if (!d.stage->owner.empty()) {
+    auto it = r.assignments.find(d.stage->owner);
+    if (it != r.assignments.end()) j["owner_person"] = it->second;
+  }
+  return j;
+}
+
+json Engine::review_json(const Review& r) const {
+  json stages = json::array();
+  for (const auto& d : r.deadlines) stages.push_back(deadline_json(r, d));
+  json j{{"ref", r.ref},           {"workflow", r.workflow}, {"version", r.version},
+         {"title", r.title},       {"state", to_string(r.state)}, {"start", start_text(r)},
+         {"assignments", to_json(r.assignments)}, {"stages", stages}};
+  if (!r.dates.empty()) j["dates"] = to_json(r.dates);
+  if (r.paused_on) j["paused_on"] = iso(*r.paused_on);
+  if (!r.parent_ref.empty()) j["parent"] = r.parent_ref;
+  return j;
+}
+
+Result Engine::status(const std::string& ref) const {
+  if (!ref.empty()) {
+    const Review* r = find(ref);
+    if (r == nullptr) return Result::fail("no review with reference " + ref);
+    return {true, "", review_json(*r)};
+  }
+  json list = json::array();
+  for (const auto& [id, r] : reviews_) {
+    if (r.state == ReviewState::open || r.state == ReviewState::paused) list.push_back(review_json(r));
+  }
+  return {true, "", {{"reviews", list}}};
+}
+
+Result Engine::overdue() const {
+  json list = json::array();
+  for (const auto& [id, r] : reviews_) {
+    const Calendar& cal = config_->calendar_of(*r.definition);
+    for (const auto& d : r.deadlines) {
+      if (d.state != DeadlineState::overdue && d.state != DeadlineState::escalated) continue;
+      json j = deadline_json(r, d);
+      j["ref"] = r.ref;
+      j["workflow"] = r.workflow;
+      j["working_days_overdue"] = working_days_between(cal, d.due, today(cal));
+      list.push_back(j);
+    }
+  }
+  return {true, "", {{"overdue", list}}};
+}
+
+Result Engine::upcoming(int days) const {
+  json list = json::array();
+  for (const auto& [id, r] : reviews_) {
+    if (r.state != ReviewState::open) continue;
+    const Calendar& cal = config_->calendar_of(*r.definition);
+    const Day t = today(cal);
+    for (const auto& d : r.deadlines) {
+      if (is_final(d.state) || d.due < t || d.due > t + date::days{days}) continue;
+      json j = deadline_json(r, d);
+      j["ref"] = r.ref;
+      j["workflow"] = r.workflow;
+      list.push_back(j);
+    }
+  }
+  std::sort(list.begin(), list.end(), [](const json& a, const json& b) { return a["due"] < b["due"]; });
+  return {true, "", {{"upcoming", list}, {"days", days}}};
+}
+
+}  // namespace docket::daemon

@@ -1,0 +1,164 @@
+#pragma once
+// The engine: every open review and its deadlines in memory, the commands
+// that change them, and the timed events (reminders, the moment a deadline
+// passes, escalation rungs) that fall due.
+//
+// The engine does no I/O. Each command or timer tick appends what it changed
+// to a store::Batch (state rows, audit records, outbox messages); the caller
+// commits the batch and only then answers. If the commit fails the process
+// must stop: the database, not memory, is the truth a restart recovers from.
+// Times: deadlines are days (or wall-clock times for clock-hour limits) on
+// the definition's calendar; notices go out at `notify_at` local time on the
+// day they fall; instants are UTC seconds.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/clock.h"
+#include "store/store.h"
+#include "workflows/config.h"
+#include "workflows/deadline_machine.h"
+#include "workflows/plan.h"
+#include "workflows/review_machine.h"
+
+namespace docket::daemon {
+
+// Who is asking: a person from the directory and the roles they hold.
+struct Caller {
+  std::string person;
+  std::vector<std::string> roles;
+  bool holds(const std::string& role) const;
+};
+
+// The outcome of a command or query.
+struct Result {
+  bool ok = true;
+  std::string error;
+  nlohmann::json data = nlohmann::json::object();
+
+  static Result fail(std::string message) { return {false, std::move(message), nlohmann::json::object()}; }
+};
+
+struct Deadline {
+  const workflows::Stage* stage = nullptr;
+  workflows::DeadlineState state = workflows::DeadlineState::pending;
+  workflows::Day due{};
+  std::optional<workflows::LocalTime> due_at;
+  std::optional<workflows::Day> fixed_due;
+  workflows::Day opened_on{};
+  int reminders_sent = 0;
+  int rungs_sent = 0;
+  int repeats_sent = 0;
+  std::optional<workflows::Day> completed_on;  // met or waived on
+  std::string outcome;
+  bool extended = false;
+  Instant next_fire{};  // epoch means nothing more is timed
+};
+
+struct Review {
+  std::string ref;
+  std::string workflow;
+  std::string version;
+  std::string title;
+  std::string parent_ref;
+  const workflows::ReviewDefinition* definition = nullptr;
+  workflows::ReviewState state = workflows::ReviewState::open;
+  workflows::LocalTime start{};
+  bool start_has_time = false;
+  std::map<std::string, std::string> assignments;  // role -> person
+  std::map<std::string, workflows::Day> dates;
+  std::optional<workflows::Day> paused_on;
+  std::int64_t created_at = 0;
+  std::vector<Deadline> deadlines;  // opened stages, in definition order
+
+  Deadline* deadline(const std::string& stage);
+};
+
+struct StartArgs {
+  std::string workflow;
+  std::string ref;
+  std::string on;     // YYYY-MM-DD or YYYY-MM-DDTHH:MM; empty for now
+  std::string title;
+  std::map<std::string, std::string> assign;  // role -> person
+  std::map<std::string, std::string> dates;   // name -> YYYY-MM-DD
+};
+
+class Engine {
+ public:
+  Engine(std::shared_ptr<const workflows::Config> config, const Clock& clock);
+
+  const workflows::Config& config() const { return *config_; }
+
+  // Recovery: rebuild memory from the store. Rows naming a workflow or stage
+  // the configuration no longer has are reported and skipped.
+  std::vector<std::string> load(const std::vector<store::ReviewRecord>& reviews,
+                                const std::vector<store::DeadlineRecord>& deadlines);
+
+  // Commands. On success memory is changed and `batch` holds the change; on
+  // failure nothing is changed and the batch is untouched.
+  Result start(const Caller& who, const StartArgs& args, store::Batch& batch);
+  Result complete(const Caller& who, const std::string& ref, const std::string& stage, const std::string& outcome,
+                  const std::string& on, store::Batch& batch);
+  Result pause(const Caller& who, const std::string& ref, const std::string& reason, store::Batch& batch);
+  Result resume(const Caller& who, const std::string& ref, store::Batch& batch);
+  Result extend(const Caller& who, const std::string& ref, const std::string& stage, const std::string& to,
+                const std::string& reason, store::Batch& batch);
+  Result waive(const Caller& who, const std::string& ref, const std::string& stage, const std::string& reason,
+               store::Batch& batch);
+  Result cancel(const Caller& who, const std::string& ref, const std::string& reason, store::Batch& batch);
+
+  // Queries.
+  Result status(const std::string& ref) const;
+  Result overdue() const;
+  Result upcoming(int days) const;
+
+  // Time. The earliest timed event, if any.
+  std::optional<Instant> next_fire() const;
+  // Fires everything due at or before `now`. Events more than five minutes
+  // old are marked late; of several reminders of one deadline that are due
+  // together only the latest goes out, but every escalation rung passed does.
+  void fire_due(Instant now, store::Batch& batch);
+
+  std::size_t review_count() const { return reviews_.size(); }
+  std::size_t open_deadline_count() const { return timed_.size(); }
+
+ private:
+  Review* find(const std::string& ref);
+  const Review* find(const std::string& ref) const;
+  workflows::Day today(const workflows::Calendar& cal) const;
+  Instant at_notify_time(const workflows::Calendar& cal, workflows::Day d) const;
+  Instant instant_of(const workflows::Calendar& cal, workflows::LocalTime t) const;
+
+  // Recomputes due dates of every open deadline from the plan, opens stages
+  // whose time has come, and re-arms timers.
+  void refresh(Review& r, store::Batch& batch, const std::string& actor);
+  workflows::ReviewPlan plan_of(const Review& r) const;
+  void schedule(Review& r, Deadline& d);
+  void unschedule(const Review& r, const Deadline& d);
+  void fire(Review& r, Deadline& d, Instant now, store::Batch& batch);
+  void notify(const Review& r, const Deadline& d, const std::string& kind, int index, int repeat,
+              const std::vector<std::string>& roles, Instant due_instant, Instant now, store::Batch& batch);
+  void maybe_close(Review& r, store::Batch& batch, const std::string& actor);
+
+  void audit(store::Batch& b, const std::string& actor, const std::string& kind, const Review& r,
+             const std::string& stage, nlohmann::json details) const;
+  void save(store::Batch& b, const Review& r) const;
+  void save(store::Batch& b, const Review& r, const Deadline& d) const;
+
+  bool may(const Caller& who, const std::string& command, const Review* r, const workflows::Stage* s) const;
+  nlohmann::json review_json(const Review& r) const;
+  nlohmann::json deadline_json(const Review& r, const Deadline& d) const;
+
+  std::shared_ptr<const workflows::Config> config_;
+  const Clock& clock_;
+  std::map<std::string, Review> reviews_;
+  std::set<std::tuple<Instant, std::string, std::string>> timed_;  // (next_fire, ref, stage)
+};
+
+}  // namespace docket::daemon

@@ -1,0 +1,303 @@
+#include "daemon/server.h"
+
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+namespace docket::daemon {
+
+namespace asio = boost::asio;
+using local = asio::local::stream_protocol;
+using nlohmann::json;
+
+namespace {
+
+constexpr std::size_t kMaxConnections = 512;
+constexpr std::chrono::seconds kIdleTimeout{60};
+
+std::string user_name(uid_t uid) {
+  std::vector<char> buf(16384);
+  passwd pw{};
+  passwd* found = nullptr;
+  if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr) return pw.pw_name;
+  return {};
+}
+
+}  // namespace
+
+// One client. Reads newline-delimited requests (at most kMaxRequestBytes
+// each), hands them to the server, and writes replies in request order. A
+// client that sends nothing for a minute is closed; a slow reader only
+// delays itself.
+class Server::Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Server& server, local::socket socket)
+      : server_(server),
+        count_(server.connections_),
+        socket_(std::move(socket)),
+        buffer_(kMaxRequestBytes + 1),
+        idle_(server.io_) {
+    ++*count_;
+  }
+  ~Connection() { --*count_; }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  Caller caller;
+  bool known = false;
+
+  void start() {
+    identify();
+    read();
+  }
+
+  void send(std::string line) {
+    writes_.push_back(std::move(line));
+    if (writes_.size() == 1) write_next();
+  }
+
+  void close() {
+    boost::system::error_code ec;
+    idle_.cancel();
+    socket_.shutdown(local::socket::shutdown_both, ec);
+    socket_.close(ec);
+  }
+
+ private:
+  void identify() {
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return;
+    std::string name = user_name(cred.uid);
+    const auto& dir = server_.engine_.config().directory;
+    const workflows::Person* p = name.empty() ? nullptr : dir.person_by_unix_user(name);
+    if (p == nullptr) {
+      refused_reason_ = "you (uid " + std::to_string(cred.uid) + (name.empty() ? "" : ", user " + name) +
+                        ") are not in directory.toml; ask the administrator to add unix_user = \"" +
+                        (name.empty() ? std::to_string(cred.uid) : name) + "\" to your entry";
+      store::AuditEntry e;
+      e.at = server_.services_.clock.now().time_since_epoch().count();
+      e.actor = "system";
+      e.kind = "access.refused";
+      e.details = json{{"uid", cred.uid}, {"user", name}}.dump();
+      server_.refusals_.push_back(std::move(e));
+      server_.schedule_flush();
+      spdlog::warn("access.refused uid={} user={}", cred.uid, name);
+      return;
+    }
+    known = true;
+    caller = Caller{p->id, p->roles};
+  }
+
+  void read() {
+    idle_.expires_after(kIdleTimeout);
+    idle_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (auto self = weak.lock()) self->close();
+    });
+    asio::async_read_until(socket_, buffer_, '\n',
+                           [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                             self->on_read(ec, n);
+                           });
+  }
+
+  void on_read(const boost::system::error_code& ec, std::size_t n) {
+    if (ec == asio::error::not_found) {
+      // The line outgrew the buffer: answer once, then hang up.
+      send(reply_line(nullptr, Result::fail("the request is larger than " + std::to_string(kMaxRequestBytes) +
+                                            " bytes")));
+      closing_ = true;
+      return;
+    }
+    if (ec) {
+      close();
+      return;
+    }
+    std::string line(asio::buffers_begin(buffer_.data()), asio::buffers_begin(buffer_.data()) + static_cast<long>(n));
+    buffer_.consume(n);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    if (!line.empty()) {
+      auto parsed = parse_request(line);
+      if (auto* err = std::get_if<std::string>(&parsed)) {
+        send(reply_line(nullptr, Result::fail(*err)));
+      } else if (!known) {
+        send(reply_line(std::get<Request>(parsed).id, Result::fail(refused_reason_)));
+        closing_ = true;
+        return;
+      } else {
+        server_.submit(shared_from_this(), std::move(std::get<Request>(parsed)));
+      }
+    }
+    read();
+  }
+
+  void write_next() {
+    asio::async_write(socket_, asio::buffer(writes_.front()),
+                      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                        if (ec) {
+                          self->close();
+                          return;
+                        }
+                        self->writes_.pop_front();
+                        if (!self->writes_.empty()) {
+                          self->write_next();
+                        } else if (self->closing_) {
+                          self->close();
+                        }
+                      });
+  }
+
+  Server& server_;
+  std::shared_ptr<std::size_t> count_;  // outlives the server if a handler does
+  local::socket socket_;
+  asio::streambuf buffer_;
+  asio::steady_timer idle_;
+  std::deque<std::string> writes_;
+  std::string refused_reason_ = "you are not known to docket";
+  bool closing_ = false;
+};
+
+Server::Server(asio::io_context& io, Engine& engine, store::Store& store, Services services,
+               std::filesystem::path socket_path)
+    : io_(io),
+      engine_(engine),
+      store_(store),
+      services_(services),
+      socket_path_(std::move(socket_path)),
+      acceptor_(io),
+      timer_(io),
+      connections_(std::make_shared<std::size_t>(0)) {}
+
+Server::~Server() = default;
+
+void Server::start() {
+  std::error_code fec;
+  std::filesystem::create_directories(socket_path_.parent_path(), fec);
+  if (std::filesystem::exists(socket_path_)) {
+    // Another daemon answering here must not be cut off; a stale file is removed.
+    local::socket probe(io_);
+    boost::system::error_code ec;
+    probe.connect(local::endpoint(socket_path_.string()), ec);
+    if (!ec) {
+      throw std::runtime_error("another docketd is already listening on " + socket_path_.string());
+    }
+    std::filesystem::remove(socket_path_, fec);
+  }
+  acceptor_.open(local());
+  acceptor_.bind(local::endpoint(socket_path_.string()));
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+  ::chmod(socket_path_.c_str(), 0660);
+  accept();
+  arm_timer();
+}
+
+void Server::stop() {
+  stopping_ = true;
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  timer_.cancel();
+  flush();
+  std::error_code fec;
+  std::filesystem::remove(socket_path_, fec);
+}
+
+void Server::accept() {
+  acceptor_.async_accept([this](const boost::system::error_code& ec, local::socket socket) {
+    if (ec) {
+      if (ec != asio::error::operation_aborted) spdlog::warn("socket.accept error={}", ec.message());
+      if (!stopping_ && ec != asio::error::operation_aborted) accept();
+      return;
+    }
+    if (*connections_ >= kMaxConnections) {
+      boost::system::error_code ignored;
+      socket.close(ignored);
+    } else {
+      std::make_shared<Connection>(*this, std::move(socket))->start();
+    }
+    if (!stopping_) accept();
+  });
+}
+
+void Server::submit(std::shared_ptr<Connection> from, Request r) {
+  pending_.push_back({std::move(from), std::move(r)});
+  schedule_flush();
+}
+
+void Server::schedule_flush() {
+  if (flush_scheduled_) return;
+  flush_scheduled_ = true;
+  asio::post(io_, [this] { flush(); });
+}
+
+void Server::commit(store::Batch& batch, std::vector<store::OutboxMessage>& fresh) {
+  try {
+    fresh = store_.commit(batch);
+  } catch (const std::exception& e) {
+    // Memory may now be ahead of the database: stop, and let a restart
+    // recover from what was committed. Nothing unacknowledged is lost.
+    spdlog::critical("store.commit failed: {}; stopping so a restart recovers from the database", e.what());
+    std::_Exit(70);
+  }
+}
+
+void Server::flush() {
+  flush_scheduled_ = false;
+  store::Batch batch;
+  batch.audit = std::move(refusals_);
+  refusals_.clear();
+  std::vector<std::pair<std::shared_ptr<Connection>, std::string>> replies;
+  std::deque<Pending> work;
+  work.swap(pending_);
+  for (auto& p : work) {
+    Result r = registry_.dispatch(services_, p.from->caller, p.request, batch);
+    if (!r.ok) spdlog::info("command.refused command={} by={} error={}", p.request.command, p.from->caller.person, r.error);
+    replies.emplace_back(p.from, reply_line(p.request.id, r));
+  }
+  // Commands may have made something due at once (a start dated in the past).
+  if (!services_.clock.is_virtual()) engine_.fire_due(services_.clock.now(), batch);
+  std::vector<store::OutboxMessage> fresh;
+  commit(batch, fresh);
+  for (auto& [conn, line] : replies) conn->send(std::move(line));
+  deliver(fresh);
+  if (!stopping_) arm_timer();
+}
+
+// The `log` notifier: until real channels exist every message is delivered
+// by writing a structured log line, then marked delivered. A crash between
+// the two sends it again with the same idempotency key.
+void Server::deliver(const std::vector<store::OutboxMessage>& fresh) {
+  if (fresh.empty()) return;
+  store::Batch done;
+  for (const auto& m : fresh) {
+    spdlog::info("notify.delivered channel=log key={} kind={} ref={} stage={} person={} role={} late={}", m.key, m.kind,
+                 m.ref, m.stage, m.person, m.role, m.late);
+    done.delivered.push_back(m.id);
+  }
+  store::AuditEntry e;
+  e.at = services_.clock.now().time_since_epoch().count();
+  e.actor = "system";
+  e.kind = "notification.delivered";
+  e.details = json{{"channel", "log"}, {"count", fresh.size()}, {"first_id", fresh.front().id},
+                   {"last_id", fresh.back().id}}
+                  .dump();
+  done.audit.push_back(std::move(e));
+  std::vector<store::OutboxMessage> ignored;
+  commit(done, ignored);
+}
+
+void Server::arm_timer() {
+  if (services_.clock.is_virtual()) return;  // rehearsal time moves only with `clock advance`
+  Instant now = services_.clock.now();
+  Instant wake = now + std::chrono::minutes{1};
+  if (auto next = engine_.next_fire()) wake = std::min(wake, std::max(*next, now));
+  timer_.expires_at(std::chrono::system_clock::time_point{wake.time_since_epoch()});
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    schedule_flush();  // fire_due runs inside the flush, with any queued commands
+  });
+}
+
+}  // namespace docket::daemon

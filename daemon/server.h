@@ -1,0 +1,67 @@
+#pragma once
+// docketd's event loop: the control socket, group commit, and the one timer.
+//
+// One thread runs the io_context. Requests from every connection are queued;
+// a posted flush applies all that are queued, commits their changes in ONE
+// transaction and only then writes the replies, so commands that arrive
+// together share an fsync. One timer is armed for the earliest timed event of
+// the engine (never one per deadline), and at most a minute ahead so that a
+// jump of the wall clock is noticed.
+
+#include <deque>
+#include <filesystem>
+#include <memory>
+
+#include <boost/asio.hpp>
+
+#include "daemon/commands.h"
+#include "daemon/engine.h"
+#include "store/store.h"
+
+namespace docket::daemon {
+
+class Server {
+ public:
+  Server(boost::asio::io_context& io, Engine& engine, store::Store& store, Services services,
+         std::filesystem::path socket_path);
+  ~Server();
+
+  // Binds the socket (refusing if another daemon answers on it) and starts
+  // accepting and timing. Throws std::runtime_error with a clear message.
+  void start();
+  // Stops accepting, answers what is queued, and closes.
+  void stop();
+
+  std::size_t connections() const { return *connections_; }
+
+ private:
+  class Connection;
+  struct Pending {
+    std::shared_ptr<Connection> from;
+    Request request;
+  };
+
+  void accept();
+  void submit(std::shared_ptr<Connection> from, Request r);
+  void schedule_flush();
+  void flush();
+  void deliver(const std::vector<store::OutboxMessage>& fresh);
+  void arm_timer();
+  void commit(store::Batch& batch, std::vector<store::OutboxMessage>& fresh);
+
+  boost::asio::io_context& io_;
+  Engine& engine_;
+  store::Store& store_;
+  Services services_;
+  CommandRegistry registry_;
+  std::filesystem::path socket_path_;
+  boost::asio::local::stream_protocol::acceptor acceptor_;
+  boost::asio::system_timer timer_;
+  std::deque<Pending> pending_;
+  std::vector<store::AuditEntry> refusals_;  // callers refused at the door
+  bool flush_scheduled_ = false;
+  bool stopping_ = false;
+  std::shared_ptr<std::size_t> connections_;
+};
+
+}  // namespace docket::daemon

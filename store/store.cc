@@ -1,0 +1,323 @@
+#include "store/store.h"
+
+#include <openssl/evp.h>
+
+namespace docket::store {
+namespace {
+
+// Each entry moves the schema from version i to i + 1. Never edit a released
+// step: add a new one.
+const char* const kMigrations[] = {
+    // 0 -> 1
+    R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE reviews (
+  ref TEXT PRIMARY KEY,
+  workflow TEXT NOT NULL,
+  version TEXT NOT NULL,
+  title TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL,
+  start TEXT NOT NULL,
+  assignments TEXT NOT NULL DEFAULT '{}',
+  dates TEXT NOT NULL DEFAULT '{}',
+  paused_on TEXT NOT NULL DEFAULT '',
+  parent_ref TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE deadlines (
+  ref TEXT NOT NULL,
+  stage TEXT NOT NULL,
+  state TEXT NOT NULL,
+  due TEXT NOT NULL,
+  due_at TEXT NOT NULL DEFAULT '',
+  fixed_due TEXT NOT NULL DEFAULT '',
+  opened_on TEXT NOT NULL,
+  reminders_sent INTEGER NOT NULL DEFAULT 0,
+  rungs_sent INTEGER NOT NULL DEFAULT 0,
+  repeats_sent INTEGER NOT NULL DEFAULT 0,
+  completed_on TEXT NOT NULL DEFAULT '',
+  outcome TEXT NOT NULL DEFAULT '',
+  extended INTEGER NOT NULL DEFAULT 0,
+  next_fire INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (ref, stage)
+) WITHOUT ROWID;
+CREATE INDEX deadlines_due ON deadlines(due);
+CREATE TABLE audit (
+  seq INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  ref TEXT NOT NULL DEFAULT '',
+  stage TEXT NOT NULL DEFAULT '',
+  details TEXT NOT NULL DEFAULT '{}',
+  version TEXT NOT NULL DEFAULT '',
+  clock TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX audit_ref ON audit(ref, seq);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  ref TEXT NOT NULL DEFAULT '',
+  stage TEXT NOT NULL DEFAULT '',
+  person TEXT NOT NULL,
+  role TEXT NOT NULL DEFAULT '',
+  payload TEXT NOT NULL,
+  late INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  delivered_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX outbox_state ON outbox(state);
+)sql",
+};
+
+std::string sha256_hex(const std::string& data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string audit_hash(const AuditRecord& r) {
+  // Length-prefixed fields, so no choice of field contents can collide.
+  std::string data;
+  auto field = [&](const std::string& s) { data += std::to_string(s.size()) + ':' + s; };
+  field(r.prev_hash);
+  field(std::to_string(r.seq));
+  field(std::to_string(r.at));
+  field(r.actor);
+  field(r.kind);
+  field(r.ref);
+  field(r.stage);
+  field(r.details);
+  field(r.version);
+  field(r.clock);
+  return sha256_hex(data);
+}
+
+Store::Store(const std::filesystem::path& path, std::string clock)
+    : db_(path, Connection::Mode::read_write), clock_(std::move(clock)) {
+  db_.exec("PRAGMA journal_mode=WAL");
+  db_.exec("PRAGMA synchronous=FULL");
+  db_.exec("PRAGMA foreign_keys=ON");
+  migrate();
+  auto last = db_.prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+  if (last.step()) {
+    last_seq_ = last.integer(0);
+    last_hash_ = last.text(1);
+  }
+}
+
+int Store::schema_version() {
+  auto s = db_.prepare("PRAGMA user_version");
+  s.step();
+  return static_cast<int>(s.integer(0));
+}
+
+void Store::migrate() {
+  int version = schema_version();
+  if (version > kSchemaVersion) {
+    throw StoreError("the database has schema version " + std::to_string(version) + ", newer than this docket (" +
+                     std::to_string(kSchemaVersion) + "); upgrade docket");
+  }
+  for (int v = version; v < kSchemaVersion; ++v) {
+    Transaction t(db_);
+    db_.exec(kMigrations[v]);
+    db_.exec("PRAGMA user_version = " + std::to_string(v + 1));
+    t.commit();
+  }
+}
+
+std::vector<OutboxMessage> Store::commit(const Batch& b) {
+  std::vector<OutboxMessage> fresh;
+  if (b.empty()) return fresh;
+  Transaction t(db_);
+  if (!b.reviews.empty()) {
+    auto s = db_.prepare(
+        "INSERT OR REPLACE INTO reviews (ref, workflow, version, title, state, start, assignments, dates, paused_on, "
+        "parent_ref, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    for (const auto& r : b.reviews) {
+      s.bind(1, r.ref).bind(2, r.workflow).bind(3, r.version).bind(4, r.title).bind(5, r.state).bind(6, r.start);
+      s.bind(7, r.assignments).bind(8, r.dates).bind(9, r.paused_on).bind(10, r.parent_ref).bind(11, r.created_at);
+      s.run();
+    }
+  }
+  if (!b.deadlines.empty()) {
+    auto s = db_.prepare(
+        "INSERT OR REPLACE INTO deadlines (ref, stage, state, due, due_at, fixed_due, opened_on, reminders_sent, "
+        "rungs_sent, repeats_sent, completed_on, outcome, extended, next_fire) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+    for (const auto& d : b.deadlines) {
+      s.bind(1, d.ref).bind(2, d.stage).bind(3, d.state).bind(4, d.due).bind(5, d.due_at).bind(6, d.fixed_due);
+      s.bind(7, d.opened_on).bind(8, d.reminders_sent).bind(9, d.rungs_sent).bind(10, d.repeats_sent);
+      s.bind(11, d.completed_on).bind(12, d.outcome).bind(13, d.extended ? 1 : 0).bind(14, d.next_fire);
+      s.run();
+    }
+  }
+  std::int64_t seq = last_seq_;
+  std::string prev = last_hash_;
+  if (!b.audit.empty()) {
+    auto s = db_.prepare(
+        "INSERT INTO audit (seq, at, actor, kind, ref, stage, details, version, clock, prev_hash, hash) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    for (const auto& e : b.audit) {
+      AuditRecord r;
+      static_cast<AuditEntry&>(r) = e;
+      r.seq = ++seq;
+      r.clock = clock_;
+      r.prev_hash = prev;
+      r.hash = audit_hash(r);
+      s.bind(1, r.seq).bind(2, r.at).bind(3, r.actor).bind(4, r.kind).bind(5, r.ref).bind(6, r.stage);
+      s.bind(7, r.details).bind(8, r.version).bind(9, r.clock).bind(10, r.prev_hash).bind(11, r.hash);
+      s.run();
+      prev = r.hash;
+    }
+  }
+  if (!b.outbox.empty()) {
+    auto s = db_.prepare(
+        "INSERT OR IGNORE INTO outbox (key, created_at, kind, ref, stage, person, role, payload, late, state) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    for (const auto& m : b.outbox) {
+      s.bind(1, m.key).bind(2, m.created_at).bind(3, m.kind).bind(4, m.ref).bind(5, m.stage).bind(6, m.person);
+      s.bind(7, m.role).bind(8, m.payload).bind(9, m.late ? 1 : 0).bind(10, m.state);
+      s.run();
+      if (db_.changes() > 0) {
+        OutboxMessage copy = m;
+        copy.id = db_.last_insert_rowid();
+        fresh.push_back(std::move(copy));
+      }
+    }
+  }
+  if (!b.delivered.empty()) {
+    auto s = db_.prepare(
+        "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_at = ?2 WHERE id = ?1");
+    std::int64_t now = b.audit.empty() ? 0 : b.audit.back().at;
+    for (auto id : b.delivered) {
+      s.bind(1, id).bind(2, now);
+      s.run();
+    }
+  }
+  if (!b.meta.empty()) {
+    auto s = db_.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
+    for (const auto& [k, v] : b.meta) {
+      s.bind(1, k).bind(2, v);
+      s.run();
+    }
+  }
+  t.commit();
+  // The chain's head moves only once the records are on disk.
+  last_seq_ = seq;
+  last_hash_ = prev;
+  return fresh;
+}
+
+std::vector<ReviewRecord> Store::reviews() {
+  std::vector<ReviewRecord> out;
+  auto s = db_.prepare(
+      "SELECT ref, workflow, version, title, state, start, assignments, dates, paused_on, parent_ref, created_at "
+      "FROM reviews ORDER BY created_at, ref");
+  while (s.step()) {
+    out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.text(7), s.text(8),
+                   s.text(9), s.integer(10)});
+  }
+  return out;
+}
+
+std::vector<DeadlineRecord> Store::deadlines() {
+  std::vector<DeadlineRecord> out;
+  auto s = db_.prepare(
+      "SELECT ref, stage, state, due, due_at, fixed_due, opened_on, reminders_sent, rungs_sent, repeats_sent, "
+      "completed_on, outcome, extended, next_fire FROM deadlines ORDER BY ref, stage");
+  while (s.step()) {
+    DeadlineRecord d;
+    d.ref = s.text(0);
+    d.stage = s.text(1);
+    d.state = s.text(2);
+    d.due = s.text(3);
+    d.due_at = s.text(4);
+    d.fixed_due = s.text(5);
+    d.opened_on = s.text(6);
+    d.reminders_sent = static_cast<int>(s.integer(7));
+    d.rungs_sent = static_cast<int>(s.integer(8));
+    d.repeats_sent = static_cast<int>(s.integer(9));
+    d.completed_on = s.text(10);
+    d.outcome = s.text(11);
+    d.extended = s.integer(12) != 0;
+    d.next_fire = s.integer(13);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::vector<OutboxMessage> Store::outbox(const std::string& state) {
+  std::vector<OutboxMessage> out;
+  auto s = db_.prepare(
+      "SELECT id, key, created_at, kind, ref, stage, person, role, payload, late, state FROM outbox "
+      "WHERE ?1 = '' OR state = ?1 ORDER BY id");
+  s.bind(1, state);
+  while (s.step()) {
+    OutboxMessage m;
+    m.id = s.integer(0);
+    m.key = s.text(1);
+    m.created_at = s.integer(2);
+    m.kind = s.text(3);
+    m.ref = s.text(4);
+    m.stage = s.text(5);
+    m.person = s.text(6);
+    m.role = s.text(7);
+    m.payload = s.text(8);
+    m.late = s.integer(9) != 0;
+    m.state = s.text(10);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::vector<AuditRecord> Store::audit(const std::string& ref) {
+  std::vector<AuditRecord> out;
+  auto s = db_.prepare(
+      "SELECT seq, at, actor, kind, ref, stage, details, version, clock, prev_hash, hash FROM audit "
+      "WHERE ?1 = '' OR ref = ?1 ORDER BY seq");
+  s.bind(1, ref);
+  while (s.step()) {
+    AuditRecord r;
+    r.seq = s.integer(0);
+    r.at = s.integer(1);
+    r.actor = s.text(2);
+    r.kind = s.text(3);
+    r.ref = s.text(4);
+    r.stage = s.text(5);
+    r.details = s.text(6);
+    r.version = s.text(7);
+    r.clock = s.text(8);
+    r.prev_hash = s.text(9);
+    r.hash = s.text(10);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::optional<std::string> Store::meta(const std::string& key) {
+  auto s = db_.prepare("SELECT value FROM meta WHERE key = ?1");
+  s.bind(1, key);
+  if (s.step()) return s.text(0);
+  return std::nullopt;
+}
+
+}  // namespace docket::store

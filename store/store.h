@@ -1,0 +1,130 @@
+#pragma once
+// docket's durable state in SQLite: reviews, their deadlines, the outbox of
+// notifications, and the hash-chained audit trail.
+//
+// docketd is the only writer. Everything one group of commands changes goes
+// into one Batch and is committed in one transaction (WAL, synchronous=FULL),
+// so a command is acknowledged only once its state change, its audit records
+// and the notifications it causes are all on disk together. The schema is
+// versioned (PRAGMA user_version) and migrated forward when the store opens.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/sqlite.h"
+
+namespace docket::store {
+
+inline constexpr int kSchemaVersion = 1;
+
+struct ReviewRecord {
+  std::string ref;
+  std::string workflow;
+  std::string version;     // the definition version the review runs on
+  std::string title;
+  std::string state;       // open | paused | closed | cancelled
+  std::string start;       // local YYYY-MM-DD, or YYYY-MM-DDTHH:MM for clock-hour workflows
+  std::string assignments; // JSON object: role -> person
+  std::string dates;       // JSON object: name -> YYYY-MM-DD
+  std::string paused_on;   // local day the clock stopped, empty when running
+  std::string parent_ref;  // the review whose outcome started this one
+  std::int64_t created_at = 0;
+};
+
+struct DeadlineRecord {
+  std::string ref;
+  std::string stage;
+  std::string state;       // as workflows::to_string(DeadlineState)
+  std::string due;         // YYYY-MM-DD
+  std::string due_at;      // YYYY-MM-DDTHH:MM for clock hours, else empty
+  std::string fixed_due;   // set by an extension or a pause: the due no longer follows its rule
+  std::string opened_on;   // YYYY-MM-DD
+  int reminders_sent = 0;
+  int rungs_sent = 0;
+  int repeats_sent = 0;
+  std::string completed_on;
+  std::string outcome;
+  bool extended = false;
+  std::int64_t next_fire = 0;  // unix seconds of the next timed event; 0 for none
+};
+
+struct AuditEntry {
+  std::int64_t at = 0;     // unix seconds, UTC
+  std::string actor;       // a person id, or "system"
+  std::string kind;        // e.g. review.started, deadline.reminder, command.refused
+  std::string ref;
+  std::string stage;
+  std::string details;     // JSON object
+  std::string version;     // definition version in force, if any
+};
+
+struct AuditRecord : AuditEntry {
+  std::int64_t seq = 0;
+  std::string clock;       // "system" or "virtual"
+  std::string prev_hash;
+  std::string hash;
+};
+
+struct OutboxMessage {
+  std::int64_t id = 0;     // assigned by the store
+  std::string key;         // idempotency key: the same notification never gets two rows
+  std::int64_t created_at = 0;
+  std::string kind;        // reminder | escalation | notice
+  std::string ref;
+  std::string stage;
+  std::string person;
+  std::string role;
+  std::string payload;     // JSON: what the notifier renders
+  bool late = false;       // fell due while docketd was not running
+  std::string state = "pending";  // pending | delivered | dead
+};
+
+// Everything one transaction writes.
+struct Batch {
+  std::vector<ReviewRecord> reviews;      // inserted or replaced
+  std::vector<DeadlineRecord> deadlines;  // inserted or replaced
+  std::vector<AuditEntry> audit;          // appended, chained in order
+  std::vector<OutboxMessage> outbox;      // inserted; a key already present is skipped
+  std::vector<std::int64_t> delivered;    // outbox ids now delivered
+  std::vector<std::pair<std::string, std::string>> meta;
+
+  bool empty() const {
+    return reviews.empty() && deadlines.empty() && audit.empty() && outbox.empty() && delivered.empty() &&
+           meta.empty();
+  }
+};
+
+class Store {
+ public:
+  // Opens (creating if needed) and migrates. `clock` ("system" or "virtual")
+  // is recorded with every audit record this process writes.
+  Store(const std::filesystem::path& path, std::string clock);
+
+  int schema_version();
+
+  // Commits the batch in one transaction. Returns the outbox messages that
+  // were new (with their ids); duplicates by key are left out.
+  std::vector<OutboxMessage> commit(const Batch& batch);
+
+  std::vector<ReviewRecord> reviews();
+  std::vector<DeadlineRecord> deadlines();
+  std::vector<OutboxMessage> outbox(const std::string& state);
+  std::vector<AuditRecord> audit(const std::string& ref = {});
+  std::optional<std::string> meta(const std::string& key);
+
+ private:
+  void migrate();
+
+  Connection db_;
+  std::string clock_;
+  std::string last_hash_;
+  std::int64_t last_seq_ = 0;
+};
+
+// SHA-256 of the record's fields and the previous hash, hex.
+std::string audit_hash(const AuditRecord& r);
+
+}  // namespace docket::store
