@@ -309,6 +309,7 @@ void Engine::notify(const Review& r, const Deadline& d, const std::string& kind,
   const Calendar& cal = config_->calendar_of(*r.definition);
   const bool late = now - due_instant > kLateAfter;
   const Day today_ = today(cal);
+  std::set<std::string> addressed;  // a person holding two of the roles hears once
   for (const auto& role : roles) {
     std::vector<std::string> people;
     std::string note;
@@ -326,6 +327,7 @@ void Engine::notify(const Review& r, const Deadline& d, const std::string& kind,
       for (const auto* p : config_->directory.holders(role)) people.push_back(p->id);
     }
     for (const auto& person : people) {
+      if (!addressed.insert(person).second) continue;
       json payload{{"kind", kind},
                    {"ref", r.ref},
                    {"workflow", r.workflow},

@@ -1,0 +1,421 @@
+// The engine on a virtual clock: commands, the deadline lifecycle, refused
+// events, pause arithmetic, catch-up after an outage, role checks and
+// recovery from the store. Expected dates are counted by hand.
+
+#include <gtest/gtest.h>
+
+#include "daemon/commands.h"
+#include "daemon/engine.h"
+#include "tests/support/temp_config.h"
+
+namespace docket::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+using workflows::iso;
+using nlohmann::json;
+
+// Europe/London is on GMT until 29 March 2026, so UTC and local agree before then.
+Instant utc(const char* text) {
+  auto t = *workflows::parse_local_time(text);
+  return Instant{std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch())};
+}
+
+const Caller kManager{"a-morgan", {"business-manager", "administrator"}};
+const Caller kLeadReviewer{"k-davies", {"rlt-children-chair", "la-safeguarding-lead", "channel-chair", "partnership-member"}};
+const Caller kMember{"h-ahmed", {"rlt-children-member", "rlt-adults-member", "partnership-member"}};
+
+std::shared_ptr<const workflows::Config> shipped() {
+  static auto config = workflows::load_config(testing::shipped_config()).config;
+  return config;
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  EngineTest() : clock_(utc("2026-03-02T08:00")), engine_(shipped(), clock_) {}
+
+  Result start(const std::string& workflow, const std::string& ref, const std::string& on,
+               std::map<std::string, std::string> assign = {{"lead-reviewer", "k-davies"}}) {
+    StartArgs a;
+    a.workflow = workflow;
+    a.ref = ref;
+    a.on = on;
+    for (const auto& [role, person] : assign) {
+      const auto& roles = engine_.config().reviews.at(workflow).review_roles;
+      if (std::find(roles.begin(), roles.end(), role) != roles.end()) a.assign[role] = person;
+    }
+    store::Batch b;
+    Result r = engine_.start(kManager, a, b);
+    batches_.push_back(b);
+    return r;
+  }
+
+  json stage(const std::string& ref, const std::string& id) {
+    auto st = engine_.status(ref);
+    EXPECT_TRUE(st.ok) << st.error;
+    for (const auto& s : st.data["stages"]) {
+      if (s["stage"] == id) return s;
+    }
+    return nullptr;
+  }
+
+  // Moves the clock and fires what is due, as the daemon's timer would.
+  store::Batch advance_to(const char* when) {
+    store::Batch b;
+    Instant target = utc(when);
+    while (auto next = engine_.next_fire()) {
+      if (*next > target) break;
+      clock_.set(std::max(clock_.now(), *next));
+      engine_.fire_due(clock_.now(), b);
+    }
+    clock_.set(target);
+    return b;
+  }
+
+  static std::vector<std::string> keys(const store::Batch& b) {
+    std::vector<std::string> out;
+    for (const auto& m : b.outbox) out.push_back(m.key);
+    return out;
+  }
+
+  VirtualClock clock_;
+  Engine engine_;
+  std::vector<store::Batch> batches_;
+};
+
+TEST_F(EngineTest, StartOpensTheStagesThatOpenAtTheStart) {
+  Result r = start("rapid-review", "RR-2026-001", "2026-03-02");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(stage("RR-2026-001", "notify-panel")["due"], "2026-03-09");
+  EXPECT_EQ(stage("RR-2026-001", "rapid-review")["due"], "2026-03-23");
+  EXPECT_EQ(stage("RR-2026-001", "panel-response"), nullptr) << "opens only when the review is sent";
+  EXPECT_EQ(stage("RR-2026-001", "rapid-review")["owner_person"], "k-davies");
+  const auto& b = batches_.back();
+  ASSERT_EQ(b.reviews.size(), 1u);
+  EXPECT_EQ(b.reviews[0].state, "open");
+  EXPECT_EQ(b.deadlines.size(), 2u);
+  ASSERT_GE(b.audit.size(), 3u);
+  EXPECT_EQ(b.audit[0].kind, "review.started");
+  EXPECT_EQ(b.audit[0].actor, "a-morgan");
+  EXPECT_EQ(json::parse(b.audit[0].details)["clock"], "virtual");
+  EXPECT_EQ(b.audit[1].kind, "deadline.opened");
+  EXPECT_TRUE(b.outbox.empty());
+  // The earliest timed event is the notify-panel reminder, Thursday 5 March at 09:00.
+  EXPECT_EQ(engine_.next_fire(), utc("2026-03-05T09:00"));
+}
+
+TEST_F(EngineTest, StartRefusalsChangeNothing) {
+  ASSERT_TRUE(start("rapid-review", "RR-1", "2026-03-02").ok);
+  auto refused = [&](const std::string& workflow, const std::string& ref, const std::string& on,
+                     std::map<std::string, std::string> assign, const std::string& message) {
+    StartArgs a{workflow, ref, on, "", assign, {}};
+    store::Batch b;
+    Result r = engine_.start(kManager, a, b);
+    EXPECT_FALSE(r.ok) << ref;
+    EXPECT_EQ(r.error, message);
+    EXPECT_TRUE(b.empty()) << ref;
+  };
+  refused("rapid-reveiw", "RR-2", "2026-03-02", {},
+          "unknown review type 'rapid-reveiw', did you mean 'rapid-review'? (expected one of: case-file-audit, "
+          "child-death, dhr, dispute, lcspr, learning-briefing, rapid-review, sar or yearly-report)");
+  refused("executive", "X-1", "", {}, "'executive' is a meeting cycle; meetings are created from its schedule, not started");
+  refused("rapid-review", "RR-1", "2026-03-02", {}, "a review with reference RR-1 already exists (rapid-review, started 2026-03-02)");
+  refused("rapid-review", "RR 2", "", {}, "'RR 2' is not a valid reference: use up to 64 letters, digits and - _ / .");
+  refused("rapid-review", "RR-3", "2026-03-03", {}, "a review cannot start in the future (2026-03-03)");
+  refused("rapid-review", "RR-4", "", {{"author", "k-davies"}},
+          "unknown role to assign 'author' (expected lead-reviewer)");
+  refused("rapid-review", "RR-5", "", {{"lead-reviewer", "nobody"}},
+          "unknown person 'nobody' (expected one of: a-morgan, b-wilson, c-jones, d-evans, foundations, h-ahmed, "
+          "home-office, j-okafor, k-davies, l-brown, m-clarke, national-panel, p-singh, r-hughes, s-patel or t-ward) "
+          "in --assign lead-reviewer=nobody");
+  StartArgs a{"rapid-review", "RR-6", "", "", {}, {}};
+  store::Batch b;
+  Result r = engine_.start(kMember, a, b);
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("you may not start reviews"), std::string::npos);
+  EXPECT_EQ(engine_.review_count(), 1u);
+}
+
+TEST_F(EngineTest, RemindersGoAtNotifyTimeOnTheirDay) {
+  ASSERT_TRUE(start("rapid-review", "RR-1", "2026-03-02").ok);
+  auto before = advance_to("2026-03-05T08:59");
+  EXPECT_TRUE(before.outbox.empty());
+  auto at = advance_to("2026-03-05T09:00");
+  // 2 working days before notify-panel (Mon 9 March): the local authority lead.
+  EXPECT_EQ(keys(at), (std::vector<std::string>{"RR-1:notify-panel:reminder:1:k-davies"}));
+  EXPECT_FALSE(at.outbox[0].late);
+  EXPECT_EQ(json::parse(at.outbox[0].payload)["working_days_left"], 2);
+  EXPECT_EQ(stage("RR-1", "notify-panel")["state"], "due soon");
+  // The deadline passes at midnight after its day; the first rung goes on Tuesday 10 March at 09:00.
+  advance_to("2026-03-10T00:00");
+  EXPECT_EQ(stage("RR-1", "notify-panel")["state"], "overdue");
+  auto rung = advance_to("2026-03-10T09:00");
+  EXPECT_EQ(keys(rung), (std::vector<std::string>{"RR-1:notify-panel:escalation:1:k-davies"}));
+  EXPECT_EQ(stage("RR-1", "notify-panel")["state"], "escalated");
+  EXPECT_EQ(stage("RR-1", "notify-panel")["rung"], 1);
+}
+
+TEST_F(EngineTest, CatchUpSendsTheLatestReminderAndEveryRungMarkedLate) {
+  ASSERT_TRUE(start("rapid-review", "RR-1", "2026-03-02").ok);
+  // The daemon was down for a month: one call fires everything at once.
+  clock_.set(utc("2026-04-01T10:00"));
+  store::Batch b;
+  engine_.fire_due(clock_.now(), b);
+  std::vector<std::string> rr;
+  for (const auto& m : b.outbox) {
+    if (m.stage == "rapid-review" && m.person != "j-okafor" && m.person != "p-singh" && m.person != "r-hughes") {
+      rr.push_back(m.key);
+    }
+    EXPECT_TRUE(m.late) << m.key;
+  }
+  // Reminder 2 only (not 1); rungs 1, 2 and 3; the repeats of rung 3 since
+  // 30 March coalesced into one (none are due yet: the first is 6 April).
+  EXPECT_EQ(rr, (std::vector<std::string>{"RR-1:rapid-review:reminder:2:k-davies",
+                                          "RR-1:rapid-review:escalation:1:k-davies",
+                                          "RR-1:rapid-review:escalation:2:a-morgan",
+                                          "RR-1:rapid-review:escalation:3:m-clarke"}));
+  // notify-panel (due 9 March) has passed rung 3 (Thursday 12 March) and two
+  // repeats 5 working days apart (19 and 26 March); they go as one, the second.
+  bool coalesced = false;
+  for (const auto& m : b.outbox) {
+    if (m.key == "RR-1:notify-panel:escalation:3.2:m-clarke") coalesced = true;
+    EXPECT_EQ(m.key.find("notify-panel:escalation:3.1"), std::string::npos) << "repeats are coalesced";
+  }
+  EXPECT_TRUE(coalesced);
+  std::set<std::string> unique_keys;
+  for (const auto& m : b.outbox) EXPECT_TRUE(unique_keys.insert(m.key).second) << "twice: " << m.key;
+  store::Batch again;
+  engine_.fire_due(clock_.now(), again);
+  EXPECT_TRUE(again.outbox.empty()) << "nothing fires twice";
+}
+
+TEST_F(EngineTest, CompletingOpensTheNextStageStartsTheFollowOnAndCloses) {
+  ASSERT_TRUE(start("rapid-review", "RR-1", "2026-03-02").ok);
+  clock_.set(utc("2026-03-16T12:00"));
+  store::Batch b;
+  Result r = engine_.complete(kLeadReviewer, "RR-1", "rapid-review", "lcspr", "2026-03-13", b);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.data["started"], "RR-1/lcspr");
+  // 10 working days after Friday 13 March.
+  EXPECT_EQ(stage("RR-1", "panel-response")["due"], "2026-03-27");
+  EXPECT_EQ(stage("RR-1/lcspr", "publish")["due"], "2026-09-13");
+  EXPECT_EQ(engine_.status("RR-1/lcspr").data["parent"], "RR-1");
+  store::Batch b2;
+  ASSERT_TRUE(engine_.complete(kLeadReviewer, "RR-1", "notify-panel", "", "", b2).ok);
+  ASSERT_TRUE(engine_.complete(kLeadReviewer, "RR-1", "panel-response", "", "", b2).ok);
+  EXPECT_EQ(engine_.status("RR-1").data["state"], "closed");
+  bool closed = false;
+  for (const auto& a : b2.audit) closed = closed || a.kind == "review.closed";
+  EXPECT_TRUE(closed);
+  store::Batch b3;
+  Result again = engine_.complete(kLeadReviewer, "RR-1", "rapid-review", "lcspr", "", b3);
+  EXPECT_FALSE(again.ok);
+  EXPECT_EQ(again.error, "review RR-1 is closed; its stages cannot be completed");
+  EXPECT_TRUE(b3.empty());
+}
+
+TEST_F(EngineTest, EventsNoStateAcceptsAreRefusedClearly) {
+  ASSERT_TRUE(start("rapid-review", "RR-1", "2026-03-02").ok);
+  auto fails = [&](Result r, const std::string& message) {
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.error, message);
+  };
+  store::Batch b;
+  fails(engine_.complete(kManager, "RR-1", "panel-response", "", "", b),
+        "stage 'panel-response' of RR-1 has not opened yet: it opens when rapid-review is completed");
+  fails(engine_.complete(kManager, "RR-1", "rapid-review", "", "", b),
+        "stage 'rapid-review' needs --outcome, one of: lcspr, national-review or no-review");
+  fails(engine_.complete(kManager, "RR-1", "rapid-review", "lcsp", "", b),
+        "unknown outcome 'lcsp', did you mean 'lcspr'? (expected one of: lcspr, national-review or no-review) for "
+        "stage 'rapid-review'");
+  fails(engine_.complete(kManager, "RR-1", "notify-panel", "x", "", b), "stage 'notify-panel' has no outcomes; drop --outcome");
+  fails(engine_.complete(kManager, "RR-1", "notify-panel", "", "2026-03-01", b),
+        "--on 2026-03-01 is before the stage opened (2026-03-02)");
+  fails(engine_.complete(kManager, "RR-9", "notify-panel", "", "", b), "no review with reference RR-9");
+  fails(engine_.resume(kManager, "RR-1", b), "review RR-1: the review is not paused; it cannot be resumed");
+  fails(engine_.pause(kManager, "RR-1", "court", b),
+        "rapid-review reviews cannot be paused (no pausable = true in workflows/rapid-review.toml)");
+  ASSERT_TRUE(engine_.complete(kManager, "RR-1", "notify-panel", "", "", b).ok);
+  fails(engine_.waive(kManager, "RR-1", "notify-panel", "not needed", b),
+        "stage 'notify-panel' of RR-1: the deadline is already met; it cannot be waived");
+  fails(engine_.extend(kManager, "RR-1", "rapid-review", "2026-03-20", "x", b),
+        "--to 2026-03-20 is not later than the current due date 2026-03-23");
+  fails(engine_.extend(kManager, "RR-1", "rapid-review", "2026-04-20", "", b), "an extension needs --reason");
+}
+
+TEST_F(EngineTest, RolesDecideWhoMayDoWhat) {
+  ASSERT_TRUE(start("rapid-review", "RR-1", "2026-03-02", {{"lead-reviewer", "c-jones"}}).ok);
+  store::Batch b;
+  // The assigned lead reviewer may complete the stage they own; a group member may not.
+  Caller lead{"c-jones", {"rlt-children-member", "partnership-member"}};
+  Result denied = engine_.complete(kMember, "RR-1", "rapid-review", "no-review", "", b);
+  EXPECT_FALSE(denied.ok);
+  EXPECT_EQ(denied.error, "you may not complete stage 'rapid-review' of RR-1; that needs its owner (lead-reviewer) or "
+                          "one of the roles administrator, business-manager or partnership-team");
+  EXPECT_FALSE(engine_.extend(lead, "RR-1", "rapid-review", "2026-04-20", "court", b).ok);
+  EXPECT_TRUE(b.empty());
+  EXPECT_TRUE(engine_.extend(kManager, "RR-1", "rapid-review", "2026-04-20", "court", b).ok);
+  EXPECT_TRUE(engine_.complete(lead, "RR-1", "rapid-review", "no-review", "", b).ok);
+}
+
+TEST_F(EngineTest, PauseStopsTheClockAndResumeKeepsTheDaysAlreadyRun) {
+  ASSERT_TRUE(start("lcspr", "L-1", "2026-03-02").ok);
+  EXPECT_EQ(stage("L-1", "publish")["due"], "2026-09-02");
+  clock_.set(utc("2026-04-01T10:00"));
+  store::Batch b;
+  ASSERT_TRUE(engine_.pause(kManager, "L-1", "criminal proceedings", b).ok);
+  EXPECT_EQ(stage("L-1", "publish")["state"], "suspended");
+  EXPECT_FALSE(engine_.next_fire()) << "a paused review has nothing timed";
+  // The national Panel and the group chair are told of the pause.
+  std::set<std::string> told;
+  for (const auto& m : b.outbox) told.insert(m.role);
+  EXPECT_EQ(told, (std::set<std::string>{"national-panel", "rlt-children-chair"}));
+  store::Batch twice;
+  EXPECT_EQ(engine_.pause(kManager, "L-1", "again", twice).error, "review L-1: the review is already paused; it cannot be paused again");
+  // Thirty days later the clock resumes: publish moves 30 days, and
+  // send-to-panel follows it (7 working days before Friday 2 October).
+  clock_.set(utc("2026-05-01T10:00"));
+  store::Batch r;
+  ASSERT_TRUE(engine_.resume(kManager, "L-1", r).ok);
+  EXPECT_EQ(stage("L-1", "publish")["due"], "2026-10-02");
+  EXPECT_EQ(stage("L-1", "publish")["state"], "pending");
+  EXPECT_EQ(stage("L-1", "send-to-panel")["due"], "2026-09-23");
+  EXPECT_TRUE(engine_.next_fire());
+}
+
+TEST(EnginePause, WorkingDayClocksResumeWithTheWorkingDaysLeft) {
+  testing::TempConfig tmp;
+  tmp.write("workflows/wd-review.toml", R"(
+kind = "review"
+id = "wd-review"
+title = "A pausable review counted in working days"
+pausable = true
+[[stage]]
+id = "report"
+owner = "business-manager"
+due = "15 working days after start"
+)");
+  auto config = workflows::load_config(tmp.dir()).config;
+  ASSERT_TRUE(config);
+  VirtualClock clock(utc("2026-03-02T08:00"));
+  Engine e(config, clock);
+  store::Batch b;
+  ASSERT_TRUE(e.start(kManager, {"wd-review", "W-1", "2026-03-02", "", {}, {}}, b).ok);
+  clock.set(utc("2026-03-09T10:00"));  // 5 working days run, 10 left
+  ASSERT_TRUE(e.pause(kManager, "W-1", "parallel proceedings", b).ok);
+  clock.set(utc("2026-04-01T10:00"));
+  ASSERT_TRUE(e.resume(kManager, "W-1", b).ok);
+  // 10 working days after Wednesday 1 April, skipping Good Friday and Easter Monday.
+  EXPECT_EQ(e.status("W-1").data["stages"][0]["due"], "2026-04-17");
+}
+
+TEST_F(EngineTest, ExtendingMovesTheDeadlineAndWhatCountsFromIt) {
+  ASSERT_TRUE(start("lcspr", "L-1", "2026-03-02").ok);
+  store::Batch b;
+  ASSERT_TRUE(engine_.extend(kManager, "L-1", "publish", "2026-10-30", "family bereavement; approved by the chair", b).ok);
+  EXPECT_EQ(stage("L-1", "publish")["due"], "2026-10-30");
+  EXPECT_EQ(stage("L-1", "publish")["extended"], true);
+  EXPECT_EQ(stage("L-1", "send-to-panel")["due"], "2026-10-21");
+  bool audited = false;
+  for (const auto& a : b.audit) {
+    if (a.kind == "deadline.extended") {
+      audited = true;
+      EXPECT_EQ(json::parse(a.details)["reason"], "family bereavement; approved by the chair");
+      EXPECT_EQ(a.actor, "a-morgan");
+    }
+  }
+  EXPECT_TRUE(audited);
+}
+
+TEST_F(EngineTest, CancelWaivesWhatIsOpenAndStopsTheClock) {
+  ASSERT_TRUE(start("rapid-review", "RR-1", "2026-03-02").ok);
+  store::Batch b;
+  EXPECT_FALSE(engine_.cancel(kManager, "RR-1", "", b).ok);
+  ASSERT_TRUE(engine_.cancel(kManager, "RR-1", "opened in error", b).ok);
+  EXPECT_EQ(engine_.status("RR-1").data["state"], "cancelled");
+  EXPECT_EQ(stage("RR-1", "rapid-review")["state"], "waived");
+  EXPECT_FALSE(engine_.next_fire());
+  EXPECT_EQ(engine_.cancel(kManager, "RR-1", "again", b).error,
+            "review RR-1: the review is already cancelled; it cannot be cancelled again");
+}
+
+TEST_F(EngineTest, OverdueAndUpcoming) {
+  ASSERT_TRUE(start("rapid-review", "RR-1", "2026-03-02").ok);
+  EXPECT_EQ(engine_.upcoming(7).data["upcoming"].size(), 1u);   // notify-panel on the 9th
+  EXPECT_EQ(engine_.upcoming(30).data["upcoming"].size(), 2u);
+  advance_to("2026-03-25T10:00");
+  auto overdue = engine_.overdue().data["overdue"];
+  ASSERT_EQ(overdue.size(), 2u);
+  EXPECT_EQ(overdue[1]["stage"], "rapid-review");
+  EXPECT_EQ(overdue[1]["working_days_overdue"], 2);
+}
+
+TEST_F(EngineTest, RecoversFromTheStoreExactly) {
+  auto dir = std::filesystem::temp_directory_path() / ("docket-engine-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    store::Store st(dir / "d.db", "virtual");
+    ASSERT_TRUE(start("rapid-review", "RR-1", "2026-03-02").ok);
+    ASSERT_TRUE(start("lcspr", "L-1", "2026-03-02").ok);
+    for (auto& b : batches_) st.commit(b);
+    store::Batch p;
+    clock_.set(utc("2026-03-10T10:00"));
+    ASSERT_TRUE(engine_.pause(kManager, "L-1", "court", p).ok);
+    engine_.fire_due(clock_.now(), p);
+    st.commit(p);
+  }
+  store::Store st(dir / "d.db", "virtual");
+  Engine recovered(shipped(), clock_);
+  EXPECT_TRUE(recovered.load(st.reviews(), st.deadlines()).empty());
+  EXPECT_EQ(recovered.status("RR-1").data, engine_.status("RR-1").data);
+  EXPECT_EQ(recovered.status("L-1").data, engine_.status("L-1").data);
+  EXPECT_EQ(recovered.next_fire(), engine_.next_fire());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Commands, ClockAdvanceOnlyOnARehearsalDaemon) {
+  SystemClock system;
+  Engine e(shipped(), system);
+  Services s{e, system, nullptr};
+  CommandRegistry registry;
+  store::Batch b;
+  Result r = registry.dispatch(s, kManager, Request{1, "clock", {{"advance", "3d"}}}, b);
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("--virtual-clock"), std::string::npos);
+
+  VirtualClock v(utc("2026-03-02T08:00"));
+  Engine ve(shipped(), v);
+  Services vs{ve, v, &v};
+  ASSERT_TRUE(registry.dispatch(vs, kManager, Request{1, "start", {{"workflow", "rapid-review"}, {"ref", "RR-1"}}}, b).ok);
+  Result adv = registry.dispatch(vs, kManager, Request{2, "clock", {{"advance", "30d"}}}, b);
+  ASSERT_TRUE(adv.ok) << adv.error;
+  EXPECT_EQ(adv.data["now"], "2026-04-01T08:00:00Z");
+  EXPECT_EQ(ve.overdue().data["overdue"].size(), 2u);
+  // Fired at their own virtual times, so none is late.
+  for (const auto& m : b.outbox) EXPECT_FALSE(m.late) << m.key;
+  EXPECT_EQ(b.audit.back().kind, "clock.advanced");
+  EXPECT_FALSE(registry.dispatch(vs, kMember, Request{3, "clock", {{"advance", "1d"}}}, b).ok);
+  EXPECT_EQ(registry.dispatch(vs, kManager, Request{4, "clock", {{"advance", "3 days"}}}, b).error,
+            "clock advance takes an amount such as 30m, 12h, 3d or 2w, found '3 days'");
+}
+
+TEST(Protocol, RequestsAreCheckedBeforeAnythingRuns) {
+  EXPECT_EQ(std::get<std::string>(parse_request("{nope")), "the request is not valid JSON");
+  EXPECT_EQ(std::get<std::string>(parse_request("[1]")), "the request must be a JSON object with \"command\"");
+  EXPECT_EQ(std::get<std::string>(parse_request("{\"id\":1}")), "the request has no \"command\" string");
+  EXPECT_EQ(std::get<std::string>(parse_request("{\"command\":\"status\",\"args\":3}")), "\"args\" must be a JSON object");
+  EXPECT_EQ(std::get<std::string>(parse_request(std::string(kMaxRequestBytes + 1, ' '))),
+            "the request is larger than 65536 bytes");
+  auto ok = std::get<Request>(parse_request(R"({"id":"a","command":"status","args":{"ref":"RR-1"}})"));
+  EXPECT_EQ(ok.id, "a");
+  EXPECT_EQ(ok.args["ref"], "RR-1");
+  EXPECT_EQ(reply_line(7, Result::fail("no")), "{\"error\":\"no\",\"id\":7,\"ok\":false}\n");
+  EXPECT_EQ(parse_advance("3d"), std::chrono::seconds{3 * 86400});
+  EXPECT_EQ(parse_advance("2w"), std::chrono::seconds{14 * 86400});
+  EXPECT_FALSE(parse_advance("3"));
+  EXPECT_FALSE(parse_advance("-1d"));
+  EXPECT_FALSE(parse_advance("3y"));
+}
+
+}  // namespace
+}  // namespace docket::daemon

@@ -1,0 +1,158 @@
+// The SQLite store: migrations, one transaction per batch, the hash chain,
+// the append-only audit table and idempotent outbox keys.
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include "store/store.h"
+
+namespace docket::store {
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  StoreTest() {
+    dir_ = std::filesystem::temp_directory_path() / ("docket-store-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  ~StoreTest() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path db() const { return dir_ / "docket.db"; }
+
+  static AuditEntry entry(std::int64_t at, const std::string& kind) {
+    AuditEntry e;
+    e.at = at;
+    e.actor = "a-morgan";
+    e.kind = kind;
+    e.ref = "RR-1";
+    e.details = "{}";
+    return e;
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(StoreTest, MigratesAFreshDatabaseToTheCurrentSchema) {
+  Store s(db(), "system");
+  EXPECT_EQ(s.schema_version(), kSchemaVersion);
+  Store again(db(), "system");
+  EXPECT_EQ(again.schema_version(), kSchemaVersion);
+}
+
+TEST_F(StoreTest, RefusesADatabaseFromANewerDocket) {
+  {
+    Connection c(db(), Connection::Mode::read_write);
+    c.exec("PRAGMA user_version = 99");
+  }
+  try {
+    Store s(db(), "system");
+    FAIL() << "opened a newer database";
+  } catch (const StoreError& e) {
+    EXPECT_STREQ(e.what(), "the database has schema version 99, newer than this docket (1); upgrade docket");
+  }
+}
+
+TEST_F(StoreTest, ABatchCommitsWholeAndTheAuditChainLinks) {
+  {
+    Store s(db(), "virtual");
+    Batch b;
+    b.reviews.push_back({"RR-1", "rapid-review", "abc", "", "open", "2026-03-02", "{}", "{}", "", "", 1});
+    DeadlineRecord d;
+    d.ref = "RR-1";
+    d.stage = "rapid-review";
+    d.state = "pending";
+    d.due = "2026-03-23";
+    d.opened_on = "2026-03-02";
+    b.deadlines.push_back(d);
+    b.audit.push_back(entry(10, "review.started"));
+    b.audit.push_back(entry(11, "deadline.opened"));
+    s.commit(b);
+    Batch more;
+    more.audit.push_back(entry(12, "stage.completed"));
+    s.commit(more);
+  }
+  Store s(db(), "virtual");  // the chain continues across a restart
+  Batch last;
+  last.audit.push_back(entry(13, "review.closed"));
+  s.commit(last);
+  auto trail = s.audit();
+  ASSERT_EQ(trail.size(), 4u);
+  std::string prev;
+  for (std::size_t i = 0; i < trail.size(); ++i) {
+    EXPECT_EQ(trail[i].seq, static_cast<std::int64_t>(i + 1));
+    EXPECT_EQ(trail[i].prev_hash, prev);
+    EXPECT_EQ(trail[i].hash, audit_hash(trail[i]));
+    EXPECT_EQ(trail[i].clock, "virtual");
+    prev = trail[i].hash;
+  }
+  EXPECT_EQ(s.reviews().size(), 1u);
+  EXPECT_EQ(s.deadlines().at(0).due, "2026-03-23");
+  EXPECT_EQ(s.audit("RR-1").size(), 4u);
+  EXPECT_TRUE(s.audit("RR-2").empty());
+}
+
+TEST_F(StoreTest, TheAuditTrailRefusesUpdateAndDelete) {
+  Store s(db(), "system");
+  Batch b;
+  b.audit.push_back(entry(10, "review.started"));
+  s.commit(b);
+  Connection raw(db(), Connection::Mode::read_write);
+  EXPECT_THROW(raw.exec("UPDATE audit SET actor = 'someone else'"), StoreError);
+  EXPECT_THROW(raw.exec("DELETE FROM audit"), StoreError);
+  EXPECT_EQ(s.audit().at(0).actor, "a-morgan");
+}
+
+TEST_F(StoreTest, AnOutboxKeyIsStoredOnceAndDeliveryIsRecorded) {
+  Store s(db(), "system");
+  OutboxMessage m;
+  m.key = "RR-1:rapid-review:reminder:1:k-davies";
+  m.created_at = 5;
+  m.kind = "reminder";
+  m.person = "k-davies";
+  m.payload = "{}";
+  Batch b;
+  b.outbox.push_back(m);
+  auto fresh = s.commit(b);
+  ASSERT_EQ(fresh.size(), 1u);
+  EXPECT_GT(fresh[0].id, 0);
+  EXPECT_TRUE(s.commit(b).empty()) << "the same key again is not a new message";
+  EXPECT_EQ(s.outbox("pending").size(), 1u);
+  Batch done;
+  done.delivered.push_back(fresh[0].id);
+  s.commit(done);
+  EXPECT_TRUE(s.outbox("pending").empty());
+  EXPECT_EQ(s.outbox("delivered").size(), 1u);
+}
+
+TEST_F(StoreTest, AFailedBatchLeavesNothingBehind) {
+  Store s(db(), "system");
+  Batch bad;
+  bad.audit.push_back(entry(10, "review.started"));
+  bad.reviews.push_back({"RR-1", "rapid-review", "abc", "", "open", "2026-03-02", "{}", "{}", "", "", 1});
+  {
+    Connection raw(db(), Connection::Mode::read_write);
+    raw.exec("CREATE TRIGGER refuse_outbox BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'boom'); END");
+  }
+  OutboxMessage m;
+  m.key = "k";
+  m.kind = "reminder";
+  m.person = "p";
+  m.payload = "{}";
+  bad.outbox.push_back(m);
+  EXPECT_THROW(s.commit(bad), StoreError);
+  EXPECT_TRUE(s.reviews().empty());
+  EXPECT_TRUE(s.audit().empty());
+  // The chain's head did not move: the next record still starts the chain.
+  Connection raw(db(), Connection::Mode::read_write);
+  raw.exec("DROP TRIGGER refuse_outbox");
+  Batch good;
+  good.audit.push_back(entry(11, "review.started"));
+  s.commit(good);
+  EXPECT_EQ(s.audit().at(0).seq, 1);
+  EXPECT_EQ(s.audit().at(0).prev_hash, "");
+}
+
+}  // namespace
+}  // namespace docket::store
