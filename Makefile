@@ -37,11 +37,13 @@ $(BUILD_DIR)/CMakeCache.txt:
 build: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# Until the daemon exists this prints the plan of every shipped workflow for
-# the current financial year.
+# Checks the shipped configuration, then runs docketd in the foreground on it,
+# with its SQLite database and control socket under ./var/. Ctrl-C stops it.
+# In another terminal: build/bin/docket start rapid-review --ref RR-2026-001
 run: build
 	$(BUILD_DIR)/bin/docket validate --config $(CONFIG)
-	$(BUILD_DIR)/bin/docket plan --all --config $(CONFIG)
+	mkdir -p var
+	exec $(BUILD_DIR)/bin/docketd --config $(CONFIG)
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)

@@ -248,19 +248,28 @@ void Server::flush() {
   store::Batch batch;
   batch.audit = std::move(refusals_);
   refusals_.clear();
-  std::vector<std::pair<std::shared_ptr<Connection>, std::string>> replies;
+  std::vector<std::pair<Pending, Result>> answered;
   std::deque<Pending> work;
   work.swap(pending_);
   for (auto& p : work) {
     Result r = registry_.dispatch(services_, p.from->caller, p.request, batch);
     if (!r.ok) spdlog::info("command.refused command={} by={} error={}", p.request.command, p.from->caller.person, r.error);
-    replies.emplace_back(p.from, reply_line(p.request.id, r));
+    answered.emplace_back(std::move(p), std::move(r));
   }
   // Commands may have made something due at once (a start dated in the past).
   if (!services_.clock.is_virtual()) engine_.fire_due(services_.clock.now(), batch);
   std::vector<store::OutboxMessage> fresh;
   commit(batch, fresh);
-  for (auto& [conn, line] : replies) conn->send(std::move(line));
+  for (auto& [p, r] : answered) {
+    // A review in a reply is shown as committed, after anything that fired.
+    if (r.ok && r.data.contains("ref") && r.data.contains("stages")) {
+      auto now = engine_.status(r.data["ref"].get<std::string>());
+      if (now.ok) {
+        for (const auto& [k, v] : now.data.items()) r.data[k] = v;
+      }
+    }
+    p.from->send(reply_line(p.request.id, r));
+  }
   deliver(fresh);
   if (!stopping_) arm_timer();
 }

@@ -191,6 +191,33 @@ TEST(Cli, HelpExitsZero) {
   EXPECT_NE(r.out.find("plan"), std::string::npos);
 }
 
+TEST(DaemonCommands, UsageErrorsNeverReachTheDaemon) {
+  auto r = docket({"--socket", "/nonexistent/docketd.sock", "start", "rapid-review"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "docket: --ref is required (try 'docket --help')\n");
+  r = docket({"--socket", "/nonexistent/docketd.sock", "clock", "forward", "3d"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "docket: clock takes 'advance AMOUNT', e.g. docket clock advance 3d\n");
+  r = docket({"--socket", "/nonexistent/docketd.sock", "start", "rapid-review", "--ref", "RR-1", "--assign", "lead"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "docket: --assign must be NAME=VALUE, found 'lead'\n");
+  r = docket({"--socket", "/nonexistent/docketd.sock", "pause", "RR-1"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "docket: --reason is required (try 'docket --help')\n");
+}
+
+TEST(DaemonCommands, AnUnreachableDaemonIsOneClearLine) {
+  auto r = docket({"--socket", "/nonexistent/docketd.sock", "status"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(lines(r.err), 1u);
+  EXPECT_NE(r.err.find("cannot reach docketd on /nonexistent/docketd.sock"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("make run"), std::string::npos) << r.err;
+  ::setenv("DOCKET_SOCKET", "/nonexistent/env.sock", 1);
+  r = docket({"overdue"});
+  ::unsetenv("DOCKET_SOCKET");
+  EXPECT_NE(r.err.find("/nonexistent/env.sock"), std::string::npos) << r.err;
+}
+
 // The real executable, as a user runs it from the checkout.
 TEST(Executable, ValidateAndPlanFromBuildBin) {
   const std::string bin = std::string(DOCKET_BINARY_DIR) + "/bin/docket";
