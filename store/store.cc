@@ -1,6 +1,6 @@
 #include "store/store.h"
 
-#include <openssl/evp.h>
+#include "workflows/digest.h"
 
 namespace docket::store {
 namespace {
@@ -79,19 +79,6 @@ CREATE INDEX outbox_state ON outbox(state);
 )sql",
 };
 
-std::string sha256_hex(const std::string& data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string audit_hash(const AuditRecord& r) {
@@ -108,7 +95,7 @@ std::string audit_hash(const AuditRecord& r) {
   field(r.details);
   field(r.version);
   field(r.clock);
-  return sha256_hex(data);
+  return workflows::sha256_hex(data);
 }
 
 Store::Store(const std::filesystem::path& path, std::string clock)

@@ -14,9 +14,7 @@
 
 #include <string_view>
 
-#include <boost/msm/back/state_machine.hpp>
-#include <boost/msm/front/functor_row.hpp>
-#include <boost/msm/front/state_machine_def.hpp>
+#include "workflows/msm_support.h"
 
 namespace docket::workflows {
 namespace {
@@ -51,31 +49,13 @@ struct Resume {
 struct Extend {
   static constexpr std::string_view name = "extend";
 };
-struct Restore {
-  static constexpr std::string_view name = "restore";
-  DeadlineState to;
-};
+using Restore = msm_support::Restore<DeadlineState>;
 
-// A machine state that is one DeadlineState; entering it records which.
 template <DeadlineState S>
-struct Is : msmf::state<> {
-  static constexpr DeadlineState value = S;
-  template <class Event, class Fsm>
-  void on_entry(const Event&, Fsm& fsm) const {
-    fsm.state_ = S;
-  }
-};
+using Is = msm_support::Is<S>;
+using msm_support::IsRestoredState;
 
-// Guard of the restoring rows: only the row to the state asked for fires.
-struct IsRestoredState {
-  template <class Event, class Fsm, class Source, class Target>
-  bool operator()(const Event& e, Fsm&, Source&, Target&) const {
-    return e.to == Target::value;
-  }
-};
-
-struct DeadlineMachineDef : msmf::state_machine_def<DeadlineMachineDef> {
-  struct Restoring : msmf::state<> {};
+struct DeadlineMachineDef : msm_support::LifecycleDef<DeadlineMachineDef, DeadlineState> {
   using Pending = Is<DeadlineState::pending>;
   using DueSoon = Is<DeadlineState::due_soon>;
   using Overdue = Is<DeadlineState::overdue>;
@@ -83,12 +63,6 @@ struct DeadlineMachineDef : msmf::state_machine_def<DeadlineMachineDef> {
   using Met = Is<DeadlineState::met>;        // final: no row leaves it
   using Waived = Is<DeadlineState::waived>;  // final: no row leaves it
   using Suspended = Is<DeadlineState::suspended>;
-
-  using initial_state = Restoring;
-
-  // One event per machine: no queue (so none is allocated), and nothing throws.
-  using no_message_queue = int;
-  using no_exception_thrown = int;
 
   using none = msmf::none;
   template <class Start, class Event, class Next, class Action, class Guard>
@@ -138,17 +112,6 @@ struct DeadlineMachineDef : msmf::state_machine_def<DeadlineMachineDef> {
             Row<Suspended, Waive,       Waived,    none,   none>,
             Row<Suspended, Extend,      Suspended, none,   none>
             > {};
-
-  // An event no row of the current state accepts is recorded here, never
-  // silently dropped. (Boost.MSM does not call this when a row exists but its
-  // guard rejects the event; only the restoring rows have guards.)
-  template <class Fsm, class Event>
-  void no_transition(const Event&, Fsm&, int) {
-    refused_event_ = Event::name;
-  }
-
-  DeadlineState state_ = DeadlineState::pending;  // the state last entered
-  std::string_view refused_event_;                // empty unless an event was refused
 };
 
 using DeadlineMachine = msm::back::state_machine<DeadlineMachineDef>;
@@ -228,10 +191,7 @@ std::string refusal(DeadlineState from, DeadlineEvent e) {
 
 DeadlineTransition deadline_transition(DeadlineState from, DeadlineEvent event) {
   DeadlineMachine machine;
-  machine.start();
-  // Every state has a restoring row, so only a value outside the enum (which
-  // every restoring guard rejects, without a call to no_transition) fails here.
-  if (machine.process_event(Restore{from}) != msm::back::HANDLED_TRUE) {
+  if (!msm_support::restore(machine, from)) {
     return {false, from, "unknown deadline state " + std::to_string(static_cast<int>(from))};
   }
   if (!send(machine, event)) {

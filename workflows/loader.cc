@@ -12,9 +12,8 @@
 #include <set>
 #include <sstream>
 
-#include <openssl/evp.h>
-
 #include "workflows/config.h"
+#include "workflows/digest.h"
 #include "workflows/plan.h"
 #include "workflows/recurrence.h"
 #include "workflows/toml_reader.h"
@@ -24,19 +23,6 @@ namespace fs = std::filesystem;
 using detail::Reader;
 
 namespace {
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
-  return out;
-}
 
 struct ParsedFile {
   std::string rel;

@@ -14,9 +14,7 @@
 
 #include <string_view>
 
-#include <boost/msm/back/state_machine.hpp>
-#include <boost/msm/front/functor_row.hpp>
-#include <boost/msm/front/state_machine_def.hpp>
+#include "workflows/msm_support.h"
 
 namespace docket::workflows {
 namespace {
@@ -39,41 +37,17 @@ struct Close {
 struct Cancel {
   static constexpr std::string_view name = "cancel";
 };
-struct Restore {
-  static constexpr std::string_view name = "restore";
-  ReviewState to;
-};
+using Restore = msm_support::Restore<ReviewState>;
 
-// A machine state that is one ReviewState; entering it records which.
 template <ReviewState S>
-struct Is : msmf::state<> {
-  static constexpr ReviewState value = S;
-  template <class Event, class Fsm>
-  void on_entry(const Event&, Fsm& fsm) const {
-    fsm.state_ = S;
-  }
-};
+using Is = msm_support::Is<S>;
+using msm_support::IsRestoredState;
 
-// Guard of the restoring rows: only the row to the state asked for fires.
-struct IsRestoredState {
-  template <class Event, class Fsm, class Source, class Target>
-  bool operator()(const Event& e, Fsm&, Source&, Target&) const {
-    return e.to == Target::value;
-  }
-};
-
-struct ReviewMachineDef : msmf::state_machine_def<ReviewMachineDef> {
-  struct Restoring : msmf::state<> {};
+struct ReviewMachineDef : msm_support::LifecycleDef<ReviewMachineDef, ReviewState> {
   using Open = Is<ReviewState::open>;
   using Paused = Is<ReviewState::paused>;
   using Closed = Is<ReviewState::closed>;        // final: no row leaves it
   using Cancelled = Is<ReviewState::cancelled>;  // final: no row leaves it
-
-  using initial_state = Restoring;
-
-  // One event per machine: no queue (so none is allocated), and nothing throws.
-  using no_message_queue = int;
-  using no_exception_thrown = int;
 
   using none = msmf::none;
   template <class Start, class Event, class Next, class Action, class Guard>
@@ -95,17 +69,6 @@ struct ReviewMachineDef : msmf::state_machine_def<ReviewMachineDef> {
             Row<Paused,    Cancel,  Cancelled, none,   none>
             // Paused + Close is refused: a paused review is resumed first.
             > {};
-
-  // An event no row of the current state accepts is recorded here, never
-  // silently dropped. (Boost.MSM does not call this when a row exists but its
-  // guard rejects the event; only the restoring rows have guards.)
-  template <class Fsm, class Event>
-  void no_transition(const Event&, Fsm&, int) {
-    refused_event_ = Event::name;
-  }
-
-  ReviewState state_ = ReviewState::open;  // the state last entered
-  std::string_view refused_event_;         // empty unless an event was refused
 };
 
 using ReviewMachine = msm::back::state_machine<ReviewMachineDef>;
@@ -162,10 +125,7 @@ std::string refusal(ReviewState from, ReviewEvent e) {
 
 ReviewTransition review_transition(ReviewState from, ReviewEvent event) {
   ReviewMachine machine;
-  machine.start();
-  // Every state has a restoring row, so only a value outside the enum (which
-  // every restoring guard rejects, without a call to no_transition) fails here.
-  if (machine.process_event(Restore{from}) != msm::back::HANDLED_TRUE) {
+  if (!msm_support::restore(machine, from)) {
     return {false, from, "unknown review state " + std::to_string(static_cast<int>(from))};
   }
   if (!send(machine, event)) {
