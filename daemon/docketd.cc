@@ -124,6 +124,18 @@ int run_docketd(int argc, const char* const* argv) {
   boost::asio::io_context io;
   Services services{engine, clock, rehearsal.get()};
   Server server(io, engine, *st, services, sock);
+  // Signals are caught before the socket opens: a stop asked for as soon as
+  // clients can connect is still a clean stop.
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("daemon.stopping signal={}", sig);
+    server.stop();
+    store::Batch bye;
+    bye.audit.push_back(system_record(clock, "daemon.stopped", {{"signal", sig}}));
+    st->commit(bye);
+    io.stop();
+  });
   try {
     server.start();
   } catch (const std::exception& e) {
@@ -141,16 +153,6 @@ int run_docketd(int argc, const char* const* argv) {
       st->commit(done);
     });
   }
-  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
-    spdlog::info("daemon.stopping signal={}", sig);
-    server.stop();
-    store::Batch bye;
-    bye.audit.push_back(system_record(clock, "daemon.stopped", {{"signal", sig}}));
-    st->commit(bye);
-    io.stop();
-  });
   spdlog::info("daemon.ready socket={} database={} clock={} reviews={} timed={} config={}", sock.string(), db.string(),
                clock.mode(), engine.review_count(), engine.open_deadline_count(), config->hash.substr(0, 12));
   io.run();
