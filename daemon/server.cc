@@ -78,13 +78,20 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
       refused_reason_ = "you (uid " + std::to_string(cred.uid) + (name.empty() ? "" : ", user " + name) +
                         ") are not in directory.toml; ask the administrator to add unix_user = \"" +
                         (name.empty() ? std::to_string(cred.uid) : name) + "\" to your entry";
-      store::AuditEntry e;
-      e.at = server_.services_.clock.now().time_since_epoch().count();
-      e.actor = "system";
-      e.kind = "access.refused";
-      e.details = json{{"uid", cred.uid}, {"user", name}}.dump();
-      server_.refusals_.push_back(std::move(e));
-      server_.schedule_flush();
+      // Audited at most once a minute per account, so refused connections
+      // cannot flood the audit trail.
+      const Instant now = server_.services_.clock.now();
+      auto [last, fresh] = server_.refused_at_.try_emplace(cred.uid, now);
+      if (fresh || now - last->second >= std::chrono::minutes{1}) {
+        last->second = now;
+        store::AuditEntry e;
+        e.at = now.time_since_epoch().count();
+        e.actor = "system";
+        e.kind = "access.refused";
+        e.details = json{{"uid", cred.uid}, {"user", name}}.dump();
+        server_.refusals_.push_back(std::move(e));
+        server_.schedule_flush();
+      }
       spdlog::warn("access.refused uid={} user={}", cred.uid, name);
       return;
     }
@@ -119,14 +126,18 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
     std::string line(asio::buffers_begin(buffer_.data()), asio::buffers_begin(buffer_.data()) + static_cast<long>(n));
     buffer_.consume(n);
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    if (!line.empty() && !known) {
+      // Refused whatever the request says; its id is echoed when it has one.
+      auto parsed = parse_request(line);
+      auto* request = std::get_if<Request>(&parsed);
+      send(reply_line(request != nullptr ? request->id : nullptr, Result::fail(refused_reason_)));
+      closing_ = true;
+      return;
+    }
     if (!line.empty()) {
       auto parsed = parse_request(line);
       if (auto* err = std::get_if<std::string>(&parsed)) {
         send(reply_line(nullptr, Result::fail(*err)));
-      } else if (!known) {
-        send(reply_line(std::get<Request>(parsed).id, Result::fail(refused_reason_)));
-        closing_ = true;
-        return;
       } else {
         server_.submit(shared_from_this(), std::move(std::get<Request>(parsed)));
       }

@@ -9,6 +9,7 @@
 // jump of the wall clock is noticed.
 
 #include <deque>
+#include <map>
 #include <filesystem>
 #include <memory>
 
@@ -59,6 +60,7 @@ class Server {
   boost::asio::system_timer timer_;
   std::deque<Pending> pending_;
   std::vector<store::AuditEntry> refusals_;  // callers refused at the door
+  std::map<unsigned, Instant> refused_at_;   // uid -> when last audited
   bool flush_scheduled_ = false;
   bool stopping_ = false;
   std::shared_ptr<std::size_t> connections_;

@@ -1,0 +1,528 @@
+// docketd end to end: the real daemon binary on a scratch database and socket,
+// driven by the real `docket` client or by raw JSON lines on the socket, then
+// (once the daemon has stopped) the database read back through docket::store.
+//
+// Time never passes on the wall clock here: deadlines are reached with
+// --virtual-clock and `docket clock advance`, and every wait is a bounded poll.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "store/store.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_config.h"
+
+namespace docket::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+const fs::path kDocketd = fs::path(DOCKET_BINARY_DIR) / "bin" / "docketd";
+const fs::path kDocket = fs::path(DOCKET_BINARY_DIR) / "bin" / "docket";
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+// One request on an open connection; the parsed reply, or null on failure.
+json call(LineClient& c, const std::string& command, const json& args = json::object(), const json& id = 1) {
+  json req{{"id", id}, {"command", command}, {"args", args}};
+  if (!c.send_line(req.dump())) return nullptr;
+  auto line = c.read_line();
+  if (!line) return nullptr;
+  json j = json::parse(*line, nullptr, false);
+  return j.is_discarded() ? json(nullptr) : j;
+}
+
+// A running docketd. Killed and reaped when it goes away.
+class Daemon {
+ public:
+  Daemon(const std::vector<std::string>& argv, fs::path socket, fs::path log)
+      : socket_(std::move(socket)), log_(std::move(log)), process_(argv, log_, log_) {}
+
+  // Ready once a connection is accepted AND answered: an answer means the
+  // event loop (and with it the SIGTERM handler) is running.
+  ::testing::AssertionResult wait_ready(std::chrono::milliseconds limit = 10s) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      if (!process_.running()) {
+        return ::testing::AssertionFailure() << "docketd " << describe_status(process_.wait(0ms))
+                                             << " before it was ready; its log:\n" << log();
+      }
+      LineClient probe(socket_);
+      if (probe.connected()) {
+        if (probe.send_line(R"({"id":"ready?","command":"clock"})") && probe.read_line(5s)) {
+          return ::testing::AssertionSuccess();
+        }
+        return ::testing::AssertionFailure() << "docketd accepted but did not answer: " << probe.error() << "; log:\n"
+                                             << log();
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return ::testing::AssertionFailure() << "docketd not reachable on " << socket_ << " within " << limit.count()
+                                         << " ms; its log:\n" << log();
+  }
+
+  // Ready in the weaker sense: connect() succeeds (the socket is listening).
+  ::testing::AssertionResult wait_connectable(std::chrono::milliseconds limit = 10s) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      if (!process_.running()) return ::testing::AssertionFailure() << "docketd exited; log:\n" << log();
+      if (LineClient(socket_).connected()) return ::testing::AssertionSuccess();
+      std::this_thread::sleep_for(100us);
+    }
+    return ::testing::AssertionFailure() << "docketd not reachable on " << socket_;
+  }
+
+  // SIGTERM and wait (bounded); the raw wait status, or nullopt if it hung
+  // (it is then killed).
+  std::optional<int> terminate(std::chrono::milliseconds limit = 10s) {
+    process_.signal(SIGTERM);
+    auto st = process_.wait(limit);
+    if (!st) process_.kill_now();
+    return st;
+  }
+
+  int kill9() { return process_.kill_now(); }
+  bool running() { return process_.running(); }
+  std::string log() const { return slurp(log_); }
+
+ private:
+  fs::path socket_;
+  fs::path log_;
+  Process process_;
+};
+
+::testing::AssertionResult exited_zero(const std::optional<int>& st, const std::string& log) {
+  if (st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "docketd " << describe_status(st) << " after SIGTERM; its log:\n" << log;
+}
+
+// A scratch directory holding the database, the socket and the logs.
+class Sandbox {
+ public:
+  explicit Sandbox(fs::path config = shipped_config()) : config_(std::move(config)) {}
+
+  fs::path db() const { return tmp_.path() / "docket.db"; }
+  fs::path socket() const { return tmp_.path() / "docketd.sock"; }
+  const fs::path& dir() const { return tmp_.path(); }
+
+  std::unique_ptr<Daemon> daemon(const std::string& virtual_clock = {}) {
+    std::vector<std::string> argv{kDocketd.string(), "--config", config_.string(), "--db", db().string(),
+                                  "--socket", socket().string()};
+    if (!virtual_clock.empty()) {
+      argv.emplace_back("--virtual-clock");
+      argv.push_back(virtual_clock);
+    }
+    last_log_ = tmp_.path() / ("docketd-" + std::to_string(++spawns_) + ".log");
+    return std::make_unique<Daemon>(argv, socket(), last_log_);
+  }
+
+  RunResult docket(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{kDocket.string(), "--socket", socket().string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv, tmp_.path());
+  }
+
+ private:
+  TempDir tmp_;
+  fs::path config_;
+  int spawns_ = 0;
+  fs::path last_log_;
+};
+
+std::string stage_due(const json& review, const std::string& stage) {
+  for (const auto& s : review.value("stages", json::array())) {
+    if (s.value("stage", "") == stage) return s.value("due", "");
+  }
+  return "<no stage " + stage + ">";
+}
+
+// ---------------------------------------------------------------------------
+
+TEST(DocketdIntegration, DoneMeans) {
+  Sandbox box;
+  auto d = box.daemon("2026-03-02T08:00");
+  ASSERT_TRUE(d->wait_ready());
+
+  auto r = box.docket({"start", "rapid-review", "--ref", "RR-2026-001", "--on", "2026-03-02"});
+  ASSERT_EQ(r.code, 0) << r.how << "\n" << r.out << r.err;
+
+  r = box.docket({"status", "RR-2026-001", "--json"});
+  ASSERT_EQ(r.code, 0) << r.how << "\n" << r.err;
+  json status = json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(status.is_discarded()) << r.out;
+  EXPECT_EQ(status.value("ref", ""), "RR-2026-001");
+  EXPECT_EQ(stage_due(status, "notify-panel"), "2026-03-09") << status.dump(2);
+  EXPECT_EQ(stage_due(status, "rapid-review"), "2026-03-23") << status.dump(2);
+
+  r = box.docket({"clock", "advance", "30d"});
+  ASSERT_EQ(r.code, 0) << r.how << "\n" << r.err;
+
+  r = box.docket({"overdue", "--json"});
+  ASSERT_EQ(r.code, 0) << r.how << "\n" << r.err;
+  json overdue = json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(overdue.is_discarded()) << r.out;
+  std::set<std::string> stages;
+  for (const auto& o : overdue.value("overdue", json::array())) {
+    if (o.value("ref", "") == "RR-2026-001") stages.insert(o.value("stage", ""));
+  }
+  EXPECT_EQ(stages, (std::set<std::string>{"notify-panel", "rapid-review"})) << overdue.dump(2);
+
+  EXPECT_TRUE(exited_zero(d->terminate(), d->log()));
+}
+
+TEST(DocketdIntegration, SigkillMidBurstLosesNoAcknowledgedCommand) {
+  constexpr int kThreads = 8;
+  constexpr int kMaxPerThread = 2000;  // a bound, far above what is sent before the kill
+  constexpr int kAckTarget = 200;
+
+  Sandbox box;
+  auto d = box.daemon();  // system clock
+  ASSERT_TRUE(d->wait_ready());
+
+  std::atomic<int> acked{0};
+  std::vector<std::vector<std::string>> acks(kThreads);
+  std::vector<std::string> ended(kThreads);
+  std::vector<int> sent(kThreads, 0);
+  std::vector<std::thread> clients;
+  for (int t = 0; t < kThreads; ++t) {
+    clients.emplace_back([&, t] {
+      const auto ti = static_cast<std::size_t>(t);
+      LineClient c(box.socket());
+      if (!c.connected()) {
+        ended[ti] = "connect: " + c.error();
+        return;
+      }
+      for (int n = 0; n < kMaxPerThread; ++n) {
+        const std::string ref = "K-" + std::to_string(t) + "-" + std::to_string(n);
+        json req{{"id", n}, {"command", "start"}, {"args", {{"workflow", "rapid-review"}, {"ref", ref}, {"on", "2026-03-02"}}}};
+        if (!c.send_line(req.dump(), 5s)) {
+          ended[ti] = "send: " + c.error();
+          return;
+        }
+        ++sent[ti];
+        auto line = c.read_line(5s);
+        if (!line) {
+          ended[ti] = "read: " + c.error();
+          return;
+        }
+        json reply = json::parse(*line, nullptr, false);
+        if (reply.is_discarded() || reply.value("id", -1) != n || !reply.value("ok", false)) {
+          ended[ti] = "unexpected reply: " + *line;
+          return;
+        }
+        acks[ti].push_back(ref);
+        ++acked;
+      }
+      ended[ti] = "sent all";
+    });
+  }
+  // Kill once enough are acknowledged (bounded poll, not a sleep for time to pass).
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (acked.load() < kAckTarget && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(2ms);
+  const int at_kill = acked.load();
+  const int status = d->kill9();
+  for (auto& th : clients) th.join();
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << describe_status(status);
+
+  std::vector<std::string> all;
+  for (const auto& v : acks) all.insert(all.end(), v.begin(), v.end());
+  int total_sent = 0;
+  for (int s : sent) total_sent += s;
+  std::cout << "[ info     ] acknowledged before SIGKILL: " << all.size() << " (" << at_kill
+            << " when the kill was sent), requests sent: " << total_sent << "\n";
+  RecordProperty("acknowledged_before_sigkill", static_cast<int>(all.size()));
+  ASSERT_GT(all.size(), 0u) << "nothing was acknowledged; log:\n" << d->log();
+  for (int t = 0; t < kThreads; ++t) {
+    // Every client must have been cut off by the kill, not run out of work or been refused.
+    const auto& why = ended[static_cast<std::size_t>(t)];
+    EXPECT_TRUE(why.starts_with("read: ") || why.starts_with("send: ")) << "client " << t << " ended: " << why;
+  }
+
+  // Restart on the same database and (stale) socket.
+  auto d2 = box.daemon();
+  ASSERT_TRUE(d2->wait_ready());
+  {
+    LineClient c(box.socket());
+    ASSERT_TRUE(c.connected()) << c.error();
+    std::vector<std::string> missing;
+    for (const auto& ref : all) {
+      json reply = call(c, "status", {{"ref", ref}});
+      if (reply.is_null() || !reply.value("ok", false) || reply["result"].value("ref", "") != ref) {
+        missing.push_back(ref + " -> " + (reply.is_null() ? c.error() : reply.dump()));
+        if (reply.is_null()) break;
+      }
+    }
+    EXPECT_TRUE(missing.empty()) << missing.size() << " acknowledged refs not found after restart, e.g. "
+                                 << missing.front();
+  }
+  const std::string log2 = d2->log();
+  EXPECT_TRUE(exited_zero(d2->terminate(), d2->log()));
+  EXPECT_TRUE(contains(log2, "daemon.ready")) << log2;
+  EXPECT_FALSE(contains(log2, "recover ")) << "recovery reported problems:\n" << log2;
+
+  store::Store st(box.db(), "system");
+  std::set<std::string> in_db;
+  for (const auto& rev : st.reviews()) in_db.insert(rev.ref);
+  std::map<std::string, int> started;
+  int boots = 0;
+  for (const auto& a : st.audit()) {
+    if (a.kind == "review.started") ++started[a.ref];
+    if (a.kind == "daemon.started") ++boots;
+  }
+  EXPECT_EQ(boots, 2);
+  int lost = 0;
+  for (const auto& ref : all) {
+    if (in_db.count(ref) == 0 || started[ref] != 1) {
+      if (++lost <= 5) ADD_FAILURE() << ref << ": in reviews=" << in_db.count(ref) << ", review.started records=" << started[ref];
+    }
+  }
+  EXPECT_EQ(lost, 0);
+  // Nothing the daemon never saw appears: every stored review is one a client sent.
+  for (const auto& ref : in_db) EXPECT_TRUE(ref.starts_with("K-")) << ref;
+  EXPECT_LE(in_db.size(), static_cast<std::size_t>(total_sent));
+}
+
+TEST(DocketdIntegration, ClockAdvanceRefusedOnSystemClock) {
+  Sandbox box;
+  auto d = box.daemon();
+  ASSERT_TRUE(d->wait_ready());
+  auto r = box.docket({"clock", "advance", "3d"});
+  EXPECT_EQ(r.code, 1) << r.how << "\n" << r.out << r.err;
+  EXPECT_TRUE(contains(r.err, "--virtual-clock")) << r.err;
+  EXPECT_EQ(r.out, "");
+  auto shown = box.docket({"clock", "--json"});
+  EXPECT_EQ(shown.code, 0) << shown.err;
+  EXPECT_TRUE(contains(shown.out, "\"system\"")) << shown.out;
+  EXPECT_TRUE(exited_zero(d->terminate(), d->log()));
+}
+
+TEST(DocketdIntegration, UnknownCallerRefused) {
+  TempConfig cfg;
+  std::string dir_toml = slurp(cfg.dir() / "directory.toml");
+  const std::string from = "unix_user = \"root\"";
+  auto at = dir_toml.find(from);
+  ASSERT_NE(at, std::string::npos);
+  dir_toml.replace(at, from.size(), "unix_user = \"nobody-here\"");
+  ASSERT_EQ(dir_toml.find(from), std::string::npos);
+  cfg.write("directory.toml", dir_toml);
+
+  Sandbox box(cfg.dir());
+  auto d = box.daemon("2026-03-02T08:00");
+  ASSERT_TRUE(d->wait_ready());
+
+  for (const auto& [command, args] : std::vector<std::pair<std::string, json>>{
+           {"status", json::object()},
+           {"start", {{"workflow", "rapid-review"}, {"ref", "RR-X"}, {"on", "2026-03-02"}}},
+           {"clock", {{"advance", "3d"}}}}) {
+    LineClient c(box.socket());
+    ASSERT_TRUE(c.connected()) << c.error();
+    json reply = call(c, command, args, command);
+    ASSERT_FALSE(reply.is_null()) << command << ": " << c.error();
+    EXPECT_EQ(reply.value("ok", true), false) << reply.dump();
+    EXPECT_EQ(reply["id"], command) << reply.dump();
+    EXPECT_TRUE(contains(reply.value("error", ""), "directory.toml")) << reply.dump();
+    EXPECT_TRUE(c.closed_by_peer(5s)) << "a refused caller's connection should be closed";
+  }
+  auto cli = box.docket({"status"});
+  EXPECT_EQ(cli.code, 1) << cli.how << "\n" << cli.out << cli.err;
+  EXPECT_TRUE(contains(cli.err, "directory.toml")) << cli.err;
+  ASSERT_TRUE(d->running()) << d->log();
+  ASSERT_TRUE(d->wait_ready()) << "the daemon stopped answering after refusals";
+
+  EXPECT_TRUE(exited_zero(d->terminate(), d->log()));
+  store::Store st(box.db(), "virtual");
+  int refused = 0;
+  for (const auto& a : st.audit()) {
+    if (a.kind == "access.refused") {
+      ++refused;
+      EXPECT_TRUE(contains(a.details, "\"uid\":0")) << a.details;
+    }
+  }
+  // Refusals are audited once a minute per account, so an unknown caller
+  // cannot flood the trail: four refused connections in a second, one record.
+  EXPECT_EQ(refused, 1) << "one access.refused per account per minute";
+  EXPECT_TRUE(st.reviews().empty());
+}
+
+TEST(DocketdIntegration, BadInputIsAnsweredAndChangesNothing) {
+  Sandbox box;
+  auto d = box.daemon("2026-03-02T08:00");
+  ASSERT_TRUE(d->wait_ready());
+
+  LineClient silent(box.socket());  // connects and never sends anything
+  ASSERT_TRUE(silent.connected()) << silent.error();
+
+  LineClient c(box.socket());
+  ASSERT_TRUE(c.connected()) << c.error();
+  auto raw = [&](const std::string& line) {
+    if (!c.send_line(line)) return json(nullptr);
+    auto got = c.read_line();
+    return got ? json::parse(*got, nullptr, false) : json(nullptr);
+  };
+
+  json r = raw("this is not json {");
+  ASSERT_FALSE(r.is_null()) << c.error();
+  EXPECT_EQ(r.value("ok", true), false) << r.dump();
+  EXPECT_TRUE(contains(r.value("error", ""), "not valid JSON")) << r.dump();
+
+  r = raw("[1,2,3]");
+  ASSERT_FALSE(r.is_null()) << c.error();
+  EXPECT_EQ(r.value("ok", true), false) << r.dump();
+
+  r = raw(R"({"id":7,"args":{}})");
+  ASSERT_FALSE(r.is_null()) << c.error();
+  EXPECT_EQ(r.value("ok", true), false) << r.dump();
+  EXPECT_TRUE(contains(r.value("error", ""), "command")) << r.dump();
+
+  r = call(c, "frobnicate", json::object(), 8);
+  ASSERT_FALSE(r.is_null()) << c.error();
+  EXPECT_EQ(r.value("ok", true), false) << r.dump();
+  EXPECT_EQ(r["id"], 8);
+  EXPECT_TRUE(contains(r.value("error", ""), "frobnicate")) << r.dump();
+
+  const json start_args{{"workflow", "rapid-review"}, {"ref", "RR-DUP"}, {"on", "2026-03-02"}};
+  r = call(c, "start", start_args, 9);
+  ASSERT_FALSE(r.is_null()) << c.error();
+  ASSERT_EQ(r.value("ok", false), true) << r.dump();
+  r = call(c, "start", start_args, 10);
+  ASSERT_FALSE(r.is_null()) << c.error();
+  EXPECT_EQ(r.value("ok", true), false) << r.dump();
+  EXPECT_TRUE(contains(r.value("error", ""), "already exists")) << r.dump();
+
+  r = call(c, "status", {{"ref", "NO-SUCH-REF"}}, 11);
+  ASSERT_FALSE(r.is_null()) << c.error();
+  EXPECT_EQ(r.value("ok", true), false) << r.dump();
+  EXPECT_TRUE(contains(r.value("error", ""), "NO-SUCH-REF")) << r.dump();
+
+  // Over 64 KiB on one line: answered once, then the connection may close.
+  {
+    LineClient big(box.socket());
+    ASSERT_TRUE(big.connected()) << big.error();
+    json huge{{"id", 12}, {"command", "start"},
+              {"args", {{"workflow", "rapid-review"}, {"ref", "RR-HUGE"}, {"title", std::string(70 * 1024, 'x')}}}};
+    big.send_line(huge.dump());  // may fail part-way once the daemon hangs up; the answer is what matters
+    auto line = big.read_line();
+    ASSERT_TRUE(line) << big.error();
+    json j = json::parse(*line, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << *line;
+    EXPECT_EQ(j.value("ok", true), false) << *line;
+    EXPECT_TRUE(contains(j.value("error", ""), "larger than 65536 bytes")) << *line;
+  }
+
+  // The silent client still holds its connection and blocks no one.
+  r = call(c, "status", json::object(), 13);
+  ASSERT_FALSE(r.is_null()) << c.error();
+  ASSERT_EQ(r.value("ok", false), true) << r.dump();
+  ASSERT_EQ(r["result"]["reviews"].size(), 1u) << r.dump();
+  EXPECT_EQ(r["result"]["reviews"][0].value("ref", ""), "RR-DUP");
+  {
+    LineClient third(box.socket());
+    ASSERT_TRUE(third.connected()) << third.error();
+    json t = call(third, "status", {{"ref", "RR-DUP"}}, 14);
+    ASSERT_FALSE(t.is_null()) << third.error();
+    EXPECT_EQ(t.value("ok", false), true) << t.dump();
+  }
+  EXPECT_FALSE(silent.closed_by_peer(0ms));
+
+  EXPECT_TRUE(exited_zero(d->terminate(), d->log()));
+  store::Store st(box.db(), "virtual");
+  auto reviews = st.reviews();
+  ASSERT_EQ(reviews.size(), 1u);
+  EXPECT_EQ(reviews[0].ref, "RR-DUP");
+  int started = 0;
+  for (const auto& a : st.audit()) started += a.kind == "review.started" ? 1 : 0;
+  EXPECT_EQ(started, 1);
+}
+
+TEST(DocketdIntegration, CatchUpAfterOutageIsLateAndCoalesced) {
+  Sandbox box;
+  {
+    auto d = box.daemon("2026-03-02T08:00");
+    ASSERT_TRUE(d->wait_ready());
+    LineClient c(box.socket());
+    json r = call(c, "start",
+                  {{"workflow", "rapid-review"}, {"ref", "RR-1"}, {"on", "2026-03-02"}, {"assign", {{"lead-reviewer", "k-davies"}}}});
+    ASSERT_FALSE(r.is_null()) << c.error();
+    ASSERT_EQ(r.value("ok", false), true) << r.dump();
+    ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
+  }
+  {
+    store::Store st(box.db(), "virtual");
+    EXPECT_TRUE(st.outbox("").empty()) << "nothing was due on the first morning";
+  }
+  {
+    auto d = box.daemon("2026-04-01T08:00");  // thirty days of outage
+    ASSERT_TRUE(d->wait_ready());
+    ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
+  }
+
+  std::size_t rows_after_catch_up = 0;
+  {
+    store::Store st(box.db(), "virtual");
+    auto outbox = st.outbox("");
+    rows_after_catch_up = outbox.size();
+    std::map<std::string, int> per_key;
+    std::map<std::string, int> per_prefix;  // "kind:index" for stage rapid-review
+    for (const auto& m : outbox) {
+      ++per_key[m.key];
+      if (m.ref != "RR-1" || m.stage != "rapid-review") continue;
+      const std::string prefix = "RR-1:rapid-review:";
+      ASSERT_TRUE(m.key.starts_with(prefix)) << m.key;
+      const std::string rest = m.key.substr(prefix.size());  // e.g. reminder:2:k-davies
+      per_prefix[rest.substr(0, rest.rfind(':'))]++;
+      EXPECT_TRUE(m.late) << m.key << " fell due during the outage and must be marked late";
+      EXPECT_EQ(m.state, "delivered") << m.key;
+    }
+    for (const auto& [key, n] : per_key) EXPECT_EQ(n, 1) << key;
+    EXPECT_EQ(per_key.count("RR-1:rapid-review:reminder:2:k-davies"), 1u);
+    EXPECT_EQ(per_prefix["reminder:2"], 1) << "exactly one reminder, the latest";
+    EXPECT_EQ(per_prefix.count("reminder:1"), 0u) << "the earlier reminder is coalesced away";
+    for (const char* rung : {"escalation:1", "escalation:2", "escalation:3"}) {
+      EXPECT_GE(per_prefix[rung], 1) << rung << " missing";
+    }
+    std::string seen;
+    for (const auto& [p, n] : per_prefix) seen += p + " x" + std::to_string(n) + "; ";
+    EXPECT_EQ(per_prefix.size(), 4u) << seen;
+
+    int boots = 0;
+    for (const auto& a : st.audit()) boots += a.kind == "daemon.started" ? 1 : 0;
+    EXPECT_EQ(boots, 2);
+  }
+
+  // A third start at the same virtual time sends nothing again.
+  {
+    auto d = box.daemon("2026-04-01T08:00");
+    ASSERT_TRUE(d->wait_ready());
+    ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
+  }
+  store::Store st(box.db(), "virtual");
+  EXPECT_EQ(st.outbox("").size(), rows_after_catch_up);
+  EXPECT_TRUE(st.outbox("pending").empty());
+}
+
+// A SIGTERM as soon as the socket accepts is a clean stop (exit 0). This
+// failed within ten attempts before docketd caught signals ahead of opening
+// its socket.
+TEST(DocketdIntegration, SigtermAsSoonAsTheSocketListensStopsCleanly) {
+  for (int i = 0; i < 20; ++i) {
+    Sandbox box;
+    auto d = box.daemon("2026-03-02T08:00");
+    ASSERT_TRUE(d->wait_connectable());
+    auto st = d->terminate();
+    ASSERT_TRUE(exited_zero(st, d->log())) << "attempt " << i;
+  }
+}
+
+}  // namespace
+}  // namespace docket::testing
