@@ -101,14 +101,16 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   auto* clock = app.add_subcommand("clock", "Show the daemon's clock; on a rehearsal daemon, `clock advance 3d`");
   std::vector<std::string> clock_args;
   clock->add_option("action", clock_args, "advance AMOUNT (30m, 12h, 3d, 2w)")->expected(0, 2);
-  std::vector<CLI::App*> daemon_subs{start, complete, pause, resume, extend, waive, cancel, status, overdue, upcoming, clock};
+  auto* reload = app.add_subcommand("reload", "Load and check the configuration again; swap it in only if it is valid");
+  std::vector<CLI::App*> daemon_subs{start, complete, pause,    resume, extend, waive,
+                                     cancel, status,  overdue, upcoming, clock, reload};
   for (auto* sub : daemon_subs) {
     sub->add_flag("--json", d.json, "Print the daemon's JSON answer");
     sub->add_option("--socket", socket, "docketd's control socket")->type_name("PATH");
   }
 
   for (auto* sub : std::vector<CLI::App*>{validate, plan, start, complete, pause, resume, extend, waive, cancel, status,
-                                          overdue, upcoming, clock}) {
+                                          overdue, upcoming, clock, reload}) {
     sub->add_option("--config", config, "Configuration directory (default: $DOCKET_CONFIG, ./config, /etc/docket)")
         ->type_name("DIR");
   }

@@ -134,6 +134,21 @@ int daemon_command(const DaemonOptions& o, std::ostream& out, std::ostream& err)
     print_deadlines(out, r["overdue"], true);
   } else if (c == "upcoming") {
     print_deadlines(out, r["upcoming"], false);
+  } else if (c == "reload") {
+    out << "reloaded: configuration " << str(r, "config").substr(0, 12) << '\n';
+    if (r["changed"].empty()) out << "  no definition changed\n";
+    for (const auto& ch : r["changed"]) {
+      out << "  " << str(ch, "workflow") << ": ";
+      if (ch.contains("removed")) {
+        out << "removed (version " << str(ch, "from") << ")\n";
+      } else if (ch.contains("from")) {
+        out << "version " << str(ch, "from") << " -> " << str(ch, "to") << '\n';
+      } else {
+        out << "new, version " << str(ch, "to") << '\n';
+      }
+    }
+    int kept = r["reviews_on_earlier_versions"].get<int>();
+    if (kept > 0) out << "  " << kept << " running review" << (kept == 1 ? " keeps" : "s keep") << " an earlier version\n";
   } else if (c == "clock") {
     out << (o.advance.empty() ? "" : "advanced; ") << str(r, "mode") << " clock now " << str(r, "local") << " ("
         << str(r, "now") << ")\n";

@@ -167,6 +167,15 @@ CommandRegistry::CommandRegistry() {
                              return s.engine.upcoming(days);
                            },
                            false};
+  commands_["reload"] = {[](Services& s, const Caller& who, const json&, store::Batch& b) {
+                           if (!who.holds("administrator") && !who.holds("business-manager")) {
+                             return Result::fail("you may not reload the configuration; that needs administrator or "
+                                                 "business-manager");
+                           }
+                           if (!s.reload) return Result::fail("this daemon cannot reload");
+                           return s.reload(who, b);
+                         },
+                         true};
   commands_["clock"] = {[](Services& s, const Caller& who, const json& args, store::Batch& b) {
                           Args a{args, {}};
                           auto advance = a.str("advance", false);

@@ -32,11 +32,13 @@ std::variant<Request, std::string> parse_request(const std::string& line);
 
 std::string reply_line(const nlohmann::json& id, const Result& r);
 
-// What a handler may reach besides the engine: the clock (for `clock`).
+// What a handler may reach besides the engine: the clock (for `clock`) and
+// the daemon's reload (for `reload`).
 struct Services {
   Engine& engine;
   const Clock& clock;
   VirtualClock* virtual_clock = nullptr;  // null unless rehearsing
+  std::function<Result(const Caller&, store::Batch&)> reload;
 };
 
 class CommandRegistry {

@@ -104,8 +104,10 @@ int run_docketd(int argc, const char* const* argv) {
   // Recovery and catch-up: everything that fell due while stopped fires once,
   // marked late.
   Engine engine(config, clock);
-  for (const auto& problem : engine.load(st->reviews(), st->deadlines())) spdlog::warn("recover {}", problem);
+  auto stored = [&](const std::string& version) { return st->definition(version); };
+  for (const auto& problem : engine.load(st->reviews(), st->deadlines(), stored)) spdlog::warn("recover {}", problem);
   store::Batch boot;
+  boot.definitions = Engine::definitions_of(*config, clock.now().time_since_epoch().count());
   boot.audit.push_back(system_record(clock, "daemon.started",
                                      {{"clock", clock.mode()},
                                       {"config", config->hash},
@@ -122,14 +124,49 @@ int run_docketd(int argc, const char* const* argv) {
   auto undelivered = st->outbox("pending");
 
   boost::asio::io_context io;
-  Services services{engine, clock, rehearsal.get()};
+  // Reload: load and check the whole directory; on any error keep the running
+  // configuration and say why; else swap it in at once.
+  auto reload = [&](const Caller& who, store::Batch& batch) -> Result {
+    auto next = workflows::load_config(dir);
+    if (!next.config) {
+      std::string why;
+      auto list = next.diagnostics.sorted();
+      for (const auto& d : list) {
+        spdlog::error("config.reload_refused {}", workflows::format(d, dir.string()));
+        why += "\n" + workflows::format(d, dir.string());
+      }
+      return Result::fail("the configuration in " + dir.string() + " has " + std::to_string(list.size()) +
+                          (list.size() == 1 ? " error" : " errors") + "; the running configuration is unchanged:" + why);
+    }
+    const std::string previous = engine.config().hash;
+    json summary = engine.reload(next.config);
+    batch.definitions = Engine::definitions_of(*next.config, clock.now().time_since_epoch().count());
+    store::AuditEntry e = system_record(clock, "config.reloaded",
+                                        {{"config", next.config->hash}, {"previous", previous},
+                                         {"changed", summary["changed"]}});
+    e.actor = who.person;
+    batch.audit.push_back(std::move(e));
+    spdlog::info("config.reloaded config={} previous={} changed={}", next.config->hash.substr(0, 12),
+                 previous.substr(0, 12), summary["changed"].size());
+    return Result{true, "", summary};
+  };
+  Services services{engine, clock, rehearsal.get(), reload};
   Server server(io, engine, *st, services, sock);
   // Signals are caught before the socket opens: a stop asked for as soon as
   // clients can connect is still a clean stop.
+  boost::asio::signal_set hangup(io, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_hangup = [&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    spdlog::info("config.reload signal=SIGHUP");
+    server.submit_internal(Request{"sighup", "reload", json::object()});
+    hangup.async_wait(on_hangup);
+  };
+  hangup.async_wait(on_hangup);
   boost::asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     spdlog::info("daemon.stopping signal={}", sig);
+    hangup.cancel();
     server.stop();
     store::Batch bye;
     bye.audit.push_back(system_record(clock, "daemon.stopped", {{"signal", sig}}));

@@ -110,21 +110,44 @@ Instant Engine::at_notify_time(const Calendar& cal, Day d) const {
 // --- recovery --------------------------------------------------------------
 
 std::vector<std::string> Engine::load(const std::vector<store::ReviewRecord>& reviews,
-                                      const std::vector<store::DeadlineRecord>& deadlines) {
+                                      const std::vector<store::DeadlineRecord>& deadlines,
+                                      const StoredDefinition& stored) {
   std::vector<std::string> problems;
   for (const auto& rec : reviews) {
+    Review r;
+    r.config = config_;
     auto def = config_->reviews.find(rec.workflow);
-    if (def == config_->reviews.end()) {
+    if (def != config_->reviews.end() && def->second.version == rec.version) {
+      r.definition = &def->second;
+    } else if (auto text = stored ? stored(rec.version) : std::nullopt) {
+      // The file has changed since this review started: keep it on its own version.
+      Diagnostics diags;
+      auto old = read_review_text(*config_, text->file, text->text, diags);
+      if (old) {
+        old->version = rec.version;
+        old->text = text->text;
+        r.pinned = std::make_shared<const ReviewDefinition>(std::move(*old));
+        r.definition = r.pinned.get();
+      } else if (def != config_->reviews.end()) {
+        problems.push_back("review " + rec.ref + ": its definition version " + rec.version +
+                           " no longer fits the configuration (" + format(diags.sorted().front()) +
+                           "); it runs on the current version " + def->second.version);
+        r.definition = &def->second;
+      }
+    } else if (def != config_->reviews.end()) {
+      problems.push_back("review " + rec.ref + ": definition version " + rec.version +
+                         " is not stored; it runs on the current version " + def->second.version);
+      r.definition = &def->second;
+    }
+    if (r.definition == nullptr) {
       problems.push_back("review " + rec.ref + ": workflow '" + rec.workflow + "' is no longer defined; skipped");
       continue;
     }
-    Review r;
     r.ref = rec.ref;
     r.workflow = rec.workflow;
-    r.version = rec.version;
+    r.version = r.definition->version;
     r.title = rec.title;
     r.parent_ref = rec.parent_ref;
-    r.definition = &def->second;
     r.state = parse_review_state(rec.state).value_or(ReviewState::open);
     r.start = *parse_local_time(rec.start);
     r.start_has_time = rec.start.size() > 10;
@@ -168,6 +191,35 @@ std::vector<std::string> Engine::load(const std::vector<store::ReviewRecord>& re
   return problems;
 }
 
+json Engine::reload(std::shared_ptr<const Config> config) {
+  json changed = json::array();
+  for (const auto& [id, def] : config->reviews) {
+    auto old = config_->reviews.find(id);
+    if (old == config_->reviews.end()) {
+      changed.push_back({{"workflow", id}, {"to", def.version}});
+    } else if (old->second.version != def.version) {
+      changed.push_back({{"workflow", id}, {"from", old->second.version}, {"to", def.version}});
+    }
+  }
+  for (const auto& [id, def] : config_->reviews) {
+    if (config->reviews.count(id) == 0) changed.push_back({{"workflow", id}, {"from", def.version}, {"removed", true}});
+  }
+  std::size_t kept = 0;
+  for (const auto& [ref, r] : reviews_) {
+    if (r.state != ReviewState::open && r.state != ReviewState::paused) continue;
+    auto now = config->reviews.find(r.workflow);
+    if (now == config->reviews.end() || now->second.version != r.version) ++kept;
+  }
+  config_ = std::move(config);
+  return {{"config", config_->hash}, {"changed", changed}, {"reviews_on_earlier_versions", kept}};
+}
+
+std::vector<store::DefinitionText> Engine::definitions_of(const Config& config, std::int64_t now) {
+  std::vector<store::DefinitionText> out;
+  for (const auto& [id, def] : config.reviews) out.push_back({def.version, id, def.file, def.text, now});
+  return out;
+}
+
 // --- plans and timelines ---------------------------------------------------
 
 ReviewPlan Engine::plan_of(const Review& r) const {
@@ -179,7 +231,7 @@ ReviewPlan Engine::plan_of(const Review& r) const {
     if (d.completed_on) in.completed[d.stage->id] = *d.completed_on;
     if (d.fixed_due) in.fixed_due[d.stage->id] = *d.fixed_due;
   }
-  return plan_review(*config_, *r.definition, in);
+  return plan_review(*r.config, *r.definition, in);
 }
 
 namespace {
@@ -201,7 +253,7 @@ void Engine::schedule(Review& r, Deadline& d) {
   unschedule(r, d);
   d.next_fire = Instant{};
   if (is_final(d.state) || d.state == DeadlineState::suspended || r.state != ReviewState::open) return;
-  const Calendar& cal = config_->calendar_of(*r.definition);
+  const Calendar& cal = calendar_of(r);
   auto plan = plan_of(r);
   const PlannedItem* item = item_for(plan, d.stage->id);
   if (item == nullptr) return;
@@ -306,7 +358,7 @@ void Engine::maybe_close(Review& r, store::Batch& batch, const std::string& acto
 
 void Engine::notify(const Review& r, const Deadline& d, const std::string& kind, int index, int repeat,
                     const std::vector<std::string>& roles, Instant due_instant, Instant now, store::Batch& batch) {
-  const Calendar& cal = config_->calendar_of(*r.definition);
+  const Calendar& cal = calendar_of(r);
   const bool late = now - due_instant > kLateAfter;
   const Day today_ = today(cal);
   std::set<std::string> addressed;  // a person holding two of the roles hears once
@@ -360,7 +412,7 @@ void Engine::notify(const Review& r, const Deadline& d, const std::string& kind,
 }
 
 void Engine::fire(Review& r, Deadline& d, Instant now, store::Batch& batch) {
-  const Calendar& cal = config_->calendar_of(*r.definition);
+  const Calendar& cal = calendar_of(r);
   auto plan = plan_of(r);
   const PlannedItem* item = item_for(plan, d.stage->id);
   if (item == nullptr) return;
@@ -548,6 +600,7 @@ Result Engine::start(const Caller& who, const StartArgs& a, store::Batch& batch)
     return Result::fail(unknown("review type", a.workflow, ids));
   }
   const ReviewDefinition& def = def_it->second;
+  const Calendar& cal = config_->calendar_of(def);
   if (!valid_ref(a.ref)) {
     return Result::fail("'" + a.ref + "' is not a valid reference: use up to 64 letters, digits and - _ / .");
   }
@@ -556,12 +609,12 @@ Result Engine::start(const Caller& who, const StartArgs& a, store::Batch& batch)
                         start_text(*existing) + ")");
   }
   if (a.title.size() > 120) return Result::fail("the title is longer than 120 characters; keep it short and non-identifying");
-  const Calendar& cal = config_->calendar_of(def);
   Review r;
   r.ref = a.ref;
   r.workflow = def.id;
   r.version = def.version;
   r.title = a.title;
+  r.config = config_;
   r.definition = &def;
   r.created_at = clock_.now().time_since_epoch().count();
   auto local_now = date::floor<std::chrono::minutes>(cal.zone()->to_local(clock_.now()));
@@ -650,7 +703,7 @@ Result Engine::complete(const Caller& who, const std::string& ref, const std::st
     chosen = s->outcome(outcome);
     if (chosen == nullptr) return Result::fail(unknown("outcome", outcome, ids) + " for stage '" + stage_id + "'");
   }
-  const Calendar& cal = config_->calendar_of(*r->definition);
+  const Calendar& cal = calendar_of(*r);
   Day day = today(cal);
   if (!on.empty()) {
     auto parsed = parse_day(on);
@@ -680,9 +733,10 @@ Result Engine::complete(const Caller& who, const std::string& ref, const std::st
     child.ref = ref + "/" + chosen->start_workflow;
     child.on = iso(day);
     child.title = r->title;
-    const auto& child_def = config_->reviews.at(chosen->start_workflow);
-    for (const auto& role : child_def.review_roles) {
-      if (r->assignments.count(role) > 0) child.assign[role] = r->assignments.at(role);
+    if (auto child_def = config_->reviews.find(chosen->start_workflow); child_def != config_->reviews.end()) {
+      for (const auto& role : child_def->second.review_roles) {
+        if (r->assignments.count(role) > 0) child.assign[role] = r->assignments.at(role);
+      }
     }
     Caller system{"system", {"administrator"}};
     Result started = start(system, child, batch);
@@ -711,7 +765,7 @@ Result Engine::pause(const Caller& who, const std::string& ref, const std::strin
   auto t = review_transition(r->state, ReviewEvent::pause);
   if (!t.ok) return Result::fail("review " + ref + ": " + t.error);
   r->state = t.to;
-  r->paused_on = today(config_->calendar_of(*r->definition));
+  r->paused_on = today(calendar_of(*r));
   for (auto& d : r->deadlines) {
     if (is_final(d.state)) continue;
     auto dt = deadline_transition(d.state, DeadlineEvent::suspend);
@@ -738,7 +792,7 @@ Result Engine::resume(const Caller& who, const std::string& ref, store::Batch& b
   if (!may(who, "resume", r, nullptr)) return Result::fail("you may not resume reviews; that needs one of the roles " + permitted("resume"));
   auto t = review_transition(r->state, ReviewEvent::resume);
   if (!t.ok) return Result::fail("review " + ref + ": " + t.error);
-  const Calendar& cal = config_->calendar_of(*r->definition);
+  const Calendar& cal = calendar_of(*r);
   const Day today_ = today(cal);
   const Day paused_on = r->paused_on.value_or(today_);
   // The clock resumes with the days already run: each deadline keeps the time
@@ -816,7 +870,7 @@ Result Engine::extend(const Caller& who, const std::string& ref, const std::stri
   audit(batch, who.person, "deadline.extended", *r, stage_id, {{"from", iso(from)}, {"to", iso(*day)}, {"reason", reason}});
   refresh(*r, batch, who.person);
   // Reminders whose time has already passed on the new timeline are not sent.
-  const Calendar& cal = config_->calendar_of(*r->definition);
+  const Calendar& cal = calendar_of(*r);
   auto plan = plan_of(*r);
   if (const PlannedItem* item = item_for(plan, stage_id)) {
     int passed = 0;
@@ -849,7 +903,7 @@ Result Engine::waive(const Caller& who, const std::string& ref, const std::strin
   if (!t.ok) return Result::fail("stage '" + stage_id + "' of " + ref + ": " + t.error);
   unschedule(*r, *d);
   d->state = t.to;
-  d->completed_on = today(config_->calendar_of(*r->definition));
+  d->completed_on = today(calendar_of(*r));
   audit(batch, who.person, "stage.waived", *r, stage_id, {{"reason", reason}});
   save(batch, *r, *d);
   refresh(*r, batch, who.person);
@@ -880,7 +934,7 @@ Result Engine::cancel(const Caller& who, const std::string& ref, const std::stri
 // --- queries ---------------------------------------------------------------
 
 json Engine::deadline_json(const Review& r, const Deadline& d) const {
-  const Calendar& cal = config_->calendar_of(*r.definition);
+  const Calendar& cal = calendar_of(r);
   json j{{"stage", d.stage->id},
          {"title", d.stage->title},
          {"state", to_string(d.state)},
@@ -930,7 +984,7 @@ Result Engine::status(const std::string& ref) const {
 Result Engine::overdue() const {
   json list = json::array();
   for (const auto& [id, r] : reviews_) {
-    const Calendar& cal = config_->calendar_of(*r.definition);
+    const Calendar& cal = calendar_of(r);
     for (const auto& d : r.deadlines) {
       if (d.state != DeadlineState::overdue && d.state != DeadlineState::escalated) continue;
       json j = deadline_json(r, d);
@@ -947,7 +1001,7 @@ Result Engine::upcoming(int days) const {
   json list = json::array();
   for (const auto& [id, r] : reviews_) {
     if (r.state != ReviewState::open) continue;
-    const Calendar& cal = config_->calendar_of(*r.definition);
+    const Calendar& cal = calendar_of(r);
     const Day t = today(cal);
     for (const auto& d : r.deadlines) {
       if (is_final(d.state) || d.due < t || d.due > t + date::days{days}) continue;

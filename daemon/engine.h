@@ -11,6 +11,7 @@
 // the definition's calendar; notices go out at `notify_at` local time on the
 // day they fall; instants are UTC seconds.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -67,7 +68,11 @@ struct Review {
   std::string version;
   std::string title;
   std::string parent_ref;
+  // The configuration the review runs on and its definition in it. A reload
+  // leaves both alone: a running review keeps the version it started with.
+  std::shared_ptr<const workflows::Config> config;
   const workflows::ReviewDefinition* definition = nullptr;
+  std::shared_ptr<const workflows::ReviewDefinition> pinned;  // owns `definition` when restored from stored text
   workflows::ReviewState state = workflows::ReviewState::open;
   workflows::LocalTime start{};
   bool start_has_time = false;
@@ -95,10 +100,22 @@ class Engine {
 
   const workflows::Config& config() const { return *config_; }
 
-  // Recovery: rebuild memory from the store. Rows naming a workflow or stage
-  // the configuration no longer has are reported and skipped.
+  // Recovery: rebuild memory from the store. A review whose definition
+  // version differs from the current file is restored on its own version from
+  // the stored text (`stored`); rows naming a workflow or stage that can no
+  // longer be found are reported and skipped.
+  using StoredDefinition = std::function<std::optional<store::DefinitionText>(const std::string& version)>;
   std::vector<std::string> load(const std::vector<store::ReviewRecord>& reviews,
-                                const std::vector<store::DeadlineRecord>& deadlines);
+                                const std::vector<store::DeadlineRecord>& deadlines, const StoredDefinition& stored);
+
+  // Swaps in a new configuration for everything that starts from now on and
+  // for routing (who holds a role); running reviews keep their definitions.
+  // Returns a summary: the definitions that changed and how many running
+  // reviews stay on an earlier version.
+  nlohmann::json reload(std::shared_ptr<const workflows::Config> config);
+
+  // Every review definition of `config` as stored text rows.
+  static std::vector<store::DefinitionText> definitions_of(const workflows::Config& config, std::int64_t now);
 
   // Commands. On success memory is changed and `batch` holds the change; on
   // failure nothing is changed and the batch is untouched.
@@ -129,6 +146,7 @@ class Engine {
   std::size_t open_deadline_count() const { return timed_.size(); }
 
  private:
+  const workflows::Calendar& calendar_of(const Review& r) const { return r.config->calendar_of(*r.definition); }
   Review* find(const std::string& ref);
   const Review* find(const std::string& ref) const;
   workflows::Day today(const workflows::Calendar& cal) const;

@@ -232,6 +232,11 @@ void Server::accept() {
   });
 }
 
+void Server::submit_internal(Request r) {
+  pending_.push_back({nullptr, std::move(r)});
+  schedule_flush();
+}
+
 void Server::submit(std::shared_ptr<Connection> from, Request r) {
   pending_.push_back({std::move(from), std::move(r)});
   schedule_flush();
@@ -262,9 +267,11 @@ void Server::flush() {
   std::vector<std::pair<Pending, Result>> answered;
   std::deque<Pending> work;
   work.swap(pending_);
+  static const Caller daemon_itself{"system", {"administrator"}};
   for (auto& p : work) {
-    Result r = registry_.dispatch(services_, p.from->caller, p.request, batch);
-    if (!r.ok) spdlog::info("command.refused command={} by={} error={}", p.request.command, p.from->caller.person, r.error);
+    const Caller& who = p.from ? p.from->caller : daemon_itself;
+    Result r = registry_.dispatch(services_, who, p.request, batch);
+    if (!r.ok) spdlog::info("command.refused command={} by={} error={}", p.request.command, who.person, r.error);
     answered.emplace_back(std::move(p), std::move(r));
   }
   // Commands may have made something due at once (a start dated in the past).
@@ -279,7 +286,7 @@ void Server::flush() {
         for (const auto& [k, v] : now.data.items()) r.data[k] = v;
       }
     }
-    p.from->send(reply_line(p.request.id, r));
+    if (p.from) p.from->send(reply_line(p.request.id, r));
   }
   deliver(fresh);
   if (!stopping_) arm_timer();

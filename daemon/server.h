@@ -32,6 +32,8 @@ class Server {
   void start();
   // Stops accepting, answers what is queued, and closes.
   void stop();
+  // Queues a command run by the daemon itself (e.g. `reload` on SIGHUP).
+  void submit_internal(Request r);
 
   std::size_t connections() const { return *connections_; }
 

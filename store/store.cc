@@ -1,5 +1,7 @@
 #include "store/store.h"
 
+#include <iterator>
+
 #include "workflows/digest.h"
 
 namespace docket::store {
@@ -77,6 +79,16 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_state ON outbox(state);
 )sql",
+    // 1 -> 2: definition texts, so running reviews keep their version.
+    R"sql(
+CREATE TABLE definitions (
+  version TEXT PRIMARY KEY,
+  workflow TEXT NOT NULL,
+  file TEXT NOT NULL,
+  text TEXT NOT NULL,
+  first_loaded INTEGER NOT NULL
+);
+)sql",
 };
 
 }  // namespace
@@ -123,6 +135,7 @@ void Store::migrate() {
     throw StoreError("the database has schema version " + std::to_string(version) + ", newer than this docket (" +
                      std::to_string(kSchemaVersion) + "); upgrade docket");
   }
+  static_assert(std::size(kMigrations) == kSchemaVersion, "one migration step per schema version");
   for (int v = version; v < kSchemaVersion; ++v) {
     Transaction t(db_);
     db_.exec(kMigrations[v]);
@@ -197,6 +210,14 @@ std::vector<OutboxMessage> Store::commit(const Batch& b) {
     std::int64_t now = b.audit.empty() ? 0 : b.audit.back().at;
     for (auto id : b.delivered) {
       s.bind(1, id).bind(2, now);
+      s.run();
+    }
+  }
+  if (!b.definitions.empty()) {
+    auto s = db_.prepare(
+        "INSERT OR IGNORE INTO definitions (version, workflow, file, text, first_loaded) VALUES (?1, ?2, ?3, ?4, ?5)");
+    for (const auto& d : b.definitions) {
+      s.bind(1, d.version).bind(2, d.workflow).bind(3, d.file).bind(4, d.text).bind(5, d.first_loaded);
       s.run();
     }
   }
@@ -298,6 +319,18 @@ std::vector<AuditRecord> Store::audit(const std::string& ref) {
     out.push_back(std::move(r));
   }
   return out;
+}
+
+std::optional<DefinitionText> Store::definition(const std::string& version) {
+  auto s = db_.prepare("SELECT version, workflow, file, text, first_loaded FROM definitions WHERE version = ?1");
+  s.bind(1, version);
+  if (!s.step()) return std::nullopt;
+  return DefinitionText{s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4)};
+}
+
+const std::vector<std::string>& Store::migrations() {
+  static const std::vector<std::string> steps(std::begin(kMigrations), std::end(kMigrations));
+  return steps;
 }
 
 std::optional<std::string> Store::meta(const std::string& key) {

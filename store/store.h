@@ -18,7 +18,7 @@
 
 namespace docket::store {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 struct ReviewRecord {
   std::string ref;
@@ -82,6 +82,16 @@ struct OutboxMessage {
   std::string state = "pending";  // pending | delivered | dead
 };
 
+// The text of a definition version, kept so that a review can stay on the
+// version it started with after the file changes (schema 2).
+struct DefinitionText {
+  std::string version;
+  std::string workflow;
+  std::string file;
+  std::string text;
+  std::int64_t first_loaded = 0;
+};
+
 // Everything one transaction writes.
 struct Batch {
   std::vector<ReviewRecord> reviews;      // inserted or replaced
@@ -90,10 +100,11 @@ struct Batch {
   std::vector<OutboxMessage> outbox;      // inserted; a key already present is skipped
   std::vector<std::int64_t> delivered;    // outbox ids now delivered
   std::vector<std::pair<std::string, std::string>> meta;
+  std::vector<DefinitionText> definitions;  // inserted; a version already present is kept
 
   bool empty() const {
     return reviews.empty() && deadlines.empty() && audit.empty() && outbox.empty() && delivered.empty() &&
-           meta.empty();
+           meta.empty() && definitions.empty();
   }
 };
 
@@ -114,6 +125,11 @@ class Store {
   std::vector<OutboxMessage> outbox(const std::string& state);
   std::vector<AuditRecord> audit(const std::string& ref = {});
   std::optional<std::string> meta(const std::string& key);
+  std::optional<DefinitionText> definition(const std::string& version);
+
+  // The migration steps, in order: step i moves the schema from i to i + 1.
+  // For tests that build a database as an older docket left it.
+  static const std::vector<std::string>& migrations();
 
  private:
   void migrate();

@@ -53,4 +53,11 @@ struct LoadResult {
 
 LoadResult load_config(const std::filesystem::path& dir);
 
+// Reads one review definition from its stored text, checked against the
+// names `base` defines (roles, calendars, other workflows). Used to keep a
+// running review on the definition version it started with after the file
+// has changed. `rel` is the file's path as it was, e.g. workflows/lcspr.toml.
+std::optional<ReviewDefinition> read_review_text(const Config& base, const std::string& rel, const std::string& text,
+                                                 Diagnostics& diags);
+
 }  // namespace docket::workflows

@@ -76,6 +76,7 @@ struct ReviewDefinition {
   std::string source;    // the guidance or local document the clocks come from
   std::string file;      // relative to the configuration directory
   std::string version;   // first 12 hex digits of the file's SHA-256
+  std::string text;      // the file as loaded, kept so a running review can stay on this version
   std::string calendar;
   std::string start_event;  // what day 0 is, e.g. "the local authority becomes aware"
   bool pausable = false;

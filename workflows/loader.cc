@@ -867,6 +867,7 @@ std::optional<ReviewDefinition> WorkflowReader::review() {
   ReviewDefinition def;
   def.file = f_.rel;
   def.version = sha256_hex(f_.text).substr(0, 12);
+  def.text = f_.text;
   read_common(r, def.id, def.calendar);
   def.title = r.string("title", true).value_or(def.id);
   def.source = r.string("source").value_or("");
@@ -1137,6 +1138,26 @@ void check_sequencing(const std::map<std::string, MeetingCycle>& cycles, Diagnos
 }
 
 }  // namespace
+
+std::optional<ReviewDefinition> read_review_text(const Config& base, const std::string& rel, const std::string& text,
+                                                 Diagnostics& diags) {
+  ParsedFile f{rel, text, {}};
+  try {
+    f.table = toml::parse(f.text, rel);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    diags.error({rel, b.line, b.column}, "TOML syntax error: " + plain_toml_error(std::string(e.description())));
+    return std::nullopt;
+  }
+  Names names;
+  names.directory = &base.directory;
+  for (const auto& [id, c] : base.calendars) names.calendars.insert(id);
+  for (const auto& [id, d] : base.reviews) names.workflow_kinds.emplace(id, "review");
+  for (const auto& [id, c] : base.cycles) names.workflow_kinds.emplace(id, "meeting-cycle");
+  names.workflow_kinds.emplace(stem(rel), "review");
+  WorkflowReader reader(f, names, diags);
+  return reader.review();
+}
 
 LoadResult load_config(const fs::path& dir) {
   LoadResult result;

@@ -93,6 +93,7 @@ class Daemon {
   }
 
   int kill9() { return process_.kill_now(); }
+  void signal(int sig) { process_.signal(sig); }
   bool running() { return process_.running(); }
   std::string log() const { return slurp(log_); }
 
@@ -509,6 +510,75 @@ TEST(DocketdIntegration, CatchUpAfterOutageIsLateAndCoalesced) {
   store::Store st(box.db(), "virtual");
   EXPECT_EQ(st.outbox("").size(), rows_after_catch_up);
   EXPECT_TRUE(st.outbox("pending").empty());
+}
+
+TEST(DocketdIntegration, ReloadRefusesABrokenConfigurationAndSwapsInAGoodOne) {
+  TempConfig cfg;
+  const std::string original = slurp(cfg.dir() / "workflows/rapid-review.toml");
+  Sandbox box(cfg.dir());
+  auto d = box.daemon("2026-03-02T08:00");
+  ASSERT_TRUE(d->wait_ready());
+  ASSERT_EQ(box.docket({"start", "rapid-review", "--ref", "RR-1", "--on", "2026-03-02"}).code, 0);
+
+  // A mistake in the file: the reload is refused, says why, and changes nothing.
+  cfg.write("workflows/rapid-review.toml", original + "\nbogus = 1\n");
+  auto refused = box.docket({"reload"});
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_TRUE(contains(refused.err, "the running configuration is unchanged")) << refused.err;
+  EXPECT_TRUE(contains(refused.err, "workflows/rapid-review.toml:")) << refused.err;
+  EXPECT_TRUE(contains(refused.err, "unknown key 'bogus'")) << refused.err;
+  EXPECT_TRUE(contains(d->log(), "config.reload_refused")) << d->log();
+  ASSERT_EQ(box.docket({"start", "rapid-review", "--ref", "RR-2", "--on", "2026-03-02"}).code, 0);
+  auto version_of = [&](const std::string& ref) {
+    auto r = box.docket({"status", ref, "--json"});
+    return json::parse(r.out).value("version", "");
+  };
+  const std::string v1 = version_of("RR-1");
+  EXPECT_EQ(version_of("RR-2"), v1);
+
+  // A good edit: running reviews keep their version, new ones take the new one.
+  std::string twenty = original;
+  twenty.replace(twenty.find("15 working days after start"), 27, "20 working days after start");
+  cfg.write("workflows/rapid-review.toml", twenty);
+  auto ok = box.docket({"reload"});
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_TRUE(contains(ok.out, "rapid-review: version " + v1 + " -> ")) << ok.out;
+  EXPECT_TRUE(contains(ok.out, "2 running reviews keep an earlier version")) << ok.out;
+  ASSERT_EQ(box.docket({"start", "rapid-review", "--ref", "RR-3", "--on", "2026-03-02"}).code, 0);
+  auto rr3 = json::parse(box.docket({"status", "RR-3", "--json"}).out);
+  EXPECT_NE(rr3.value("version", ""), v1);
+  EXPECT_EQ(stage_due(rr3, "rapid-review"), "2026-03-30");
+  EXPECT_EQ(stage_due(json::parse(box.docket({"status", "RR-1", "--json"}).out), "rapid-review"), "2026-03-23");
+
+  // SIGHUP reloads the same way.
+  std::string twenty_five = original;
+  twenty_five.replace(twenty_five.find("15 working days after start"), 27, "25 working days after start");
+  cfg.write("workflows/rapid-review.toml", twenty_five);
+  auto reloads = [&] {
+    std::size_t n = 0;
+    const std::string log = d->log();
+    for (auto at = log.find("config.reloaded config="); at != std::string::npos;
+         at = log.find("config.reloaded config=", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  const std::size_t before = reloads();
+  d->signal(SIGHUP);
+  for (int i = 0; i < 250 && reloads() == before; ++i) std::this_thread::sleep_for(20ms);
+  ASSERT_EQ(reloads(), before + 1) << d->log();
+  EXPECT_TRUE(contains(d->log(), "signal=SIGHUP")) << d->log();
+  ASSERT_EQ(box.docket({"start", "rapid-review", "--ref", "RR-4", "--on", "2026-03-02"}).code, 0);
+  EXPECT_EQ(stage_due(json::parse(box.docket({"status", "RR-4", "--json"}).out), "rapid-review"), "2026-04-08");
+
+  ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
+  store::Store st(box.db(), "virtual");
+  std::vector<std::string> actors;
+  for (const auto& a : st.audit()) {
+    if (a.kind == "config.reloaded") actors.push_back(a.actor);
+  }
+  EXPECT_EQ(actors, (std::vector<std::string>{"a-morgan", "system"}));
+  EXPECT_TRUE(st.definition(v1)) << "the first version's text is kept for RR-1 and RR-2";
 }
 
 // A SIGTERM as soon as the socket accepts is a clean stop (exit 0). This

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "daemon/commands.h"
 #include "daemon/engine.h"
 #include "tests/support/temp_config.h"
@@ -366,17 +368,83 @@ TEST_F(EngineTest, RecoversFromTheStoreExactly) {
   }
   store::Store st(dir / "d.db", "virtual");
   Engine recovered(shipped(), clock_);
-  EXPECT_TRUE(recovered.load(st.reviews(), st.deadlines()).empty());
+  auto stored = [&](const std::string& version) { return st.definition(version); };
+  EXPECT_TRUE(recovered.load(st.reviews(), st.deadlines(), stored).empty());
   EXPECT_EQ(recovered.status("RR-1").data, engine_.status("RR-1").data);
   EXPECT_EQ(recovered.status("L-1").data, engine_.status("L-1").data);
   EXPECT_EQ(recovered.next_fire(), engine_.next_fire());
   std::filesystem::remove_all(dir);
 }
 
+// A copy of the shipped configuration whose Rapid Review allows 20 working
+// days instead of 15: what an administrator's edit looks like to a reload.
+std::shared_ptr<const workflows::Config> edited(const testing::TempConfig& tmp) {
+  std::ifstream in(tmp.dir() / "workflows/rapid-review.toml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto at = text.find("due = \"15 working days after start\"");
+  EXPECT_NE(at, std::string::npos);
+  text.replace(at, 35, "due = \"20 working days after start\"");
+  tmp.write("workflows/rapid-review.toml", text);
+  auto loaded = workflows::load_config(tmp.dir());
+  EXPECT_TRUE(loaded.config);
+  return loaded.config;
+}
+
+TEST(EngineReload, RunningReviewsKeepTheirVersionNewOnesTakeTheNew) {
+  testing::TempConfig tmp;
+  auto before = workflows::load_config(tmp.dir()).config;
+  VirtualClock clock(utc("2026-03-02T08:00"));
+  Engine e(before, clock);
+  store::Batch b;
+  ASSERT_TRUE(e.start(kManager, {"rapid-review", "RR-1", "2026-03-02", "", {}, {}}, b).ok);
+  auto after = edited(tmp);
+  json summary = e.reload(after);
+  ASSERT_EQ(summary["changed"].size(), 1u);
+  EXPECT_EQ(summary["changed"][0]["workflow"], "rapid-review");
+  EXPECT_EQ(summary["changed"][0]["from"], before->reviews.at("rapid-review").version);
+  EXPECT_EQ(summary["reviews_on_earlier_versions"], 1);
+  ASSERT_TRUE(e.start(kManager, {"rapid-review", "RR-2", "2026-03-02", "", {}, {}}, b).ok);
+  auto rr1 = e.status("RR-1").data, rr2 = e.status("RR-2").data;
+  EXPECT_EQ(rr1["version"], before->reviews.at("rapid-review").version);
+  EXPECT_EQ(rr2["version"], after->reviews.at("rapid-review").version);
+  EXPECT_EQ(rr1["stages"][1]["due"], "2026-03-23");  // 15 working days, as when it started
+  EXPECT_EQ(rr2["stages"][1]["due"], "2026-03-30");  // 20 working days
+}
+
+TEST(EngineReload, ARestartKeepsARunningReviewOnItsStoredVersion) {
+  testing::TempConfig tmp;
+  auto before = workflows::load_config(tmp.dir()).config;
+  auto dir = std::filesystem::temp_directory_path() / ("docket-pinned-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  VirtualClock clock(utc("2026-03-02T08:00"));
+  {
+    store::Store st(dir / "d.db", "virtual");
+    Engine e(before, clock);
+    store::Batch b;
+    b.definitions = Engine::definitions_of(*before, 0);
+    ASSERT_TRUE(e.start(kManager, {"rapid-review", "RR-1", "2026-03-02", "", {}, {}}, b).ok);
+    st.commit(b);
+  }
+  auto after = edited(tmp);
+  store::Store st(dir / "d.db", "virtual");
+  Engine restarted(after, clock);
+  auto stored = [&](const std::string& version) { return st.definition(version); };
+  EXPECT_TRUE(restarted.load(st.reviews(), st.deadlines(), stored).empty());
+  auto rr1 = restarted.status("RR-1").data;
+  EXPECT_EQ(rr1["version"], before->reviews.at("rapid-review").version);
+  EXPECT_EQ(rr1["stages"][1]["due"], "2026-03-23");
+  // Without the stored text it cannot keep the old version, and says so.
+  Engine forgetful(after, clock);
+  auto problems = forgetful.load(st.reviews(), st.deadlines(), nullptr);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("is not stored; it runs on the current version"), std::string::npos) << problems[0];
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Commands, ClockAdvanceOnlyOnARehearsalDaemon) {
   SystemClock system;
   Engine e(shipped(), system);
-  Services s{e, system, nullptr};
+  Services s{e, system, nullptr, {}};
   CommandRegistry registry;
   store::Batch b;
   Result r = registry.dispatch(s, kManager, Request{1, "clock", {{"advance", "3d"}}}, b);
@@ -385,7 +453,7 @@ TEST(Commands, ClockAdvanceOnlyOnARehearsalDaemon) {
 
   VirtualClock v(utc("2026-03-02T08:00"));
   Engine ve(shipped(), v);
-  Services vs{ve, v, &v};
+  Services vs{ve, v, &v, {}};
   ASSERT_TRUE(registry.dispatch(vs, kManager, Request{1, "start", {{"workflow", "rapid-review"}, {"ref", "RR-1"}}}, b).ok);
   Result adv = registry.dispatch(vs, kManager, Request{2, "clock", {{"advance", "30d"}}}, b);
   ASSERT_TRUE(adv.ok) << adv.error;

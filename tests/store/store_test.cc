@@ -41,6 +41,43 @@ TEST_F(StoreTest, MigratesAFreshDatabaseToTheCurrentSchema) {
   EXPECT_EQ(again.schema_version(), kSchemaVersion);
 }
 
+TEST_F(StoreTest, MigratesADatabaseFromSchemaOneKeepingItsDataAndChain) {
+  // Build the database exactly as schema 1 left it, with a review and a
+  // chained audit record written the way that version wrote them.
+  AuditRecord first;
+  static_cast<AuditEntry&>(first) = entry(10, "review.started");
+  first.seq = 1;
+  first.clock = "system";
+  first.hash = audit_hash(first);
+  {
+    Connection c(db(), Connection::Mode::read_write);
+    c.exec(Store::migrations().at(0));
+    c.exec("PRAGMA user_version = 1");
+    c.exec("INSERT INTO reviews (ref, workflow, version, state, start, created_at) "
+           "VALUES ('RR-1', 'rapid-review', 'abc', 'open', '2026-03-02', 1)");
+    auto s = c.prepare(
+        "INSERT INTO audit (seq, at, actor, kind, ref, stage, details, version, clock, prev_hash, hash) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    s.bind(1, first.seq).bind(2, first.at).bind(3, first.actor).bind(4, first.kind).bind(5, first.ref);
+    s.bind(6, first.stage).bind(7, first.details).bind(8, first.version).bind(9, first.clock).bind(10, first.prev_hash);
+    s.bind(11, first.hash);
+    s.run();
+  }
+  Store s(db(), "system");
+  EXPECT_EQ(s.schema_version(), kSchemaVersion);
+  EXPECT_EQ(s.reviews().at(0).ref, "RR-1");
+  Batch b;
+  b.audit.push_back(entry(11, "deadline.opened"));
+  b.definitions.push_back({"abc", "rapid-review", "workflows/rapid-review.toml", "kind = \"review\"", 11});
+  s.commit(b);
+  auto trail = s.audit();
+  ASSERT_EQ(trail.size(), 2u);
+  EXPECT_EQ(trail[1].prev_hash, first.hash) << "the chain continues across the upgrade";
+  EXPECT_EQ(trail[1].hash, audit_hash(trail[1]));
+  EXPECT_EQ(s.definition("abc")->file, "workflows/rapid-review.toml");
+  EXPECT_FALSE(s.definition("zzz"));
+}
+
 TEST_F(StoreTest, RefusesADatabaseFromANewerDocket) {
   {
     Connection c(db(), Connection::Mode::read_write);
@@ -50,7 +87,7 @@ TEST_F(StoreTest, RefusesADatabaseFromANewerDocket) {
     Store s(db(), "system");
     FAIL() << "opened a newer database";
   } catch (const StoreError& e) {
-    EXPECT_STREQ(e.what(), "the database has schema version 99, newer than this docket (1); upgrade docket");
+    EXPECT_STREQ(e.what(), "the database has schema version 99, newer than this docket (2); upgrade docket");
   }
 }
 
