@@ -36,6 +36,15 @@ std::string reply_line(const json& id, const Result& r) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
+void advance_to(Engine& engine, VirtualClock& clock, Instant target, store::Batch& batch) {
+  while (auto next = engine.next_fire()) {
+    if (*next > target) break;
+    clock.set(std::max(clock.now(), *next));
+    engine.fire_due(clock.now(), batch);
+  }
+  clock.set(std::max(clock.now(), target));
+}
+
 std::optional<std::chrono::seconds> parse_advance(const std::string& t) {
   if (t.size() < 2) return std::nullopt;
   long n = 0;
@@ -204,14 +213,7 @@ CommandRegistry::CommandRegistry() {
                           }
                           const Instant from = s.clock.now();
                           const Instant target = from + *step;
-                          // Step through every event in time order, so each fires at its own
-                          // (virtual) time, as it would have on the real clock.
-                          while (auto next = s.engine.next_fire()) {
-                            if (*next > target) break;
-                            s.virtual_clock->set(std::max(s.clock.now(), *next));
-                            s.engine.fire_due(s.clock.now(), b);
-                          }
-                          s.virtual_clock->set(target);
+                          advance_to(s.engine, *s.virtual_clock, target, b);
                           store::AuditEntry e;
                           e.at = target.time_since_epoch().count();
                           e.actor = who.person;

@@ -59,6 +59,11 @@ class CommandRegistry {
   std::map<std::string, Entry> commands_;
 };
 
+// Moves a virtual clock to `target`, firing every timed event on the way at
+// its own time and in order, exactly as the system clock would have. The
+// one implementation behind `docket clock advance` and `docket simulate`.
+void advance_to(Engine& engine, VirtualClock& clock, Instant target, store::Batch& batch);
+
 // "3d", "12h", "30m", "2w" -> seconds; nullopt when malformed.
 std::optional<std::chrono::seconds> parse_advance(const std::string& text);
 
