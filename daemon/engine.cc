@@ -245,45 +245,53 @@ const PlannedItem* item_for(const ReviewPlan& plan, const std::string& stage) {
 
 }  // namespace
 
-void Engine::unschedule(const Review& r, const Deadline& d) {
-  if (d.next_fire != Instant{}) timed_.erase({d.next_fire, r.ref, d.stage->id});
+void Engine::unschedule(const Review& r, Deadline& d) { index(r.ref, d, Instant{}); }
+
+Instant Engine::when(const Calendar& cal, const PlannedNotice& n) const {
+  return n.at ? instant_of(cal, *n.at) : at_notify_time(cal, n.day);
+}
+
+Instant Engine::overdue_at(const Calendar& cal, const Deadline& d) const {
+  return d.due_at ? instant_of(cal, *d.due_at) : instant_of(cal, LocalTime{(d.due + date::days{1}).time_since_epoch()});
+}
+
+Instant Engine::repeat_at(const Calendar& cal, const PlannedNotice& last, int k) const {
+  Duration every = *last.repeat;
+  every.count *= k;
+  if (last.at) return instant_of(cal, shift_hours(cal, *last.at, every.count, Direction::after));
+  return at_notify_time(cal, roll(cal, shift(cal, last.day, every, Direction::after).day, Roll::next_working_day));
+}
+
+Instant Engine::next_fire_of(const Deadline& d, const PlannedItem& item, const Calendar& cal) const {
+  if (is_final(d.state) || d.state == DeadlineState::suspended) return Instant{};
+  Instant next = Instant::max();
+  if (d.state == DeadlineState::pending || d.state == DeadlineState::due_soon) {
+    if (static_cast<std::size_t>(d.reminders_sent) < item.reminders.size()) {
+      next = std::min(next, when(cal, item.reminders[static_cast<std::size_t>(d.reminders_sent)]));
+    }
+    next = std::min(next, overdue_at(cal, d));
+  } else if (static_cast<std::size_t>(d.rungs_sent) < item.escalations.size()) {
+    next = std::min(next, when(cal, item.escalations[static_cast<std::size_t>(d.rungs_sent)]));
+  } else if (!item.escalations.empty() && item.escalations.back().repeat) {
+    next = std::min(next, repeat_at(cal, item.escalations.back(), d.repeats_sent + 1));
+  }
+  return next == Instant::max() ? Instant{} : next;
+}
+
+void Engine::index(const std::string& owner, Deadline& d, Instant next) {
+  if (d.next_fire != Instant{}) timed_.erase({d.next_fire, owner, d.stage->id});
+  d.next_fire = next;
+  if (next != Instant{}) timed_.insert({next, owner, d.stage->id});
 }
 
 void Engine::schedule(Review& r, Deadline& d) {
-  unschedule(r, d);
-  d.next_fire = Instant{};
-  if (is_final(d.state) || d.state == DeadlineState::suspended || r.state != ReviewState::open) return;
-  const Calendar& cal = calendar_of(r);
+  if (r.state != ReviewState::open) {
+    index(r.ref, d, Instant{});
+    return;
+  }
   auto plan = plan_of(r);
   const PlannedItem* item = item_for(plan, d.stage->id);
-  if (item == nullptr) return;
-  Instant next = Instant::max();
-  auto consider = [&](Instant t) { next = std::min(next, t); };
-  auto when = [&](const PlannedNotice& n) { return n.at ? instant_of(cal, *n.at) : at_notify_time(cal, n.day); };
-  const bool before_due = d.state == DeadlineState::pending || d.state == DeadlineState::due_soon;
-  if (before_due) {
-    if (static_cast<std::size_t>(d.reminders_sent) < item->reminders.size()) {
-      consider(when(item->reminders[static_cast<std::size_t>(d.reminders_sent)]));
-    }
-    consider(d.due_at ? instant_of(cal, *d.due_at) : instant_of(cal, LocalTime{(d.due + date::days{1}).time_since_epoch()}));
-  } else {
-    if (static_cast<std::size_t>(d.rungs_sent) < item->escalations.size()) {
-      consider(when(item->escalations[static_cast<std::size_t>(d.rungs_sent)]));
-    } else if (!item->escalations.empty() && item->escalations.back().repeat) {
-      const PlannedNotice& last = item->escalations.back();
-      Duration every = *last.repeat;
-      every.count *= d.repeats_sent + 1;
-      if (last.at) {
-        consider(instant_of(cal, shift_hours(cal, *last.at, every.count, Direction::after)));
-      } else {
-        Day day = roll(cal, shift(cal, last.day, every, Direction::after).day, Roll::next_working_day);
-        consider(at_notify_time(cal, day));
-      }
-    }
-  }
-  if (next == Instant::max()) return;
-  d.next_fire = next;
-  timed_.insert({d.next_fire, r.ref, d.stage->id});
+  index(r.ref, d, item == nullptr ? Instant{} : next_fire_of(d, *item, calendar_of(r)));
 }
 
 std::optional<Instant> Engine::next_fire() const {
@@ -411,77 +419,78 @@ void Engine::notify(const Review& r, const Deadline& d, const std::string& kind,
   }
 }
 
-void Engine::fire(Review& r, Deadline& d, Instant now, store::Batch& batch) {
-  const Calendar& cal = calendar_of(r);
-  auto plan = plan_of(r);
-  const PlannedItem* item = item_for(plan, d.stage->id);
-  if (item == nullptr) return;
-  auto when = [&](const PlannedNotice& n) { return n.at ? instant_of(cal, *n.at) : at_notify_time(cal, n.day); };
+void Engine::fire_deadline(Deadline& d, const PlannedItem& item, const Calendar& cal, Instant now, const Emit& emit) {
   auto step = [&](DeadlineEvent e) {
     auto t = deadline_transition(d.state, e);
     if (t.ok) d.state = t.to;
     return t.ok;
   };
-  const bool before_due = d.state == DeadlineState::pending || d.state == DeadlineState::due_soon;
-  if (before_due) {
+  auto late = [&](Instant at) { return now - at > kLateAfter; };
+  if (d.state == DeadlineState::pending || d.state == DeadlineState::due_soon) {
+    // Of several reminders due together (after an outage) only the latest goes.
     int latest = -1;
-    for (auto i = static_cast<std::size_t>(d.reminders_sent); i < item->reminders.size(); ++i) {
-      if (when(item->reminders[i]) <= now) latest = static_cast<int>(i);
+    for (auto i = static_cast<std::size_t>(d.reminders_sent); i < item.reminders.size(); ++i) {
+      if (when(cal, item.reminders[i]) <= now) latest = static_cast<int>(i);
     }
     if (latest >= 0) {
-      const auto& n = item->reminders[static_cast<std::size_t>(latest)];
-      Instant at = when(n);
+      const auto& n = item.reminders[static_cast<std::size_t>(latest)];
+      Instant at = when(cal, n);
       step(DeadlineEvent::remind);
-      notify(r, d, "reminder", latest, 0, n.to, at, now, batch);
-      audit(batch, "system", "deadline.reminder", r, d.stage->id,
-            {{"reminder", latest + 1},
-             {"before", n.why},
-             {"to", n.to},
-             {"late", now - at > kLateAfter},
-             {"skipped", latest - d.reminders_sent}});
+      emit.notify("reminder", latest, 0, n.to, at);
+      emit.audit("deadline.reminder", {{"reminder", latest + 1},
+                                       {"before", n.why},
+                                       {"to", n.to},
+                                       {"late", late(at)},
+                                       {"skipped", latest - d.reminders_sent}});
       d.reminders_sent = latest + 1;
     }
-    Instant overdue_at =
-        d.due_at ? instant_of(cal, *d.due_at) : instant_of(cal, LocalTime{(d.due + date::days{1}).time_since_epoch()});
-    if (overdue_at <= now && step(DeadlineEvent::fall_overdue)) {
-      audit(batch, "system", "deadline.overdue", r, d.stage->id, {{"due", iso(d.due)}});
+    if (overdue_at(cal, d) <= now && step(DeadlineEvent::fall_overdue)) {
+      emit.audit("deadline.overdue", {{"due", iso(d.due)}});
     }
   }
   if (d.state == DeadlineState::overdue || d.state == DeadlineState::escalated) {
-    while (static_cast<std::size_t>(d.rungs_sent) < item->escalations.size()) {
-      const auto& n = item->escalations[static_cast<std::size_t>(d.rungs_sent)];
-      Instant at = when(n);
+    // Every rung passed goes out, each once.
+    while (static_cast<std::size_t>(d.rungs_sent) < item.escalations.size()) {
+      const auto& n = item.escalations[static_cast<std::size_t>(d.rungs_sent)];
+      Instant at = when(cal, n);
       if (at > now) break;
       step(DeadlineEvent::escalate);
-      notify(r, d, "escalation", d.rungs_sent, 0, n.to, at, now, batch);
-      audit(batch, "system", "deadline.escalated", r, d.stage->id,
-            {{"rung", d.rungs_sent + 1}, {"after", n.why}, {"to", n.to}, {"late", now - at > kLateAfter}});
+      emit.notify("escalation", d.rungs_sent, 0, n.to, at);
+      emit.audit("deadline.escalated", {{"rung", d.rungs_sent + 1}, {"after", n.why}, {"to", n.to}, {"late", late(at)}});
       ++d.rungs_sent;
     }
-    if (!item->escalations.empty() && static_cast<std::size_t>(d.rungs_sent) == item->escalations.size() &&
-        item->escalations.back().repeat) {
-      const PlannedNotice& last = item->escalations.back();
+    // Repeats of the last rung that fell due together go out once.
+    if (!item.escalations.empty() && static_cast<std::size_t>(d.rungs_sent) == item.escalations.size() &&
+        item.escalations.back().repeat) {
+      const PlannedNotice& last = item.escalations.back();
       int passed = d.repeats_sent;
       Instant first_at{};
       for (int k = d.repeats_sent + 1; k < d.repeats_sent + 1000; ++k) {
-        Duration every = *last.repeat;
-        every.count *= k;
-        Instant at = last.at ? instant_of(cal, shift_hours(cal, *last.at, every.count, Direction::after))
-                             : at_notify_time(cal, roll(cal, shift(cal, last.day, every, Direction::after).day,
-                                                        Roll::next_working_day));
+        Instant at = repeat_at(cal, last, k);
         if (at > now) break;
         if (passed == d.repeats_sent) first_at = at;
         passed = k;
       }
       if (passed > d.repeats_sent) {
         step(DeadlineEvent::escalate);
-        notify(r, d, "escalation", d.rungs_sent - 1, passed, last.to, first_at, now, batch);
-        audit(batch, "system", "deadline.escalated", r, d.stage->id,
-              {{"rung", d.rungs_sent}, {"repeat", passed}, {"to", last.to}, {"late", now - first_at > kLateAfter}});
+        emit.notify("escalation", d.rungs_sent - 1, passed, last.to, first_at);
+        emit.audit("deadline.escalated",
+                   {{"rung", d.rungs_sent}, {"repeat", passed}, {"to", last.to}, {"late", late(first_at)}});
         d.repeats_sent = passed;
       }
     }
   }
+}
+
+void Engine::fire(Review& r, Deadline& d, Instant now, store::Batch& batch) {
+  auto plan = plan_of(r);
+  const PlannedItem* item = item_for(plan, d.stage->id);
+  if (item == nullptr) return;
+  Emit emit{[&](const std::string& kind, int index, int repeat, const std::vector<std::string>& roles, Instant at) {
+              notify(r, d, kind, index, repeat, roles, at, now, batch);
+            },
+            [&](const std::string& kind, json details) { audit(batch, "system", kind, r, d.stage->id, details); }};
+  fire_deadline(d, *item, calendar_of(r), now, emit);
   schedule(r, d);
   save(batch, r, d);
 }

@@ -157,8 +157,23 @@ class Engine {
   // whose time has come, and re-arms timers.
   void refresh(Review& r, store::Batch& batch, const std::string& actor);
   workflows::ReviewPlan plan_of(const Review& r) const;
+  // Deadline timing and firing, shared by review stages and meeting milestones.
+  struct Emit {
+    std::function<void(const std::string& kind, int index, int repeat, const std::vector<std::string>& roles,
+                       Instant at)>
+        notify;
+    std::function<void(const std::string& kind, nlohmann::json details)> audit;
+  };
+  Instant when(const workflows::Calendar& cal, const workflows::PlannedNotice& n) const;
+  Instant overdue_at(const workflows::Calendar& cal, const Deadline& d) const;
+  Instant repeat_at(const workflows::Calendar& cal, const workflows::PlannedNotice& last, int k) const;
+  Instant next_fire_of(const Deadline& d, const workflows::PlannedItem& item, const workflows::Calendar& cal) const;
+  void fire_deadline(Deadline& d, const workflows::PlannedItem& item, const workflows::Calendar& cal, Instant now,
+                     const Emit& emit);
+  void index(const std::string& owner, Deadline& d, Instant next);
+
   void schedule(Review& r, Deadline& d);
-  void unschedule(const Review& r, const Deadline& d);
+  void unschedule(const Review& r, Deadline& d);
   void fire(Review& r, Deadline& d, Instant now, store::Batch& batch);
   void notify(const Review& r, const Deadline& d, const std::string& kind, int index, int repeat,
               const std::vector<std::string>& roles, Instant due_instant, Instant now, store::Batch& batch);

@@ -89,6 +89,30 @@ CREATE TABLE definitions (
   first_loaded INTEGER NOT NULL
 );
 )sql",
+    // 2 -> 3: meetings and chairs.
+    R"sql(
+CREATE TABLE meetings (
+  id TEXT PRIMARY KEY,
+  cycle TEXT NOT NULL,
+  version TEXT NOT NULL,
+  planned TEXT NOT NULL,
+  date TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attended TEXT NOT NULL DEFAULT '[]',
+  quorate INTEGER NOT NULL DEFAULT -1,
+  amendments TEXT NOT NULL DEFAULT '[]',
+  moved_reason TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX meetings_date ON meetings(date);
+CREATE TABLE chairs (
+  body TEXT NOT NULL,
+  year TEXT NOT NULL,
+  person TEXT NOT NULL,
+  agency TEXT NOT NULL,
+  appointed_at INTEGER NOT NULL,
+  PRIMARY KEY (body, year)
+);
+)sql",
 };
 
 }  // namespace
@@ -221,6 +245,24 @@ std::vector<OutboxMessage> Store::commit(const Batch& b) {
       s.run();
     }
   }
+  if (!b.meetings.empty()) {
+    auto s = db_.prepare(
+        "INSERT OR REPLACE INTO meetings (id, cycle, version, planned, date, state, attended, quorate, amendments, "
+        "moved_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    for (const auto& m : b.meetings) {
+      s.bind(1, m.id).bind(2, m.cycle).bind(3, m.version).bind(4, m.planned).bind(5, m.date).bind(6, m.state);
+      s.bind(7, m.attended).bind(8, m.quorate).bind(9, m.amendments).bind(10, m.moved_reason);
+      s.run();
+    }
+  }
+  if (!b.chairs.empty()) {
+    auto s = db_.prepare(
+        "INSERT OR REPLACE INTO chairs (body, year, person, agency, appointed_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+    for (const auto& c : b.chairs) {
+      s.bind(1, c.body).bind(2, c.year).bind(3, c.person).bind(4, c.agency).bind(5, c.appointed_at);
+      s.run();
+    }
+  }
   if (!b.meta.empty()) {
     auto s = db_.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
     for (const auto& [k, v] : b.meta) {
@@ -326,6 +368,25 @@ std::optional<DefinitionText> Store::definition(const std::string& version) {
   s.bind(1, version);
   if (!s.step()) return std::nullopt;
   return DefinitionText{s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4)};
+}
+
+std::vector<MeetingRecord> Store::meetings() {
+  std::vector<MeetingRecord> out;
+  auto s = db_.prepare(
+      "SELECT id, cycle, version, planned, date, state, attended, quorate, amendments, moved_reason FROM meetings "
+      "ORDER BY date, id");
+  while (s.step()) {
+    out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6),
+                   static_cast<int>(s.integer(7)), s.text(8), s.text(9)});
+  }
+  return out;
+}
+
+std::vector<ChairRecord> Store::chairs() {
+  std::vector<ChairRecord> out;
+  auto s = db_.prepare("SELECT body, year, person, agency, appointed_at FROM chairs ORDER BY body, year");
+  while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4)});
+  return out;
 }
 
 const std::vector<std::string>& Store::migrations() {

@@ -18,7 +18,7 @@
 
 namespace docket::store {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 struct ReviewRecord {
   std::string ref;
@@ -92,6 +92,30 @@ struct DefinitionText {
   std::int64_t first_loaded = 0;
 };
 
+// One meeting of a body (schema 3). Its milestones are deadline rows whose
+// ref is the meeting's id.
+struct MeetingRecord {
+  std::string id;          // "@executive/2026-06-09": the cycle and the date first planned
+  std::string cycle;
+  std::string version;     // the cycle definition's version when it was scheduled
+  std::string planned;     // YYYY-MM-DD
+  std::string date;        // YYYY-MM-DD, after any move
+  std::string state;       // as workflows::to_string(MeetingState)
+  std::string attended;    // JSON array of person ids
+  int quorate = -1;        // -1 not yet known, 0 inquorate, 1 quorate
+  std::string amendments;  // JSON array of person ids who asked for amendments
+  std::string moved_reason;
+};
+
+// A body's chair for a financial year (schema 3).
+struct ChairRecord {
+  std::string body;        // the meeting cycle
+  std::string year;        // "2026/27"
+  std::string person;
+  std::string agency;
+  std::int64_t appointed_at = 0;
+};
+
 // Everything one transaction writes.
 struct Batch {
   std::vector<ReviewRecord> reviews;      // inserted or replaced
@@ -101,10 +125,12 @@ struct Batch {
   std::vector<std::int64_t> delivered;    // outbox ids now delivered
   std::vector<std::pair<std::string, std::string>> meta;
   std::vector<DefinitionText> definitions;  // inserted; a version already present is kept
+  std::vector<MeetingRecord> meetings;      // inserted or replaced
+  std::vector<ChairRecord> chairs;          // inserted or replaced (one per body and year)
 
   bool empty() const {
     return reviews.empty() && deadlines.empty() && audit.empty() && outbox.empty() && delivered.empty() &&
-           meta.empty() && definitions.empty();
+           meta.empty() && definitions.empty() && meetings.empty() && chairs.empty();
   }
 };
 
@@ -126,6 +152,8 @@ class Store {
   std::vector<AuditRecord> audit(const std::string& ref = {});
   std::optional<std::string> meta(const std::string& key);
   std::optional<DefinitionText> definition(const std::string& version);
+  std::vector<MeetingRecord> meetings();
+  std::vector<ChairRecord> chairs();
 
   // The migration steps, in order: step i moves the schema from i to i + 1.
   // For tests that build a database as an older docket left it.

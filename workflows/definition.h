@@ -59,6 +59,9 @@ struct Stage {
   // when set); when `opens_after` is empty it opens when the review starts.
   std::string opens_after;
   std::string opens_on_outcome;
+  // Meeting milestones only: the step of the meeting this milestone is met by
+  // ("papers-published", "notes-drafted", "notes-stand" or "presented").
+  std::string marks;
   SourcePos where;      // the [[stage]] header
   SourcePos due_where;  // the due rule's value
 

@@ -633,6 +633,16 @@ std::optional<Stage> WorkflowReader::stage(const toml::table& t, bool milestone,
                                     "escalated; remove the escalation rungs or set limit = \"local\"");
     }
   }
+  if (milestone) {
+    if (auto marks = r.string("marks")) {
+      static const std::vector<std::string> steps{"papers-published", "notes-drafted", "notes-stand", "presented"};
+      if (std::find(steps.begin(), steps.end(), *marks) == steps.end()) {
+        r.error(*r.get("marks"), unknown("meeting step", *marks, steps));
+      } else {
+        s.marks = *marks;
+      }
+    }
+  }
   if (!milestone) {
     if (const toml::table* outcomes = r.subtable("outcomes")) {
       for (auto&& [k, v] : *outcomes) {
@@ -1102,6 +1112,14 @@ std::optional<MeetingCycle> WorkflowReader::cycle() {
         c.milestones.push_back(std::move(*s));
         nodes.push_back(n);
       }
+    }
+  }
+  std::map<std::string, std::string> marked;
+  for (const auto& m : c.milestones) {
+    if (m.marks.empty()) continue;
+    if (auto [it, fresh] = marked.emplace(m.marks, m.id); !fresh) {
+      diags_.error(m.where, "milestones '" + it->second + "' and '" + m.id + "' both mark " + m.marks +
+                                "; a meeting step is met by one milestone");
     }
   }
   r.finish();

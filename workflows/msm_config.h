@@ -1,13 +1,14 @@
 #pragma once
 // Boost.MPL limits for the Boost.MSM machines (review_machine.cc,
-// deadline_machine.cc). Include this first in each machine's .cc: the limits
+// deadline_machine.cc, meeting_machine.cc). Include this first in each machine's .cc: the limits
 // only take effect if they are defined before any Boost header is read.
 //
 // A transition table is an mpl::vector of rows, 20 at most by default. The
 // deadline machine has 33 rows (26 transitions and 7 restoring rows), so the
 // limit is raised to 40 (it must be a multiple of ten), which needs MPL's
-// non-preprocessed headers. The machines have fewer than ten states, so the
-// Fusion limits are left alone.
+// non-preprocessed headers. The machines have at most nine states (the meeting
+// machine: eight and the restoring pseudo-state), within the default Fusion
+// limit of ten; a tenth state would need the Fusion limits raised here.
 //
 // Nothing outside the machines' .cc files includes this header; everything
 // Boost.MSM declares there lives in an anonymous namespace.

@@ -293,6 +293,14 @@ CyclePlan plan_cycle(const Config& config, const MeetingCycle& cycle, Day from, 
   return plan;
 }
 
+std::vector<PlannedItem> plan_meeting(const Config& config, const MeetingCycle& cycle, Day date,
+                                      const std::map<std::string, Day>& completed) {
+  Planner p(config, config.calendar_of(cycle), cycle.milestones, true);
+  p.meeting = Point{date, std::nullopt};
+  p.completed = &completed;
+  return p.run();
+}
+
 void check_dates_before_start(const Config& config, Diagnostics& diags) {
   const Day first{date::year{2026} / date::January / 1};
   for (const auto& [id, def] : config.reviews) {

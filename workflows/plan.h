@@ -79,6 +79,11 @@ std::vector<std::pair<Day, std::string>> meeting_dates(const Config& config, con
                                                        Day to);
 CyclePlan plan_cycle(const Config& config, const MeetingCycle& cycle, Day from, Day to);
 
+// The milestones of one meeting on `date`, counting from real completion days
+// where they are known (draft notes published early move when the notes stand).
+std::vector<PlannedItem> plan_meeting(const Config& config, const MeetingCycle& cycle, Day date,
+                                      const std::map<std::string, Day>& completed);
+
 // Records an error for every stage that would fall due before its review
 // starts, for any start day over two years (supplied dates aside).
 void check_dates_before_start(const Config& config, Diagnostics& diags);
