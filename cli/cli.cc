@@ -60,6 +60,14 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
                                   "financial year");
   plan->add_flag("--json", po.json, "Print JSON instead of a table");
 
+  SimulateOptions so;
+  auto* simulate = app.add_subcommand("simulate", "Run a scenario on the daemon's engine and a virtual clock; print "
+                                                  "every state change and notification");
+  simulate->add_option("scenario", so.scenario, "The scenario file, e.g. scenarios/rapid-review-to-paused-lcspr.toml")
+      ->required()
+      ->type_name("SCENARIO.toml");
+  simulate->add_flag("--json", so.json, "Print JSON instead of a table");
+
   DaemonOptions d;
   std::string socket;
   app.add_option("--socket", socket, "docketd's control socket (default: $DOCKET_SOCKET, else from docketd.toml)")
@@ -102,6 +110,42 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   std::vector<std::string> clock_args;
   clock->add_option("action", clock_args, "advance AMOUNT (30m, 12h, 3d, 2w)")->expected(0, 2);
   auto* reload = app.add_subcommand("reload", "Load and check the configuration again; swap it in only if it is valid");
+  auto* meeting = app.add_subcommand("meeting", "Meetings of the boards and groups: list, papers, held, notes, amend, "
+                                                "approve, move");
+  meeting->require_subcommand(1);
+  auto* m_list = meeting->add_subcommand("list", "The meetings of this and next financial year, with their milestones");
+  m_list->add_option("body", d.body, "A body (meeting cycle id), e.g. executive");
+  auto meeting_sub = [&](const char* name, const char* help) {
+    auto* sub = meeting->add_subcommand(name, help);
+    sub->add_option("body", d.body, "The body (meeting cycle id), e.g. executive")->required();
+    sub->add_option("date", d.day, "The meeting's date (YYYY-MM-DD)")->required();
+    return sub;
+  };
+  auto* m_papers = meeting_sub("papers", "Record that the papers are published");
+  auto* m_held = meeting_sub("held", "Record that the meeting was held, and who attended (quorum is checked)");
+  m_held->add_option("--attended", d.attended, "Person ids of those present")->required()->expected(1, -1);
+  auto* m_notes = meeting_sub("notes", "Record that the draft action notes are published");
+  auto* m_amend = meeting_sub("amend", "Record a member's request to amend the draft notes");
+  m_amend->add_option("--by", d.by, "The member asking (person id)")->required();
+  auto* m_approve = meeting_sub("approve", "Record that the notes stand as the record");
+  auto* m_move = meeting_sub("move", "Move the meeting to another day");
+  m_move->add_option("--to", d.to, "The new date (YYYY-MM-DD)")->required()->type_name("DATE");
+  m_move->add_option("--reason", d.reason, "Why it moves")->required();
+  auto* chair = app.add_subcommand("chair", "Chair appointments");
+  chair->require_subcommand(1);
+  auto* c_appoint = chair->add_subcommand("appoint", "Appoint a body's chair for a financial year");
+  c_appoint->add_option("body", d.body, "The body, e.g. executive")->required();
+  c_appoint->add_option("--person", d.person, "The person appointed (person id)")->required();
+  c_appoint->add_option("--year", d.year, "The financial year, e.g. 2026/27")->required()->type_name("YYYY/YY");
+  const std::vector<std::pair<CLI::App*, std::string>> nested{
+      {m_list, "meeting-list"},   {m_papers, "meeting-papers"},   {m_held, "meeting-held"},
+      {m_notes, "meeting-notes"}, {m_amend, "meeting-amend"},     {m_approve, "meeting-approve"},
+      {m_move, "meeting-move"},   {c_appoint, "chair-appoint"}};
+  for (const auto& [sub, name] : nested) {
+    sub->add_flag("--json", d.json, "Print the daemon's JSON answer");
+    sub->add_option("--socket", socket, "docketd's control socket")->type_name("PATH");
+    sub->add_option("--config", config, "Configuration directory")->type_name("DIR");
+  }
   std::vector<CLI::App*> daemon_subs{start, complete, pause,    resume, extend, waive,
                                      cancel, status,  overdue, upcoming, clock, reload};
   for (auto* sub : daemon_subs) {
@@ -109,8 +153,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     sub->add_option("--socket", socket, "docketd's control socket")->type_name("PATH");
   }
 
-  for (auto* sub : std::vector<CLI::App*>{validate, plan, start, complete, pause, resume, extend, waive, cancel, status,
-                                          overdue, upcoming, clock, reload}) {
+  for (auto* sub : std::vector<CLI::App*>{validate, plan, simulate, start, complete, pause, resume, extend, waive,
+                                          cancel, status, overdue, upcoming, clock, reload}) {
     sub->add_option("--config", config, "Configuration directory (default: $DOCKET_CONFIG, ./config, /etc/docket)")
         ->type_name("DIR");
   }
@@ -156,6 +200,17 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (plan->parsed()) {
       po.config = config;
       return plan_command(po, out, err);
+    }
+    if (simulate->parsed()) {
+      so.config = config;
+      return simulate_command(so, out, err);
+    }
+    for (const auto& [sub, name] : nested) {
+      if (!sub->parsed()) continue;
+      d.command = name;
+      d.config = config;
+      d.socket = socket;
+      return daemon_command(d, out, err);
     }
     for (auto* sub : daemon_subs) {
       if (!sub->parsed()) continue;

@@ -46,6 +46,15 @@ struct PlanOptions {
 };
 int plan_command(const PlanOptions& o, std::ostream& out, std::ostream& err);
 
+// `docket simulate`: a scenario run on the daemon's engine in-process; the
+// configuration is the scenario's own (`config` in the file).
+struct SimulateOptions {
+  std::string config;    // must stay empty: --config is refused
+  std::string scenario;  // the scenario file
+  bool json = false;
+};
+int simulate_command(const SimulateOptions& o, std::ostream& out, std::ostream& err);
+
 // Every command answered by docketd.
 struct DaemonOptions {
   std::string command;
@@ -62,6 +71,12 @@ struct DaemonOptions {
   std::string advance;
   std::vector<std::string> assign;  // ROLE=PERSON
   std::vector<std::string> dates;   // NAME=YYYY-MM-DD
+  std::string body;                 // meetings: the body (meeting cycle id)
+  std::string day;                  // meetings: the meeting's date
+  std::vector<std::string> attended;
+  std::string by;
+  std::string person;
+  std::string year;
   int days = 14;
   bool json = false;
 };

@@ -73,6 +73,33 @@ void print_deadlines(std::ostream& out, const json& list, bool overdue) {
   }
 }
 
+void print_meetings(std::ostream& out, const json& list) {
+  if (list.empty()) {
+    out << "No meetings scheduled.\n";
+    return;
+  }
+  std::string body;
+  for (const auto& m : list) {
+    if (str(m, "body") != body) {
+      if (!body.empty()) out << '\n';
+      body = str(m, "body");
+      out << body << ": " << str(m, "body_title") << '\n';
+    }
+    auto day = workflows::parse_day(str(m, "date"));
+    out << "  " << (day ? date::format("%a %F", *day) : str(m, "date")) << "  " << str(m, "state");
+    if (m.contains("planned")) out << "  (moved from " << str(m, "planned") << ": " << str(m, "moved_reason") << ")";
+    if (m.contains("quorate")) out << (m["quorate"].get<bool>() ? "  quorate" : "  INQUORATE");
+    out << '\n';
+    for (const auto& ms : m["milestones"]) {
+      auto due = workflows::parse_day(str(ms, "due"));
+      out << "      " << pad(str(ms, "id"), 14) << "due " << (due ? date::format("%a %F", *due) : str(ms, "due")) << "  "
+          << str(ms, "state");
+      if (ms.contains("completed_on")) out << " " << str(ms, "completed_on");
+      out << '\n';
+    }
+  }
+}
+
 std::map<std::string, std::string> pairs(const std::vector<std::string>& items, const std::string& flag) {
   std::map<std::string, std::string> out;
   for (const auto& kv : items) {
@@ -107,6 +134,14 @@ int daemon_command(const DaemonOptions& o, std::ostream& out, std::ostream& err)
     args["days"] = o.days;
   } else if (c == "clock" && !o.advance.empty()) {
     args["advance"] = o.advance;
+  } else if (c.starts_with("meeting-") || c == "chair-appoint") {
+    if (!o.body.empty()) args["body"] = o.body;
+    if (!o.day.empty()) args["date"] = o.day;
+    if (!o.attended.empty()) args["attended"] = o.attended;
+    if (!o.by.empty()) args["by"] = o.by;
+    if (!o.to.empty()) args["to"] = o.to;
+    if (!o.person.empty()) args["person"] = o.person;
+    if (!o.year.empty()) args["year"] = o.year;
   }
   json reply;
   try {
@@ -134,6 +169,16 @@ int daemon_command(const DaemonOptions& o, std::ostream& out, std::ostream& err)
     print_deadlines(out, r["overdue"], true);
   } else if (c == "upcoming") {
     print_deadlines(out, r["upcoming"], false);
+  } else if (c == "meeting-list") {
+    print_meetings(out, r["meetings"]);
+    for (const auto& ch : r["chairs"]) {
+      out << "chair of " << str(ch, "body") << " in " << str(ch, "year") << ": " << str(ch, "person") << '\n';
+    }
+  } else if (c.starts_with("meeting-")) {
+    print_meetings(out, json::array({r}));
+  } else if (c == "chair-appoint") {
+    out << "appointed " << str(r, "person") << " (" << str(r, "agency") << ") chair of " << str(r, "body") << " for "
+        << str(r, "year") << '\n';
   } else if (c == "reload") {
     out << "reloaded: configuration " << str(r, "config").substr(0, 12) << '\n';
     if (r["changed"].empty()) out << "  no definition changed\n";

@@ -176,6 +176,66 @@ CommandRegistry::CommandRegistry() {
                              return s.engine.upcoming(days);
                            },
                            false};
+  auto meeting = [](auto run) {
+    return Entry{[run](Services& s, const Caller& who, const json& args, store::Batch& b) {
+                   Args a{args, {}};
+                   auto body = a.str("body"), day = a.str("date");
+                   if (!a.error.empty()) return Result::fail(a.error);
+                   return run(s, who, a, body, day, b);
+                 },
+                 true};
+  };
+  commands_["meeting-list"] = {[](Services& s, const Caller&, const json& args, store::Batch&) {
+                                 Args a{args, {}};
+                                 auto body = a.str("body", false);
+                                 if (!a.error.empty()) return Result::fail(a.error);
+                                 return s.engine.meeting_list(body);
+                               },
+                               false};
+  commands_["meeting-papers"] = meeting([](Services& s, const Caller& who, Args&, const std::string& body,
+                                           const std::string& day, store::Batch& b) {
+    return s.engine.meeting_papers(who, body, day, b);
+  });
+  commands_["meeting-held"] = meeting([](Services& s, const Caller& who, Args& a, const std::string& body,
+                                         const std::string& day, store::Batch& b) {
+    std::vector<std::string> attended;
+    if (a.j.contains("attended")) {
+      if (!a.j["attended"].is_array()) return Result::fail("'attended' must be a list of person ids");
+      for (const auto& p : a.j["attended"]) {
+        if (!p.is_string()) return Result::fail("'attended' must be a list of person ids");
+        attended.push_back(p.get<std::string>());
+      }
+    }
+    if (attended.empty()) return Result::fail("a held meeting needs --attended PERSON... (who was there)");
+    return s.engine.meeting_held(who, body, day, attended, b);
+  });
+  commands_["meeting-notes"] = meeting([](Services& s, const Caller& who, Args&, const std::string& body,
+                                          const std::string& day, store::Batch& b) {
+    return s.engine.meeting_notes(who, body, day, b);
+  });
+  commands_["meeting-amend"] = meeting([](Services& s, const Caller& who, Args& a, const std::string& body,
+                                          const std::string& day, store::Batch& b) {
+    auto by = a.str("by");
+    if (!a.error.empty()) return Result::fail(a.error);
+    return s.engine.meeting_amend(who, body, day, by, b);
+  });
+  commands_["meeting-approve"] = meeting([](Services& s, const Caller& who, Args&, const std::string& body,
+                                            const std::string& day, store::Batch& b) {
+    return s.engine.meeting_approve(who, body, day, b);
+  });
+  commands_["meeting-move"] = meeting([](Services& s, const Caller& who, Args& a, const std::string& body,
+                                         const std::string& day, store::Batch& b) {
+    auto to = a.str("to"), reason = a.str("reason");
+    if (!a.error.empty()) return Result::fail(a.error);
+    return s.engine.meeting_move(who, body, day, to, reason, b);
+  });
+  commands_["chair-appoint"] = {[](Services& s, const Caller& who, const json& args, store::Batch& b) {
+                                  Args a{args, {}};
+                                  auto body = a.str("body"), person = a.str("person"), year = a.str("year");
+                                  if (!a.error.empty()) return Result::fail("chair appoint: " + a.error);
+                                  return s.engine.chair_appoint(who, body, person, year, b);
+                                },
+                                true};
   commands_["reload"] = {[](Services& s, const Caller& who, const json&, store::Batch& b) {
                            if (!who.holds("administrator") && !who.holds("business-manager")) {
                              return Result::fail("you may not reload the configuration; that needs administrator or "
@@ -227,6 +287,45 @@ CommandRegistry::CommandRegistry() {
                         true};
 }
 
+namespace {
+// The arguments each command reads; the one list for the socket, the CLI's
+// requests and `docket simulate`.
+const std::map<std::string, std::vector<std::string>> kArguments = {
+    {"start", {"workflow", "ref", "on", "title", "assign", "dates"}},
+    {"complete", {"ref", "stage", "outcome", "on"}},
+    {"pause", {"ref", "reason"}},
+    {"resume", {"ref"}},
+    {"extend", {"ref", "stage", "to", "reason"}},
+    {"waive", {"ref", "stage", "reason"}},
+    {"cancel", {"ref", "reason"}},
+    {"status", {"ref"}},
+    {"overdue", {}},
+    {"upcoming", {"days"}},
+    {"clock", {"advance"}},
+    {"reload", {}},
+    {"meeting-list", {"body"}},
+    {"meeting-papers", {"body", "date"}},
+    {"meeting-held", {"body", "date", "attended"}},
+    {"meeting-notes", {"body", "date"}},
+    {"meeting-amend", {"body", "date", "by"}},
+    {"meeting-approve", {"body", "date"}},
+    {"meeting-move", {"body", "date", "to", "reason"}},
+    {"chair-appoint", {"body", "person", "year"}},
+};
+}  // namespace
+
+std::vector<std::string> CommandRegistry::names() const {
+  std::vector<std::string> out;
+  for (const auto& [n, e] : commands_) out.push_back(n);
+  return out;
+}
+
+std::optional<std::vector<std::string>> CommandRegistry::args_of(const std::string& command) const {
+  if (commands_.count(command) == 0) return std::nullopt;
+  auto it = kArguments.find(command);
+  return it == kArguments.end() ? std::vector<std::string>{} : it->second;
+}
+
 bool CommandRegistry::writes(const std::string& command) const {
   auto it = commands_.find(command);
   return it != commands_.end() && it->second.writes;
@@ -238,6 +337,12 @@ Result CommandRegistry::dispatch(Services& s, const Caller& who, const Request& 
     std::vector<std::string> names;
     for (const auto& [n, e] : commands_) names.push_back(n);
     return Result::fail(workflows::unknown("command", r.command, names));
+  }
+  const auto allowed = args_of(r.command).value_or(std::vector<std::string>{});
+  for (const auto& [key, value] : r.args.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      return Result::fail(r.command + ": " + workflows::unknown("argument", key, allowed));
+    }
   }
   try {
     return it->second.run(s, who, r.args, batch);

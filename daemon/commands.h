@@ -50,6 +50,10 @@ class CommandRegistry {
   // sending the reply.
   Result dispatch(Services& s, const Caller& who, const Request& r, store::Batch& batch) const;
   bool writes(const std::string& command) const;
+  // Every command's name, and the arguments it takes (nullopt for an unknown
+  // command). An argument not listed is refused by dispatch.
+  std::vector<std::string> names() const;
+  std::optional<std::vector<std::string>> args_of(const std::string& command) const;
 
  private:
   struct Entry {

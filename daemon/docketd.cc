@@ -105,7 +105,9 @@ int run_docketd(int argc, const char* const* argv) {
   // marked late.
   Engine engine(config, clock);
   auto stored = [&](const std::string& version) { return st->definition(version); };
-  for (const auto& problem : engine.load(st->reviews(), st->deadlines(), stored)) spdlog::warn("recover {}", problem);
+  auto deadline_rows = st->deadlines();
+  for (const auto& problem : engine.load(st->reviews(), deadline_rows, stored)) spdlog::warn("recover {}", problem);
+  engine.load_meetings(st->meetings(), deadline_rows, st->chairs());
   store::Batch boot;
   boot.definitions = Engine::definitions_of(*config, clock.now().time_since_epoch().count());
   boot.audit.push_back(system_record(clock, "daemon.started",
@@ -140,6 +142,7 @@ int run_docketd(int argc, const char* const* argv) {
     }
     const std::string previous = engine.config().hash;
     json summary = engine.reload(next.config);
+    engine.ensure_meetings(batch);
     batch.definitions = Engine::definitions_of(*next.config, clock.now().time_since_epoch().count());
     store::AuditEntry e = system_record(clock, "config.reloaded",
                                         {{"config", next.config->hash}, {"previous", previous},

@@ -211,6 +211,7 @@ json Engine::reload(std::shared_ptr<const Config> config) {
     if (now == config->reviews.end() || now->second.version != r.version) ++kept;
   }
   config_ = std::move(config);
+  meetings_ensured_for_ = 0;  // new or changed cycles get their meetings at the next ensure
   return {{"config", config_->hash}, {"changed", changed}, {"reviews_on_earlier_versions", kept}};
 }
 
@@ -496,12 +497,21 @@ void Engine::fire(Review& r, Deadline& d, Instant now, store::Batch& batch) {
 }
 
 void Engine::fire_due(Instant now, store::Batch& batch) {
+  ensure_meetings(batch);  // a no-op unless the financial year has turned
   // Each deadline fires once per call with everything due by `now`.
   std::vector<std::pair<std::string, std::string>> due;
   for (auto it = timed_.begin(); it != timed_.end() && std::get<0>(*it) <= now; ++it) {
     due.emplace_back(std::get<1>(*it), std::get<2>(*it));
   }
   for (const auto& [ref, stage] : due) {
+    if (ref.starts_with("@")) {
+      auto m = meetings_.find(ref);
+      if (m == meetings_.end()) continue;
+      auto d = std::find_if(m->second.milestones.begin(), m->second.milestones.end(),
+                            [&](const Deadline& x) { return x.stage->id == stage; });
+      if (d != m->second.milestones.end()) fire(m->second, *d, now, batch);
+      continue;
+    }
     Review* r = find(ref);
     if (r == nullptr) continue;
     Deadline* d = r->deadline(stage);
@@ -858,6 +868,10 @@ Result Engine::extend(const Caller& who, const std::string& ref, const std::stri
     return Result::fail(r->workflow + " deadlines cannot be extended (no extendable = true in " + r->definition->file + ")");
   }
   if (reason.empty()) return Result::fail("an extension needs --reason");
+  if (r->state == ReviewState::paused) {
+    // The pause already stops the clock; a date set now would be moved again on resume.
+    return Result::fail("review " + ref + " is paused, so its clock is stopped; resume it before extending a deadline");
+  }
   Deadline* d = r->deadline(stage_id);
   if (d == nullptr) {
     return Result::fail(r->definition->stage(stage_id) == nullptr ? "review " + ref + " has no stage '" + stage_id + "'"

@@ -25,6 +25,7 @@
 #include "store/store.h"
 #include "workflows/config.h"
 #include "workflows/deadline_machine.h"
+#include "workflows/meeting_machine.h"
 #include "workflows/plan.h"
 #include "workflows/review_machine.h"
 
@@ -85,6 +86,24 @@ struct Review {
   Deadline* deadline(const std::string& stage);
 };
 
+// One meeting of a body. Its milestones are deadlines like a review's stages.
+struct Meeting {
+  std::string id;  // "@executive/2026-06-09": the body and the date first planned
+  std::shared_ptr<const workflows::Config> config;
+  const workflows::MeetingCycle* cycle = nullptr;
+  std::string version;
+  workflows::Day planned{};
+  workflows::Day date{};
+  workflows::MeetingState state = workflows::MeetingState::scheduled;
+  std::vector<std::string> attended;
+  int quorate = -1;  // -1 unknown, 0 inquorate, 1 quorate
+  std::vector<std::string> amendments;
+  std::string moved_reason;
+  std::vector<Deadline> milestones;
+
+  Deadline* milestone_marking(const std::string& step);
+};
+
 struct StartArgs {
   std::string workflow;
   std::string ref;
@@ -129,6 +148,27 @@ class Engine {
   Result waive(const Caller& who, const std::string& ref, const std::string& stage, const std::string& reason,
                store::Batch& batch);
   Result cancel(const Caller& who, const std::string& ref, const std::string& reason, store::Batch& batch);
+
+  // Meetings. Each command names the body (a meeting cycle id) and the
+  // meeting's date (its current date, or the date first planned).
+  Result meeting_list(const std::string& body) const;
+  Result meeting_papers(const Caller& who, const std::string& body, const std::string& day, store::Batch& batch);
+  Result meeting_held(const Caller& who, const std::string& body, const std::string& day,
+                      const std::vector<std::string>& attended, store::Batch& batch);
+  Result meeting_notes(const Caller& who, const std::string& body, const std::string& day, store::Batch& batch);
+  Result meeting_amend(const Caller& who, const std::string& body, const std::string& day, const std::string& by,
+                       store::Batch& batch);
+  Result meeting_approve(const Caller& who, const std::string& body, const std::string& day, store::Batch& batch);
+  Result meeting_move(const Caller& who, const std::string& body, const std::string& day, const std::string& to,
+                      const std::string& reason, store::Batch& batch);
+  Result chair_appoint(const Caller& who, const std::string& body, const std::string& person, const std::string& year,
+                       store::Batch& batch);
+  // Creates the meetings of every cycle for the current and next financial
+  // year that do not exist yet. Run at start, after a reload, and when the
+  // financial year turns.
+  void ensure_meetings(store::Batch& batch);
+  void load_meetings(const std::vector<store::MeetingRecord>& meetings,
+                     const std::vector<store::DeadlineRecord>& deadlines, const std::vector<store::ChairRecord>& chairs);
 
   // Queries.
   Result status(const std::string& ref) const;
@@ -179,6 +219,22 @@ class Engine {
               const std::vector<std::string>& roles, Instant due_instant, Instant now, store::Batch& batch);
   void maybe_close(Review& r, store::Batch& batch, const std::string& actor);
 
+  Meeting* find_meeting(const std::string& body, const std::string& day, std::string& error);
+  bool may_run_meeting(const Caller& who, const Meeting& m) const;
+  std::vector<workflows::PlannedItem> plan_of(const Meeting& m) const;
+  void schedule(Meeting& m, Deadline& d);
+  void refresh(Meeting& m);
+  void fire(Meeting& m, Deadline& d, Instant now, store::Batch& batch);
+  Result step(const Caller& who, Meeting& m, workflows::MeetingEvent e, const std::string& marks, store::Batch& batch,
+              nlohmann::json details);
+  void notify(const Meeting& m, const Deadline* d, const std::string& kind, int index, int repeat,
+              const std::vector<std::string>& roles, Instant at, Instant now, store::Batch& batch);
+  void audit(store::Batch& b, const std::string& actor, const std::string& kind, const Meeting& m,
+             const std::string& milestone, nlohmann::json details) const;
+  void save(store::Batch& b, const Meeting& m) const;
+  void save_milestone(store::Batch& b, const Meeting& m, const Deadline& d) const;
+  nlohmann::json meeting_json(const Meeting& m) const;
+
   void audit(store::Batch& b, const std::string& actor, const std::string& kind, const Review& r,
              const std::string& stage, nlohmann::json details) const;
   void save(store::Batch& b, const Review& r) const;
@@ -191,6 +247,9 @@ class Engine {
   std::shared_ptr<const workflows::Config> config_;
   const Clock& clock_;
   std::map<std::string, Review> reviews_;
+  std::map<std::string, Meeting> meetings_;  // by id
+  std::map<std::pair<std::string, std::string>, store::ChairRecord> chairs_;  // (body, year)
+  int meetings_ensured_for_ = 0;  // the first year of the financial year last ensured
   std::set<std::tuple<Instant, std::string, std::string>> timed_;  // (next_fire, ref, stage)
 };
 

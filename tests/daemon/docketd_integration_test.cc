@@ -581,6 +581,32 @@ TEST(DocketdIntegration, ReloadRefusesABrokenConfigurationAndSwapsInAGoodOne) {
   EXPECT_TRUE(st.definition(v1)) << "the first version's text is kept for RR-1 and RR-2";
 }
 
+TEST(DocketdIntegration, MeetingListShowsTheYearsMeetingsWithTheirMilestones) {
+  Sandbox box;
+  auto d = box.daemon("2026-04-01T08:00");
+  ASSERT_TRUE(d->wait_ready());
+  auto r = box.docket({"meeting", "list", "executive", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto meetings = json::parse(r.out)["meetings"];
+  ASSERT_EQ(meetings.size(), 8u) << "2026/27 and 2027/28";
+  EXPECT_EQ(meetings[0]["date"], "2026-06-09");
+  EXPECT_EQ(meetings[0]["milestones"].size(), 4u);
+  auto table = box.docket({"meeting", "list", "executive"});
+  EXPECT_TRUE(contains(table.out, "executive: Safeguarding Partnership Executive")) << table.out;
+  EXPECT_TRUE(contains(table.out, "Tue 2026-06-09  scheduled")) << table.out;
+  EXPECT_TRUE(contains(table.out, "papers        due Tue 2026-06-02")) << table.out;
+  auto refused = box.docket({"chair", "appoint", "executive", "--person", "j-okafor", "--year", "2026/27"});
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_TRUE(contains(refused.err, "comes from a statutory partner")) << refused.err;
+  ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
+  // Restarted, the daemon has the same meetings and schedules no more.
+  auto again = box.daemon("2026-04-01T08:00");
+  ASSERT_TRUE(again->wait_ready());
+  auto r2 = box.docket({"meeting", "list", "executive", "--json"});
+  EXPECT_EQ(json::parse(r2.out)["meetings"], meetings);
+  ASSERT_TRUE(exited_zero(again->terminate(), again->log()));
+}
+
 // A SIGTERM as soon as the socket accepts is a clean stop (exit 0). This
 // failed within ten attempts before docketd caught signals ahead of opening
 // its socket.

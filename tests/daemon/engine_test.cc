@@ -274,6 +274,9 @@ TEST_F(EngineTest, PauseStopsTheClockAndResumeKeepsTheDaysAlreadyRun) {
   EXPECT_EQ(told, (std::set<std::string>{"national-panel", "rlt-children-chair"}));
   store::Batch twice;
   EXPECT_EQ(engine_.pause(kManager, "L-1", "again", twice).error, "review L-1: the review is already paused; it cannot be paused again");
+  EXPECT_EQ(engine_.extend(kManager, "L-1", "publish", "2027-01-29", "family asked to contribute", twice).error,
+            "review L-1 is paused, so its clock is stopped; resume it before extending a deadline");
+  EXPECT_TRUE(twice.empty());
   // Thirty days later the clock resumes: publish moves 30 days, and
   // send-to-panel follows it (7 working days before Friday 2 October).
   clock_.set(utc("2026-05-01T10:00"));
@@ -438,6 +441,165 @@ TEST(EngineReload, ARestartKeepsARunningReviewOnItsStoredVersion) {
   auto problems = forgetful.load(st.reviews(), st.deadlines(), nullptr);
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_NE(problems[0].find("is not stored; it runs on the current version"), std::string::npos) << problems[0];
+  std::filesystem::remove_all(dir);
+}
+
+// Meetings on a virtual clock, from the shipped Executive and Partnership cycles.
+class MeetingTest : public ::testing::Test {
+ protected:
+  MeetingTest() : clock_(utc("2026-05-01T08:00")), engine_(shipped(), clock_) { engine_.ensure_meetings(setup_); }
+
+  json meeting(const std::string& body, const std::string& day) {
+    const Result list = engine_.meeting_list(body);
+    for (const auto& m : list.data["meetings"]) {
+      if (m["date"] == day) return m;
+    }
+    return nullptr;
+  }
+  static json milestone(const json& m, const std::string& id) {
+    for (const auto& ms : m["milestones"]) {
+      if (ms["id"] == id) return ms;
+    }
+    return nullptr;
+  }
+  store::Batch advance(const char* when) {
+    store::Batch b;
+    advance_to(engine_, clock_, utc(when), b);
+    return b;
+  }
+
+  VirtualClock clock_;
+  Engine engine_;
+  store::Batch setup_;
+};
+
+TEST_F(MeetingTest, MeetingsAreCreatedForThisAndNextFinancialYear) {
+  auto list = engine_.meeting_list("executive").data["meetings"];
+  std::vector<std::string> dates;
+  for (const auto& m : list) dates.push_back(m["date"]);
+  EXPECT_EQ(dates, (std::vector<std::string>{"2026-06-09", "2026-09-08", "2026-12-08", "2027-03-09", "2027-06-08",
+                                             "2027-09-14", "2027-12-14", "2028-03-14"}));
+  auto june = meeting("executive", "2026-06-09");
+  EXPECT_EQ(june["state"], "scheduled");
+  EXPECT_EQ(milestone(june, "papers")["due"], "2026-06-02");
+  EXPECT_EQ(milestone(june, "present")["due"], "2026-07-15");
+  std::size_t scheduled = 0;
+  for (const auto& a : setup_.audit) scheduled += a.kind == "meeting.scheduled";
+  EXPECT_EQ(scheduled, engine_.meeting_list("").data["meetings"].size());
+  store::Batch again;
+  engine_.ensure_meetings(again);
+  EXPECT_TRUE(again.empty()) << "ensuring twice creates nothing";
+}
+
+TEST_F(MeetingTest, TheFullMeetingClock) {
+  // Three working days before the papers are due (Tue 2 June): the secretariat is reminded.
+  auto b = advance("2026-05-28T09:00");
+  std::vector<std::string> told;
+  for (const auto& m : b.outbox) {
+    if (m.ref == "@executive/2026-06-09") told.push_back(m.stage + " " + m.kind + " " + m.role);
+  }
+  EXPECT_EQ(told, (std::vector<std::string>{"papers reminder partnership-team"}));
+  EXPECT_EQ(meeting("executive", "2026-06-09")["state"], "papers due");
+  store::Batch c;
+  ASSERT_TRUE(engine_.meeting_papers(kManager, "executive", "2026-06-09", c).ok);
+  clock_.set(utc("2026-06-09T15:00"));
+  Result held = engine_.meeting_held(kManager, "executive", "2026-06-09", {"m-clarke", "t-ward", "r-hughes"}, c);
+  ASSERT_TRUE(held.ok) << held.error;
+  EXPECT_EQ(held.data["quorate"], true) << "t-ward is the ICB member's named deputy";
+  clock_.set(utc("2026-06-11T10:00"));
+  ASSERT_TRUE(engine_.meeting_notes(kManager, "executive", "2026-06-09", c).ok);
+  // Seven days for amendments from the day the draft went out (Thu 11 June).
+  EXPECT_EQ(milestone(meeting("executive", "2026-06-09"), "notes-stand")["due"], "2026-06-18");
+  ASSERT_TRUE(engine_.meeting_amend(kManager, "executive", "2026-06-09", "p-singh", c).ok);
+  EXPECT_EQ(meeting("executive", "2026-06-09")["state"], "amendment window");
+  advance("2026-06-19T10:00");
+  EXPECT_EQ(meeting("executive", "2026-06-09")["state"], "notes stand") << "the notes stand by themselves";
+  // Presented when the wider Partnership next meets (Wed 15 July).
+  clock_.set(utc("2026-07-15T16:00"));
+  ASSERT_TRUE(engine_.meeting_held(kManager, "partnership", "2026-07-15", {"j-okafor", "c-jones"}, c).ok);
+  EXPECT_EQ(meeting("executive", "2026-06-09")["state"], "presented");
+  EXPECT_EQ(milestone(meeting("executive", "2026-06-09"), "present")["state"], "met");
+}
+
+TEST_F(MeetingTest, AnInquorateMeetingIsFlaggedToTheChair) {
+  clock_.set(utc("2026-06-09T15:00"));
+  store::Batch b;
+  Result r = engine_.meeting_held(kManager, "executive", "2026-06-09", {"m-clarke", "j-okafor"}, b);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.data["quorate"], false);
+  bool told = false, audited = false;
+  for (const auto& m : b.outbox) told = told || (m.kind == "inquorate" && m.person == "m-clarke");
+  for (const auto& a : b.audit) {
+    if (a.kind == "meeting.inquorate") {
+      audited = true;
+      EXPECT_EQ(json::parse(a.details)["not_represented"], (json{"council", "icb"}));
+    }
+  }
+  EXPECT_TRUE(told);
+  EXPECT_TRUE(audited);
+}
+
+TEST_F(MeetingTest, RefusedMeetingEvents) {
+  store::Batch b;
+  EXPECT_EQ(engine_.meeting_notes(kManager, "executive", "2026-06-09", b).error,
+            "the executive meeting on Tue 9 Jun 2026: the meeting has not been held yet; its notes come after it");
+  EXPECT_EQ(engine_.meeting_held(kManager, "executive", "2026-06-09", {"m-clarke"}, b).error,
+            "the executive meeting on Tue 9 Jun 2026 is in the future; record it as held on or after the day");
+  EXPECT_EQ(engine_.meeting_papers(kManager, "exec", "2026-06-09", b).error,
+            "unknown body 'exec' (expected one of: channel, cpsg, dalp-board, domestic-abuse, executive, "
+            "exploitation-adults, exploitation-children, neglect, partnership, rlt-adults or rlt-children)");
+  EXPECT_NE(engine_.meeting_papers(kManager, "executive", "2026-06-10", b).error.find("no executive meeting on Wed 10 Jun 2026"),
+            std::string::npos);
+  EXPECT_FALSE(engine_.meeting_papers(kMember, "executive", "2026-06-09", b).ok);
+  EXPECT_EQ(engine_.meeting_move(kManager, "executive", "2026-06-09", "2026-06-13", "room", b).error,
+            "--to 2026-06-13 is not a working day (Sat 13 Jun 2026)");
+  EXPECT_TRUE(b.empty()) << "refusals change nothing";
+}
+
+TEST_F(MeetingTest, MovingAMeetingMovesItsMilestones) {
+  store::Batch b;
+  ASSERT_TRUE(engine_.meeting_move(kManager, "executive", "2026-06-09", "2026-06-16", "clash with a court date", b).ok);
+  auto moved = meeting("executive", "2026-06-16");
+  ASSERT_NE(moved, nullptr);
+  EXPECT_EQ(moved["planned"], "2026-06-09");
+  EXPECT_EQ(milestone(moved, "papers")["due"], "2026-06-09");
+  EXPECT_TRUE(engine_.meeting_papers(kManager, "executive", "2026-06-09", b).ok) << "found by its planned date too";
+}
+
+TEST_F(MeetingTest, TheExecutiveChairRotatesBetweenStatutoryPartners) {
+  store::Batch b;
+  ASSERT_TRUE(engine_.chair_appoint(kManager, "executive", "m-clarke", "2026/27", b).ok);
+  EXPECT_EQ(engine_.chair_appoint(kManager, "executive", "d-evans", "2027/28", b).error,
+            "Dee Evans cannot chair the Safeguarding Partnership Executive in 2027/28: the chair in 2026/27 is Morgan "
+            "Clarke, also from West Mercia Police, and the chair cannot come from the same statutory partner two "
+            "years running");
+  EXPECT_EQ(engine_.chair_appoint(kManager, "executive", "j-okafor", "2027/28", b).error,
+            "the chair of Safeguarding Partnership Executive comes from a statutory partner (council, icb or police); "
+            "Jo Okafor is from Independent (chair and scrutiny)");
+  EXPECT_TRUE(engine_.chair_appoint(kManager, "executive", "p-singh", "2027/28", b).ok);
+  EXPECT_EQ(engine_.chair_appoint(kManager, "channel", "k-davies", "2027/28", b).error,
+            "the chair of channel is not appointed each financial year (no chair_term in workflows/channel.toml)");
+  EXPECT_EQ(b.chairs.size(), 2u);
+}
+
+TEST_F(MeetingTest, MeetingsSurviveARestart) {
+  auto dir = std::filesystem::temp_directory_path() / ("docket-meetings-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    store::Store st(dir / "d.db", "virtual");
+    st.commit(setup_);
+    store::Batch b;
+    ASSERT_TRUE(engine_.meeting_papers(kManager, "executive", "2026-06-09", b).ok);
+    ASSERT_TRUE(engine_.chair_appoint(kManager, "executive", "m-clarke", "2026/27", b).ok);
+    st.commit(b);
+  }
+  store::Store st(dir / "d.db", "virtual");
+  Engine again(shipped(), clock_);
+  auto rows = st.deadlines();
+  again.load(st.reviews(), rows, nullptr);
+  again.load_meetings(st.meetings(), rows, st.chairs());
+  EXPECT_EQ(again.meeting_list("executive").data, engine_.meeting_list("executive").data);
+  EXPECT_EQ(again.next_fire(), engine_.next_fire());
   std::filesystem::remove_all(dir);
 }
 

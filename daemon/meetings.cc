@@ -1,0 +1,585 @@
+// Meetings: each body's meetings for the current and next financial year,
+// their milestones (papers, draft notes, notes stand, presented), quorum and
+// chair rotation. Milestones are timed and fired by the same code as review
+// stages (Engine::fire_deadline).
+
+#include <algorithm>
+
+#include "daemon/engine.h"
+
+namespace docket::daemon {
+
+using namespace docket::workflows;
+using nlohmann::json;
+
+namespace {
+
+std::string meeting_id(const std::string& body, Day planned) { return "@" + body + "/" + iso(planned); }
+
+std::string describe(const Meeting& m) { return "the " + m.cycle->id + " meeting on " + short_date(m.date); }
+
+}  // namespace
+
+Deadline* Meeting::milestone_marking(const std::string& step) {
+  for (auto& d : milestones) {
+    if (d.stage->marks == step) return &d;
+  }
+  return nullptr;
+}
+
+std::vector<PlannedItem> Engine::plan_of(const Meeting& m) const {
+  std::map<std::string, Day> completed;
+  for (const auto& d : m.milestones) {
+    if (d.completed_on) completed[d.stage->id] = *d.completed_on;
+  }
+  return plan_meeting(*m.config, *m.cycle, m.date, completed);
+}
+
+void Engine::schedule(Meeting& m, Deadline& d) {
+  if (m.state == MeetingState::presented) {
+    index(m.id, d, Instant{});
+    return;
+  }
+  auto items = plan_of(m);
+  auto it = std::find_if(items.begin(), items.end(), [&](const PlannedItem& i) { return i.stage == d.stage; });
+  index(m.id, d, it == items.end() ? Instant{} : next_fire_of(d, *it, m.config->calendar_of(*m.cycle)));
+}
+
+// Recomputes milestone dates (a move, or draft notes published early) and
+// adds milestones whose date has become known (the next meeting of the body
+// the notes go to). Notices already past on the new dates are not sent.
+void Engine::refresh(Meeting& m) {
+  const Calendar& cal = m.config->calendar_of(*m.cycle);
+  const Instant now = clock_.now();
+  for (const auto& item : plan_of(m)) {
+    if (!item.due) continue;
+    auto d = std::find_if(m.milestones.begin(), m.milestones.end(), [&](const Deadline& x) { return x.stage == item.stage; });
+    if (d == m.milestones.end()) {
+      Deadline fresh;
+      fresh.stage = item.stage;
+      fresh.opened_on = std::min(m.date, today(cal));
+      auto pos = std::find_if(m.milestones.begin(), m.milestones.end(), [&](const Deadline& x) { return x.stage > item.stage; });
+      d = m.milestones.insert(pos, fresh);
+    } else if (is_final(d->state) || (d->due == *item.due && d->due_at == item.due_at)) {
+      continue;
+    }
+    d->due = *item.due;
+    d->due_at = item.due_at;
+    // Skip what is already past on the new date, without a flood of notices.
+    d->reminders_sent = static_cast<int>(std::count_if(item.reminders.begin(), item.reminders.end(),
+                                                       [&](const PlannedNotice& n) { return when(cal, n) <= now; }));
+    d->rungs_sent = static_cast<int>(std::count_if(item.escalations.begin(), item.escalations.end(),
+                                                   [&](const PlannedNotice& n) { return when(cal, n) <= now; }));
+    d->repeats_sent = 0;
+    d->state = overdue_at(cal, *d) <= now ? (d->rungs_sent > 0 ? DeadlineState::escalated : DeadlineState::overdue)
+                                          : DeadlineState::pending;
+  }
+  for (auto& d : m.milestones) schedule(m, d);
+}
+
+void Engine::ensure_meetings(store::Batch& batch) {
+  const Calendar& cal = config_->calendar(config_->daemon.calendar);
+  const FinancialYear fy = FinancialYear::containing(today(cal));
+  if (fy.first_year == meetings_ensured_for_) return;
+  meetings_ensured_for_ = fy.first_year;
+  const Day from = fy.first_day();
+  const Day to = FinancialYear{fy.first_year + 1}.last_day();
+  for (const auto& [body, cycle] : config_->cycles) {
+    for (const auto& [day, why] : meeting_dates(*config_, cycle, from, to)) {
+      const std::string id = meeting_id(body, day);
+      if (meetings_.count(id) > 0) continue;
+      Meeting m;
+      m.id = id;
+      m.config = config_;
+      m.cycle = &cycle;
+      m.version = cycle.version;
+      m.planned = day;
+      m.date = day;
+      auto [it, inserted] = meetings_.emplace(id, std::move(m));
+      refresh(it->second);
+      audit(batch, "system", "meeting.scheduled", it->second, "", {{"date", iso(day)}, {"why", why}});
+      save(batch, it->second);
+      for (const auto& d : it->second.milestones) save_milestone(batch, it->second, d);
+    }
+  }
+  // Meetings of bodies now scheduled differently keep their ids; chains such as
+  // "presented at the next meeting of" may now resolve.
+  for (auto& [id, m] : meetings_) {
+    if (m.milestones.size() < m.cycle->milestones.size()) {
+      refresh(m);
+      for (const auto& d : m.milestones) save_milestone(batch, m, d);
+    }
+  }
+}
+
+void Engine::load_meetings(const std::vector<store::MeetingRecord>& meetings,
+                           const std::vector<store::DeadlineRecord>& deadlines,
+                           const std::vector<store::ChairRecord>& chairs) {
+  for (const auto& rec : meetings) {
+    auto cycle = config_->cycles.find(rec.cycle);
+    if (cycle == config_->cycles.end()) continue;
+    Meeting m;
+    m.id = rec.id;
+    m.config = config_;
+    m.cycle = &cycle->second;
+    m.version = rec.version;
+    m.planned = *parse_day(rec.planned);
+    m.date = *parse_day(rec.date);
+    m.state = parse_meeting_state(rec.state).value_or(MeetingState::scheduled);
+    m.attended = json::parse(rec.attended).get<std::vector<std::string>>();
+    m.quorate = rec.quorate;
+    m.amendments = json::parse(rec.amendments).get<std::vector<std::string>>();
+    m.moved_reason = rec.moved_reason;
+    meetings_.emplace(m.id, std::move(m));
+  }
+  for (const auto& rec : deadlines) {
+    auto it = meetings_.find(rec.ref);
+    if (it == meetings_.end()) continue;
+    const Stage* stage = it->second.cycle->milestone(rec.stage);
+    if (stage == nullptr) continue;
+    Deadline d;
+    d.stage = stage;
+    d.state = parse_deadline_state(rec.state).value_or(DeadlineState::pending);
+    d.due = *parse_day(rec.due);
+    if (!rec.due_at.empty()) d.due_at = parse_local_time(rec.due_at);
+    d.opened_on = *parse_day(rec.opened_on);
+    d.reminders_sent = rec.reminders_sent;
+    d.rungs_sent = rec.rungs_sent;
+    d.repeats_sent = rec.repeats_sent;
+    if (!rec.completed_on.empty()) d.completed_on = parse_day(rec.completed_on);
+    it->second.milestones.push_back(d);
+  }
+  for (auto& [id, m] : meetings_) {
+    std::sort(m.milestones.begin(), m.milestones.end(), [](const Deadline& a, const Deadline& b) { return a.stage < b.stage; });
+    for (auto& d : m.milestones) schedule(m, d);
+  }
+  for (const auto& c : chairs) chairs_[{c.body, c.year}] = c;
+}
+
+// --- firing ------------------------------------------------------------------
+
+void Engine::fire(Meeting& m, Deadline& d, Instant now, store::Batch& batch) {
+  const Calendar& cal = m.config->calendar_of(*m.cycle);
+  if (d.stage->owner.empty()) {
+    // A milestone nobody owns happens by itself when its day passes: the
+    // amendment window closes and the notes stand. If the meeting is not
+    // there yet (no draft notes), it waits for them; they re-plan it.
+    if (overdue_at(cal, d) <= now) {
+      bool happens = d.stage->marks != "notes-stand";
+      if (!happens) {
+        auto t = meeting_transition(m.state, MeetingEvent::stand);
+        if (t.ok) {
+          m.state = t.to;
+          happens = true;
+          audit(batch, "system", "meeting.notes_stand", m, d.stage->id, {{"automatic", true}});
+        }
+      }
+      if (happens) {
+        auto t = deadline_transition(d.state, DeadlineEvent::meet);
+        if (t.ok) d.state = t.to;
+        d.completed_on = d.due;
+        audit(batch, "system", "milestone.met", m, d.stage->id, {{"on", iso(d.due)}, {"automatic", true}});
+      }
+    }
+    index(m.id, d, Instant{});
+    save_milestone(batch, m, d);
+    save(batch, m);
+    return;
+  }
+  auto items = plan_of(m);
+  auto item = std::find_if(items.begin(), items.end(), [&](const PlannedItem& i) { return i.stage == d.stage; });
+  if (item == items.end()) return;
+  const int reminded_before = d.reminders_sent;
+  Emit emit{[&](const std::string& kind, int index_, int repeat, const std::vector<std::string>& roles, Instant at) {
+              notify(m, &d, kind, index_, repeat, roles, at, now, batch);
+            },
+            [&](const std::string& kind, json details) { audit(batch, "system", kind, m, d.stage->id, details); }};
+  fire_deadline(d, *item, cal, now, emit);
+  if (d.stage->marks == "papers-published" && reminded_before == 0 && d.reminders_sent > 0) {
+    auto t = meeting_transition(m.state, MeetingEvent::papers_near);
+    if (t.ok) {
+      m.state = t.to;
+      audit(batch, "system", "meeting.papers_due", m, d.stage->id, {{"due", iso(d.due)}});
+    }
+  }
+  schedule(m, d);
+  save_milestone(batch, m, d);
+  save(batch, m);
+}
+
+void Engine::notify(const Meeting& m, const Deadline* d, const std::string& kind, int index_, int repeat,
+                    const std::vector<std::string>& roles, Instant at, Instant now, store::Batch& batch) {
+  const bool late = now - at > std::chrono::minutes{5};
+  std::set<std::string> addressed;
+  for (const auto& role : roles) {
+    for (const auto* p : config_->directory.holders(role)) {
+      if (!addressed.insert(p->id).second) continue;
+      json payload{{"kind", kind},      {"body", m.cycle->id}, {"body_title", m.cycle->body},
+                   {"meeting", iso(m.date)}, {"role", role},  {"late", late}};
+      if (d != nullptr) {
+        payload["milestone"] = d->stage->id;
+        payload["milestone_title"] = d->stage->title;
+        payload["due"] = iso(d->due);
+      }
+      if (kind == "escalation") payload["rung"] = index_ + 1;
+      if (repeat > 0) payload["repeat"] = repeat;
+      store::OutboxMessage msg;
+      msg.key = m.id + ":" + (d != nullptr ? d->stage->id : std::string("meeting")) + ":" + kind + ":" +
+                std::to_string(index_ + 1) + (repeat > 0 ? "." + std::to_string(repeat) : std::string{}) + ":" +
+                iso(m.date) + ":" + p->id;
+      msg.created_at = now.time_since_epoch().count();
+      msg.kind = kind;
+      msg.ref = m.id;
+      msg.stage = d != nullptr ? d->stage->id : "";
+      msg.person = p->id;
+      msg.role = role;
+      msg.payload = payload.dump();
+      msg.late = late;
+      batch.outbox.push_back(std::move(msg));
+    }
+  }
+}
+
+// --- persistence ---------------------------------------------------------------
+
+void Engine::audit(store::Batch& b, const std::string& actor, const std::string& kind, const Meeting& m,
+                   const std::string& milestone, json details) const {
+  store::AuditEntry e;
+  e.at = clock_.now().time_since_epoch().count();
+  e.actor = actor;
+  e.kind = kind;
+  e.ref = m.id;
+  e.stage = milestone;
+  details["meeting"] = iso(m.date);
+  e.details = details.dump();
+  e.version = m.version;
+  b.audit.push_back(std::move(e));
+}
+
+void Engine::save(store::Batch& b, const Meeting& m) const {
+  store::MeetingRecord rec{m.id,
+                           m.cycle->id,
+                           m.version,
+                           iso(m.planned),
+                           iso(m.date),
+                           to_string(m.state),
+                           json(m.attended).dump(),
+                           m.quorate,
+                           json(m.amendments).dump(),
+                           m.moved_reason};
+  auto it = std::find_if(b.meetings.begin(), b.meetings.end(), [&](const auto& x) { return x.id == m.id; });
+  if (it != b.meetings.end()) {
+    *it = std::move(rec);
+  } else {
+    b.meetings.push_back(std::move(rec));
+  }
+}
+
+void Engine::save_milestone(store::Batch& b, const Meeting& m, const Deadline& d) const {
+  store::DeadlineRecord rec;
+  rec.ref = m.id;
+  rec.stage = d.stage->id;
+  rec.state = to_string(d.state);
+  rec.due = iso(d.due);
+  rec.due_at = d.due_at ? iso(*d.due_at) : "";
+  rec.opened_on = iso(d.opened_on);
+  rec.reminders_sent = d.reminders_sent;
+  rec.rungs_sent = d.rungs_sent;
+  rec.repeats_sent = d.repeats_sent;
+  rec.completed_on = d.completed_on ? iso(*d.completed_on) : "";
+  rec.next_fire = d.next_fire.time_since_epoch().count();
+  auto it = std::find_if(b.deadlines.begin(), b.deadlines.end(),
+                         [&](const auto& x) { return x.ref == m.id && x.stage == rec.stage; });
+  if (it != b.deadlines.end()) {
+    *it = std::move(rec);
+  } else {
+    b.deadlines.push_back(std::move(rec));
+  }
+}
+
+// --- commands ------------------------------------------------------------------
+
+Meeting* Engine::find_meeting(const std::string& body, const std::string& day, std::string& error) {
+  auto cycle = config_->cycles.find(body);
+  if (cycle == config_->cycles.end()) {
+    std::vector<std::string> ids;
+    for (const auto& [id, c] : config_->cycles) ids.push_back(id);
+    error = unknown("body", body, ids);
+    return nullptr;
+  }
+  auto d = parse_day(day);
+  if (!d) {
+    error = "the meeting date must be YYYY-MM-DD, found '" + day + "'";
+    return nullptr;
+  }
+  Meeting* found = nullptr;
+  std::vector<std::string> dates;
+  for (auto& [id, m] : meetings_) {
+    if (m.cycle->id != body) continue;
+    dates.push_back(iso(m.date));
+    if (m.date == *d || (found == nullptr && m.planned == *d)) found = &m;
+  }
+  if (found == nullptr) {
+    error = "no " + body + " meeting on " + short_date(*d) +
+            (dates.empty() ? std::string{} : "; its meetings are on " + one_of(dates));
+  }
+  return found;
+}
+
+bool Engine::may_run_meeting(const Caller& who, const Meeting& m) const {
+  for (const char* role : {"administrator", "business-manager", "partnership-team"}) {
+    if (who.holds(role)) return true;
+  }
+  return who.holds(m.cycle->chair) || who.holds(m.cycle->secretariat);
+}
+
+Result Engine::step(const Caller& who, Meeting& m, MeetingEvent e, const std::string& marks, store::Batch& batch,
+                    json details) {
+  auto t = meeting_transition(m.state, e);
+  if (!t.ok) return Result::fail(describe(m) + ": " + t.error);
+  m.state = t.to;
+  const Calendar& cal = m.config->calendar_of(*m.cycle);
+  if (!marks.empty()) {
+    if (Deadline* d = m.milestone_marking(marks); d != nullptr && !is_final(d->state)) {
+      auto dt = deadline_transition(d->state, DeadlineEvent::meet);
+      if (dt.ok) d->state = dt.to;
+      d->completed_on = today(cal);
+      index(m.id, *d, Instant{});
+      audit(batch, who.person, "milestone.met", m, d->stage->id,
+            {{"on", iso(*d->completed_on)}, {"due", iso(d->due)},
+             {"working_days_late", std::max(0, working_days_between(cal, d->due, *d->completed_on))}});
+    }
+  }
+  std::string name = to_string(e);
+  std::replace(name.begin(), name.end(), ' ', '_');
+  audit(batch, who.person, "meeting." + name, m, "", std::move(details));
+  refresh(m);
+  save(batch, m);
+  for (const auto& d : m.milestones) save_milestone(batch, m, d);
+  return {true, "", meeting_json(m)};
+}
+
+Result Engine::meeting_papers(const Caller& who, const std::string& body, const std::string& day, store::Batch& batch) {
+  std::string error;
+  Meeting* m = find_meeting(body, day, error);
+  if (m == nullptr) return Result::fail(error);
+  if (!may_run_meeting(who, *m)) return Result::fail("you may not record " + describe(*m) + "; that needs its chair or secretariat");
+  return step(who, *m, MeetingEvent::publish_papers, "papers-published", batch, json::object());
+}
+
+Result Engine::meeting_held(const Caller& who, const std::string& body, const std::string& day,
+                            const std::vector<std::string>& attended, store::Batch& batch) {
+  std::string error;
+  Meeting* m = find_meeting(body, day, error);
+  if (m == nullptr) return Result::fail(error);
+  if (!may_run_meeting(who, *m)) return Result::fail("you may not record " + describe(*m) + "; that needs its chair or secretariat");
+  std::vector<std::string> ids;
+  for (const auto& p : config_->directory.people) ids.push_back(p.id);
+  for (const auto& a : attended) {
+    if (config_->directory.person(a) == nullptr) return Result::fail(unknown("person", a, ids) + " in --attended");
+  }
+  if (m->date > today(m->config->calendar_of(*m->cycle))) {
+    return Result::fail(describe(*m) + " is in the future; record it as held on or after the day");
+  }
+  // Quorum: each agency named by the body is present through a member or a
+  // member's named deputy from the same agency.
+  const Directory& dir = config_->directory;
+  auto member = [&](const Person& p) { return m->cycle->members.empty() || std::count(p.roles.begin(), p.roles.end(), m->cycle->members) > 0; };
+  std::vector<std::string> missing;
+  for (const auto& agency : m->cycle->quorum) {
+    bool present = std::any_of(attended.begin(), attended.end(), [&](const std::string& id) {
+      const Person* p = dir.person(id);
+      if (p == nullptr || p->agency != agency) return false;
+      if (member(*p)) return true;
+      const Person* principal = p->deputy_for.empty() ? nullptr : dir.person(p->deputy_for);
+      return principal != nullptr && principal->agency == agency && member(*principal);
+    });
+    if (!present) missing.push_back(agency);
+  }
+  auto t = meeting_transition(m->state, MeetingEvent::hold);
+  if (!t.ok) return Result::fail(describe(*m) + ": " + t.error);
+  m->attended = attended;
+  m->quorate = m->cycle->quorum.empty() ? -1 : (missing.empty() ? 1 : 0);
+  json details{{"attended", attended}};
+  if (!m->cycle->quorum.empty()) details["quorate"] = missing.empty();
+  if (!missing.empty()) details["not_represented"] = missing;
+  Result r = step(who, *m, MeetingEvent::hold, "", batch, details);
+  if (m->quorate == 0) {
+    notify(*m, nullptr, "inquorate", 0, 0, {m->cycle->chair}, clock_.now(), clock_.now(), batch);
+    audit(batch, who.person, "meeting.inquorate", *m, "", {{"not_represented", missing}});
+  }
+  // The notes of the bodies that report here are presented at this meeting.
+  for (auto& [id, other] : meetings_) {
+    if (other.cycle->reports_to != m->cycle->id || other.state != MeetingState::notes_stand || other.date >= m->date) {
+      continue;
+    }
+    Result presented = step(who, other, MeetingEvent::present, "presented", batch,
+                            {{"at", m->id}});
+    (void)presented;
+  }
+  r.data = meeting_json(*m);
+  return r;
+}
+
+Result Engine::meeting_notes(const Caller& who, const std::string& body, const std::string& day, store::Batch& batch) {
+  std::string error;
+  Meeting* m = find_meeting(body, day, error);
+  if (m == nullptr) return Result::fail(error);
+  if (!may_run_meeting(who, *m)) return Result::fail("you may not record " + describe(*m) + "; that needs its chair or secretariat");
+  return step(who, *m, MeetingEvent::draft_notes, "notes-drafted", batch, json::object());
+}
+
+Result Engine::meeting_amend(const Caller& who, const std::string& body, const std::string& day, const std::string& by,
+                             store::Batch& batch) {
+  std::string error;
+  Meeting* m = find_meeting(body, day, error);
+  if (m == nullptr) return Result::fail(error);
+  const Person* p = config_->directory.person(by);
+  if (p == nullptr) {
+    std::vector<std::string> ids;
+    for (const auto& x : config_->directory.people) ids.push_back(x.id);
+    return Result::fail(unknown("person", by, ids) + " in --by");
+  }
+  if (who.person != by && !may_run_meeting(who, *m)) {
+    return Result::fail("you may ask for amendments only for yourself; the secretariat may record them for others");
+  }
+  auto t = meeting_transition(m->state, MeetingEvent::amend);
+  if (!t.ok) return Result::fail(describe(*m) + ": " + t.error);
+  m->amendments.push_back(by);
+  return step(who, *m, MeetingEvent::amend, "", batch, {{"by", by}});
+}
+
+Result Engine::meeting_approve(const Caller& who, const std::string& body, const std::string& day, store::Batch& batch) {
+  std::string error;
+  Meeting* m = find_meeting(body, day, error);
+  if (m == nullptr) return Result::fail(error);
+  if (!may_run_meeting(who, *m)) return Result::fail("you may not record " + describe(*m) + "; that needs its chair or secretariat");
+  return step(who, *m, MeetingEvent::stand, "notes-stand", batch, json::object());
+}
+
+Result Engine::meeting_move(const Caller& who, const std::string& body, const std::string& day, const std::string& to,
+                            const std::string& reason, store::Batch& batch) {
+  std::string error;
+  Meeting* m = find_meeting(body, day, error);
+  if (m == nullptr) return Result::fail(error);
+  if (!may_run_meeting(who, *m)) return Result::fail("you may not move " + describe(*m) + "; that needs its chair or secretariat");
+  if (reason.empty()) return Result::fail("moving a meeting needs --reason");
+  auto next = parse_day(to);
+  if (!next) return Result::fail("--to must be YYYY-MM-DD, found '" + to + "'");
+  const Calendar& cal = m->config->calendar_of(*m->cycle);
+  if (*next < today(cal)) return Result::fail("--to " + to + " is in the past");
+  if (!cal.is_working_day(*next)) {
+    return Result::fail("--to " + to + " is not a working day (" + short_date(*next) + ")");
+  }
+  const Day from = m->date;
+  auto t = meeting_transition(m->state, MeetingEvent::move);
+  if (!t.ok) return Result::fail(describe(*m) + ": " + t.error);
+  m->date = *next;
+  m->moved_reason = reason;
+  return step(who, *m, MeetingEvent::move, "", batch, {{"from", iso(from)}, {"to", iso(*next)}, {"reason", reason}});
+}
+
+Result Engine::chair_appoint(const Caller& who, const std::string& body, const std::string& person,
+                             const std::string& year, store::Batch& batch) {
+  if (!who.holds("administrator") && !who.holds("business-manager")) {
+    return Result::fail("you may not record chair appointments; that needs administrator or business-manager");
+  }
+  auto cycle = config_->cycles.find(body);
+  if (cycle == config_->cycles.end()) {
+    std::vector<std::string> ids;
+    for (const auto& [id, c] : config_->cycles) ids.push_back(id);
+    return Result::fail(unknown("body", body, ids));
+  }
+  const MeetingCycle& c = cycle->second;
+  if (c.chair_term != "financial-year") {
+    return Result::fail("the chair of " + body + " is not appointed each financial year (no chair_term in " + c.file + ")");
+  }
+  auto fy = FinancialYear::parse(year);
+  if (!fy) return Result::fail("--year must look like 2026/27, found '" + year + "'");
+  const Directory& dir = config_->directory;
+  const Person* p = dir.person(person);
+  if (p == nullptr) {
+    std::vector<std::string> ids;
+    for (const auto& x : dir.people) ids.push_back(x.id);
+    return Result::fail(unknown("person", person, ids));
+  }
+  const Agency* agency = dir.agency(p->agency);
+  const std::string agency_name = agency != nullptr ? agency->name : p->agency;
+  if (!c.chair_same_partner_twice) {
+    if (agency == nullptr || !agency->statutory) {
+      return Result::fail("the chair of " + c.body + " comes from a statutory partner (" + one_of(dir.statutory_agencies()) +
+                          "); " + p->name + " is from " + agency_name);
+    }
+    for (int neighbour : {fy->first_year - 1, fy->first_year + 1}) {
+      auto other = chairs_.find({body, FinancialYear{neighbour}.label()});
+      if (other == chairs_.end() || other->second.agency != p->agency) continue;
+      const Person* holder = dir.person(other->second.person);
+      return Result::fail(p->name + " cannot chair the " + c.body + " in " + fy->label() + ": the chair in " +
+                          other->second.year + " is " + (holder != nullptr ? holder->name : other->second.person) +
+                          ", also from " + agency_name +
+                          ", and the chair cannot come from the same statutory partner two years running");
+    }
+  }
+  store::ChairRecord rec{body, fy->label(), person, p->agency, clock_.now().time_since_epoch().count()};
+  chairs_[{body, fy->label()}] = rec;
+  batch.chairs.push_back(rec);
+  store::AuditEntry e;
+  e.at = rec.appointed_at;
+  e.actor = who.person;
+  e.kind = "chair.appointed";
+  e.ref = "@" + body;
+  e.details = json{{"year", fy->label()}, {"person", person}, {"agency", p->agency}}.dump();
+  e.version = c.version;
+  batch.audit.push_back(std::move(e));
+  return {true, "", {{"body", body}, {"year", fy->label()}, {"person", person}, {"agency", p->agency}}};
+}
+
+// --- queries ---------------------------------------------------------------------
+
+json Engine::meeting_json(const Meeting& m) const {
+  json milestones = json::array();
+  for (const auto& d : m.milestones) {
+    json j{{"id", d.stage->id}, {"title", d.stage->title}, {"due", iso(d.due)}, {"state", to_string(d.state)}};
+    if (!d.stage->marks.empty()) j["marks"] = d.stage->marks;
+    if (d.completed_on) j["completed_on"] = iso(*d.completed_on);
+    milestones.push_back(j);
+  }
+  json j{{"id", m.id},
+         {"body", m.cycle->id},
+         {"body_title", m.cycle->body},
+         {"date", iso(m.date)},
+         {"state", to_string(m.state)},
+         {"milestones", milestones}};
+  if (m.planned != m.date) {
+    j["planned"] = iso(m.planned);
+    j["moved_reason"] = m.moved_reason;
+  }
+  if (!m.attended.empty()) j["attended"] = m.attended;
+  if (m.quorate >= 0) j["quorate"] = m.quorate == 1;
+  if (!m.amendments.empty()) j["amendments"] = m.amendments;
+  return j;
+}
+
+Result Engine::meeting_list(const std::string& body) const {
+  if (!body.empty() && config_->cycles.count(body) == 0) {
+    std::vector<std::string> ids;
+    for (const auto& [id, c] : config_->cycles) ids.push_back(id);
+    return Result::fail(unknown("body", body, ids));
+  }
+  std::vector<const Meeting*> list;
+  for (const auto& [id, m] : meetings_) {
+    if (body.empty() || m.cycle->id == body) list.push_back(&m);
+  }
+  std::sort(list.begin(), list.end(), [](const Meeting* a, const Meeting* b) {
+    return std::tie(a->date, a->cycle->id) < std::tie(b->date, b->cycle->id);
+  });
+  json out = json::array();
+  for (const auto* m : list) out.push_back(meeting_json(*m));
+  json chairs = json::array();
+  for (const auto& [key, c] : chairs_) {
+    if (body.empty() || c.body == body) chairs.push_back({{"body", c.body}, {"year", c.year}, {"person", c.person}});
+  }
+  return {true, "", {{"meetings", out}, {"chairs", chairs}}};
+}
+
+}  // namespace docket::daemon
