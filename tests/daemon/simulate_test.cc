@@ -387,4 +387,24 @@ TEST(Simulate, TwoRunsPrintTheSame) {
 }
 
 }  // namespace
+// The Executive's year, as shipped: every step goes as the scenario says, and
+// the meeting clock does what the Terms of Reference ask.
+TEST(Simulate, TheExecutiveYearScenario) {
+  auto r = simulate_file(testing::source_dir() / "scenarios" / "executive-year.toml", true);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  std::map<std::string, std::vector<std::string>> kinds;  // kind -> "ref at"
+  for (const auto& e : j["events"]) kinds[e["kind"]].push_back(e["ref"].get<std::string>() + " " + e["at"].get<std::string>());
+  // June's papers were a day late: the chair heard on Wednesday 3 June at 09:00.
+  ASSERT_EQ(kinds["deadline.escalated"].size(), 1u);
+  EXPECT_EQ(kinds["deadline.escalated"][0].substr(0, 21), "@executive/2026-06-09");
+  // The September meeting, moved a week, lacked the council: inquorate.
+  ASSERT_EQ(kinds["meeting.inquorate"].size(), 1u);
+  EXPECT_EQ(kinds["meeting.inquorate"][0].substr(0, 21), "@executive/2026-09-08");
+  // June's notes stood by themselves and were presented to the Partnership on 15 July.
+  ASSERT_EQ(kinds["meeting.present"].size(), 1u);
+  EXPECT_EQ(kinds["meeting.present"][0].substr(0, 21), "@executive/2026-06-09");
+  EXPECT_EQ(kinds["chair.appointed"].size(), 2u);
+}
+
 }  // namespace docket::daemon
