@@ -180,13 +180,21 @@ std::vector<std::string> Engine::load(const std::vector<store::ReviewRecord>& re
     if (!rec.completed_on.empty()) d.completed_on = parse_day(rec.completed_on);
     d.outcome = rec.outcome;
     d.extended = rec.extended;
+    // The stored next_fire is what schedule() computed when the row was saved;
+    // trusting it keeps start-up free of planning. If the configuration has
+    // moved the time since (notify_at), the early wake-up finds nothing due and
+    // re-plans then.
     r->deadlines.push_back(d);
+    if (rec.next_fire != 0 && r->state == ReviewState::open) {
+      index(r->ref, r->deadlines.back(), Instant{std::chrono::seconds{rec.next_fire}});
+    }
   }
   for (auto& [ref, r] : reviews_) {
     // A definition's stages live in one vector, so address order is definition order.
     auto order = [](const Deadline& a, const Deadline& b) { return a.stage < b.stage; };
-    std::sort(r.deadlines.begin(), r.deadlines.end(), order);
-    for (auto& d : r.deadlines) schedule(r, d);
+    if (!std::is_sorted(r.deadlines.begin(), r.deadlines.end(), order)) {
+      std::sort(r.deadlines.begin(), r.deadlines.end(), order);
+    }
   }
   return problems;
 }
@@ -285,12 +293,13 @@ void Engine::index(const std::string& owner, Deadline& d, Instant next) {
   if (next != Instant{}) timed_.insert({next, owner, d.stage->id});
 }
 
-void Engine::schedule(Review& r, Deadline& d) {
+void Engine::schedule(Review& r, Deadline& d) { schedule(r, d, plan_of(r)); }
+
+void Engine::schedule(Review& r, Deadline& d, const ReviewPlan& plan) {
   if (r.state != ReviewState::open) {
     index(r.ref, d, Instant{});
     return;
   }
-  auto plan = plan_of(r);
   const PlannedItem* item = item_for(plan, d.stage->id);
   index(r.ref, d, item == nullptr ? Instant{} : next_fire_of(d, *item, calendar_of(r)));
 }
@@ -344,8 +353,9 @@ void Engine::refresh(Review& r, store::Batch& batch, const std::string& actor) {
     }
     if (!opened) break;
   }
+  const auto plan = plan_of(r);
   for (auto& d : r.deadlines) {
-    schedule(r, d);
+    schedule(r, d, plan);
     save(batch, r, d);
   }
   maybe_close(r, batch, actor);
@@ -492,7 +502,7 @@ void Engine::fire(Review& r, Deadline& d, Instant now, store::Batch& batch) {
             },
             [&](const std::string& kind, json details) { audit(batch, "system", kind, r, d.stage->id, details); }};
   fire_deadline(d, *item, calendar_of(r), now, emit);
-  schedule(r, d);
+  schedule(r, d, plan);
   save(batch, r, d);
 }
 
@@ -548,13 +558,9 @@ void Engine::save(store::Batch& b, const Review& r) const {
   rec.paused_on = r.paused_on ? iso(*r.paused_on) : "";
   rec.parent_ref = r.parent_ref;
   rec.created_at = r.created_at;
-  // A review saved twice in one batch keeps only its last state.
-  auto it = std::find_if(b.reviews.begin(), b.reviews.end(), [&](const auto& x) { return x.ref == r.ref; });
-  if (it != b.reviews.end()) {
-    *it = std::move(rec);
-  } else {
-    b.reviews.push_back(std::move(rec));
-  }
+  // Rows are written in order with INSERT OR REPLACE, so a review saved twice
+  // in one batch keeps its last state; no search here (batches can be large).
+  b.reviews.push_back(std::move(rec));
 }
 
 void Engine::save(store::Batch& b, const Review& r, const Deadline& d) const {
@@ -573,13 +579,7 @@ void Engine::save(store::Batch& b, const Review& r, const Deadline& d) const {
   rec.outcome = d.outcome;
   rec.extended = d.extended;
   rec.next_fire = d.next_fire.time_since_epoch().count();
-  auto it = std::find_if(b.deadlines.begin(), b.deadlines.end(),
-                         [&](const auto& x) { return x.ref == r.ref && x.stage == rec.stage; });
-  if (it != b.deadlines.end()) {
-    *it = std::move(rec);
-  } else {
-    b.deadlines.push_back(std::move(rec));
-  }
+  b.deadlines.push_back(std::move(rec));  // the last save of a row in a batch wins
 }
 
 bool Engine::may(const Caller& who, const std::string& command, const Review* r, const Stage* s) const {

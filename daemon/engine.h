@@ -213,6 +213,7 @@ class Engine {
   void index(const std::string& owner, Deadline& d, Instant next);
 
   void schedule(Review& r, Deadline& d);
+  void schedule(Review& r, Deadline& d, const workflows::ReviewPlan& plan);
   void unschedule(const Review& r, Deadline& d);
   void fire(Review& r, Deadline& d, Instant now, store::Batch& batch);
   void notify(const Review& r, const Deadline& d, const std::string& kind, int index, int repeat,

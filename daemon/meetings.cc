@@ -267,12 +267,7 @@ void Engine::save(store::Batch& b, const Meeting& m) const {
                            m.quorate,
                            json(m.amendments).dump(),
                            m.moved_reason};
-  auto it = std::find_if(b.meetings.begin(), b.meetings.end(), [&](const auto& x) { return x.id == m.id; });
-  if (it != b.meetings.end()) {
-    *it = std::move(rec);
-  } else {
-    b.meetings.push_back(std::move(rec));
-  }
+  b.meetings.push_back(std::move(rec));  // the last save of a row in a batch wins
 }
 
 void Engine::save_milestone(store::Batch& b, const Meeting& m, const Deadline& d) const {
@@ -288,13 +283,7 @@ void Engine::save_milestone(store::Batch& b, const Meeting& m, const Deadline& d
   rec.repeats_sent = d.repeats_sent;
   rec.completed_on = d.completed_on ? iso(*d.completed_on) : "";
   rec.next_fire = d.next_fire.time_since_epoch().count();
-  auto it = std::find_if(b.deadlines.begin(), b.deadlines.end(),
-                         [&](const auto& x) { return x.ref == m.id && x.stage == rec.stage; });
-  if (it != b.deadlines.end()) {
-    *it = std::move(rec);
-  } else {
-    b.deadlines.push_back(std::move(rec));
-  }
+  b.deadlines.push_back(std::move(rec));
 }
 
 // --- commands ------------------------------------------------------------------

@@ -264,6 +264,10 @@ void Server::flush() {
   store::Batch batch;
   batch.audit = std::move(refusals_);
   refusals_.clear();
+  batch.audit.insert(batch.audit.end(), delivery_audit_.begin(), delivery_audit_.end());
+  delivery_audit_.clear();
+  batch.delivered = std::move(delivered_);
+  delivered_.clear();
   std::vector<std::pair<Pending, Result>> answered;
   std::deque<Pending> work;
   work.swap(pending_);
@@ -297,11 +301,10 @@ void Server::flush() {
 // the two sends it again with the same idempotency key.
 void Server::deliver(const std::vector<store::OutboxMessage>& fresh) {
   if (fresh.empty()) return;
-  store::Batch done;
   for (const auto& m : fresh) {
     spdlog::info("notify.delivered channel=log key={} kind={} ref={} stage={} person={} role={} late={}", m.key, m.kind,
                  m.ref, m.stage, m.person, m.role, m.late);
-    done.delivered.push_back(m.id);
+    delivered_.push_back(m.id);
   }
   store::AuditEntry e;
   e.at = services_.clock.now().time_since_epoch().count();
@@ -310,9 +313,10 @@ void Server::deliver(const std::vector<store::OutboxMessage>& fresh) {
   e.details = json{{"channel", "log"}, {"count", fresh.size()}, {"first_id", fresh.front().id},
                    {"last_id", fresh.back().id}}
                   .dump();
-  done.audit.push_back(std::move(e));
-  std::vector<store::OutboxMessage> ignored;
-  commit(done, ignored);
+  delivery_audit_.push_back(std::move(e));
+  // Marked delivered with the next commit rather than with an fsync of their
+  // own: a crash before then sends them again with the same idempotency key.
+  schedule_flush();
 }
 
 void Server::arm_timer() {

@@ -63,6 +63,8 @@ class Server {
   std::deque<Pending> pending_;
   std::vector<store::AuditEntry> refusals_;  // callers refused at the door
   std::map<unsigned, Instant> refused_at_;   // uid -> when last audited
+  std::vector<std::int64_t> delivered_;       // outbox ids delivered, marked at the next commit
+  std::vector<store::AuditEntry> delivery_audit_;
   bool flush_scheduled_ = false;
   bool stopping_ = false;
   std::shared_ptr<std::size_t> connections_;

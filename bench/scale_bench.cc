@@ -1,0 +1,356 @@
+// docket's scale benchmark: a country's reviews on one small machine.
+//
+//   build/bin/docket_bench [--reviews N] [--clients N] [--seconds S] [--dir DIR]
+//
+// 1. Generates a database of N open reviews of a five-stage review type
+//    (about 5 N pending deadlines), planned by the engine itself, with start
+//    days spread over the two months before the bench's virtual "now".
+// 2. Starts the real docketd on it (rehearsal clock) and measures the time
+//    from exec to the first answered request, and its resident memory.
+// 3. Sends `start` commands from many concurrent clients for S seconds and
+//    counts acknowledged (committed) commands per second.
+// 4. Advances the rehearsal clock so a large batch of reminders falls due at
+//    once, and counts reminders written to the outbox per second.
+// Prints each figure beside its target. Not a test: it asserts nothing.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/engine.h"
+#include "store/sqlite.h"
+#include "store/store.h"
+
+namespace fs = std::filesystem;
+using namespace std::chrono;
+using nlohmann::json;
+
+extern char** environ;
+
+namespace {
+
+const char* kBenchReview = R"(# A five-stage review type for the scale benchmark: every stage opens at the
+# start, each with reminders and an escalation ladder, like the shipped ones.
+kind = "review"
+id = "bench-review"
+title = "Benchmark review"
+[[stage]]
+id = "one"
+owner = "business-manager"
+due = "5 working days after start"
+reminders = ["2 working days", "1 working day"]
+  [[stage.escalation]]
+  after = "1 working day"
+  to = ["executive-chair"]
+[[stage]]
+id = "two"
+owner = "business-manager"
+due = "15 working days after start"
+reminders = ["5 working days", "2 working days"]
+  [[stage.escalation]]
+  after = "1 working day"
+  to = ["executive-chair"]
+[[stage]]
+id = "three"
+owner = "business-manager"
+due = "1 month after start"
+reminders = ["1 week"]
+[[stage]]
+id = "four"
+owner = "business-manager"
+due = "3 months after start"
+reminders = ["2 weeks"]
+[[stage]]
+id = "five"
+owner = "business-manager"
+due = "6 months after start"
+reminders = ["4 weeks", "1 week"]
+)";
+
+struct Options {
+  long reviews = 1'000'000;
+  int clients = 16;
+  int seconds = 5;
+  fs::path dir;
+};
+
+double since(steady_clock::time_point t0) { return duration<double>(steady_clock::now() - t0).count(); }
+
+int connect_to(const fs::path& socket) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket.c_str(), sizeof addr.sun_path - 1);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// A connection with a read buffer: one request, one reply line.
+struct Client {
+  int fd = -1;
+  std::string buffer;
+
+  // The reply line; empty on failure.
+  std::string request(const std::string& line) {
+    std::string out = line + "\n";
+    if (::write(fd, out.data(), out.size()) != static_cast<ssize_t>(out.size())) return {};
+    for (;;) {
+      auto nl = buffer.find('\n');
+      if (nl != std::string::npos) {
+        std::string reply = buffer.substr(0, nl);
+        buffer.erase(0, nl + 1);
+        return reply;
+      }
+      char chunk[65536];
+      ssize_t n = ::read(fd, chunk, sizeof chunk);
+      if (n <= 0) return {};
+      buffer.append(chunk, static_cast<std::size_t>(n));
+    }
+  }
+};
+
+std::string request(int fd, const std::string& line) {
+  Client c{fd, {}};
+  return c.request(line);
+}
+
+long rss_bytes(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  pid_t pid = 0;
+  if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid = -1;
+  posix_spawn_file_actions_destroy(&actions);
+  return pid;
+}
+
+// Plans one review per start day with the engine, then writes N reviews
+// cloned from those plans straight into the store's tables.
+long generate(const fs::path& config_dir, const fs::path& db, long n, docket::daemon::Instant now) {
+  auto config = docket::workflows::load_config(config_dir).config;
+  if (!config) throw std::runtime_error("the bench configuration does not load");
+  docket::daemon::VirtualClock clock(now);
+  docket::daemon::Engine engine(config, clock);
+  docket::daemon::Caller admin{"a-morgan", {"administrator", "business-manager"}};
+  std::vector<docket::store::Batch> by_day;
+  const auto first = docket::workflows::Day{date::year{2026} / date::April / 1};
+  for (int i = 0; i < 61; ++i) {
+    docket::store::Batch b;
+    docket::daemon::StartArgs a{"bench-review", "T-" + std::to_string(i), docket::workflows::iso(first + date::days{i}), "", {}, {}};
+    auto r = engine.start(admin, a, b);
+    if (!r.ok) throw std::runtime_error(r.error);
+    by_day.push_back(std::move(b));
+  }
+  // Bring every plan up to "now" so the database is in a steady state (what
+  // was due has been sent), as on a daemon that has been running all along.
+  {
+    docket::store::Batch caught_up;
+    engine.fire_due(now, caught_up);
+    for (auto& b : by_day) {
+      for (auto& d : b.deadlines) {
+        for (auto it = caught_up.deadlines.rbegin(); it != caught_up.deadlines.rend(); ++it) {
+          if (it->ref == d.ref && it->stage == d.stage) {
+            d = *it;
+            break;
+          }
+        }
+      }
+    }
+  }
+  { docket::store::Store create(db, "virtual"); }  // schema and migrations
+  docket::store::Connection c(db, docket::store::Connection::Mode::read_write);
+  c.exec("PRAGMA journal_mode=WAL");
+  c.exec("PRAGMA synchronous=OFF");
+  c.exec("BEGIN");
+  auto review = c.prepare(
+      "INSERT INTO reviews (ref, workflow, version, title, state, start, assignments, dates, paused_on, parent_ref, "
+      "created_at) VALUES (?1, ?2, ?3, '', 'open', ?4, '{}', '{}', '', '', ?5)");
+  auto deadline = c.prepare(
+      "INSERT OR REPLACE INTO deadlines (ref, stage, state, due, due_at, fixed_due, opened_on, reminders_sent, "
+      "rungs_sent, repeats_sent, next_fire) VALUES (?1, ?2, ?3, ?4, '', '', ?5, ?6, ?7, ?8, ?9)");
+  long deadlines = 0;
+  for (long i = 0; i < n; ++i) {
+    const auto& b = by_day[static_cast<std::size_t>(i % 61)];
+    char ref[32];
+    std::snprintf(ref, sizeof ref, "B-%08ld", i);
+    const auto& r = b.reviews.front();
+    review.bind(1, ref).bind(2, r.workflow).bind(3, r.version).bind(4, r.start).bind(5, r.created_at);
+    review.run();
+    for (const auto& d : b.deadlines) {
+      if (d.state == "met" || d.state == "waived") continue;
+      deadline.bind(1, ref).bind(2, d.stage).bind(3, d.state).bind(4, d.due).bind(5, d.opened_on);
+      deadline.bind(6, d.reminders_sent).bind(7, d.rungs_sent).bind(8, d.repeats_sent).bind(9, d.next_fire);
+      deadline.run();
+      ++deadlines;
+    }
+  }
+  c.exec("COMMIT");
+  return deadlines;
+}
+
+void row(const char* what, const std::string& achieved, const std::string& target, bool met) {
+  std::printf("  %-44s %16s   target %-14s %s\n", what, achieved.c_str(), target.c_str(), met ? "met" : "NOT MET");
+}
+
+std::string fmt(double v, const char* unit) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, v >= 100 ? "%.0f %s" : "%.2f %s", v, unit);
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i];
+    if (k == "--reviews") o.reviews = std::stol(argv[i + 1]);
+    else if (k == "--clients") o.clients = std::stoi(argv[i + 1]);
+    else if (k == "--seconds") o.seconds = std::stoi(argv[i + 1]);
+    else if (k == "--dir") o.dir = argv[i + 1];
+    else {
+      std::cerr << "usage: docket_bench [--reviews N] [--clients N] [--seconds S] [--dir DIR]\n";
+      return 2;
+    }
+  }
+  const fs::path bin = fs::canonical("/proc/self/exe").parent_path();
+  const fs::path source = DOCKET_SOURCE_DIR;
+  if (o.dir.empty()) o.dir = fs::temp_directory_path() / ("docket-bench-" + std::to_string(::getpid()));
+  fs::remove_all(o.dir);
+  fs::create_directories(o.dir);
+  const fs::path config = o.dir / "config", db = o.dir / "bench.db", sock = o.dir / "docketd.sock";
+  fs::copy(source / "config", config, fs::copy_options::recursive);
+  std::ofstream(config / "workflows/bench-review.toml") << kBenchReview;
+  // The bench's virtual now: 08:00 (BST) on Monday 1 June 2026.
+  const docket::daemon::Instant now =
+      docket::daemon::Instant{duration_cast<seconds>(date::sys_days{date::year{2026} / date::June / 1}.time_since_epoch())} +
+      hours{7};
+
+  std::printf("docket scale benchmark: %ld reviews, %d clients, %u cores\n", o.reviews, o.clients,
+              std::thread::hardware_concurrency());
+  auto t0 = steady_clock::now();
+  const long deadlines = generate(config, db, o.reviews, now);
+  std::printf("  generated %ld reviews and %ld deadline rows in %.1f s (%s)\n", o.reviews, deadlines, since(t0),
+              db.c_str());
+
+  // Cold start to ready.
+  t0 = steady_clock::now();
+  pid_t pid = spawn({(bin / "docketd").string(), "--config", config.string(), "--db", db.string(), "--socket",
+                     sock.string(), "--virtual-clock", "2026-06-01T08:00"},
+                    o.dir / "docketd.log");
+  double ready = -1;
+  while (since(t0) < 600) {
+    int fd = connect_to(sock);
+    if (fd >= 0) {
+      bool ok = !request(fd, R"({"id":0,"command":"clock"})").empty();
+      ::close(fd);
+      if (ok) {
+        ready = since(t0);
+        break;
+      }
+    }
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) break;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  if (ready < 0) {
+    std::cerr << "docketd did not become ready; see " << (o.dir / "docketd.log") << "\n";
+    return 1;
+  }
+  const long rss = rss_bytes(pid);
+
+  // Acknowledged commands per second.
+  std::atomic<long> acked{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  t0 = steady_clock::now();
+  for (int c = 0; c < o.clients; ++c) {
+    clients.emplace_back([&, c] {
+      Client client{connect_to(sock), {}};
+      if (client.fd < 0) return;
+      for (long n = 0; !stop && n < 10'000'000; ++n) {
+        json req{{"id", n},
+                 {"command", "start"},
+                 {"args", {{"workflow", "rapid-review"}, {"ref", "C-" + std::to_string(c) + "-" + std::to_string(n)}, {"on", "2026-06-01"}}}};
+        std::string reply = client.request(req.dump());
+        if (reply.find("\"ok\":true") == std::string::npos) break;
+        ++acked;
+      }
+      ::close(client.fd);
+    });
+  }
+  std::this_thread::sleep_for(seconds(o.seconds));
+  stop = true;
+  for (auto& t : clients) t.join();
+  const double commands_per_s = static_cast<double>(acked) / since(t0);
+
+  // A large batch falls due at once: jump the rehearsal clock.
+  long before = 0;
+  {
+    docket::store::Connection c(db, docket::store::Connection::Mode::read_only);
+    auto s = c.prepare("SELECT count(*) FROM outbox WHERE kind = 'reminder'");
+    s.step();
+    before = s.integer(0);
+  }
+  int fd = connect_to(sock);
+  t0 = steady_clock::now();
+  std::string reply = request(fd, R"({"id":1,"command":"clock","args":{"advance":"14d"}})");
+  const double jump = since(t0);
+  ::close(fd);
+  long reminders = 0;
+  {
+    docket::store::Connection c(db, docket::store::Connection::Mode::read_only);
+    auto s = c.prepare("SELECT count(*) FROM outbox WHERE kind = 'reminder'");
+    s.step();
+    reminders = s.integer(0) - before;
+  }
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+
+  const double per_deadline = static_cast<double>(rss) / static_cast<double>(deadlines);
+  const double reminders_per_s = static_cast<double>(reminders) / jump;
+  std::printf("\n  %-44s %16s   %s\n", "figure", "achieved", "");
+  row("cold start to ready (socket answering)", fmt(ready, "s"), "< 5 s", ready < 5);
+  row("resident memory", fmt(static_cast<double>(rss) / 1048576.0, "MiB"), "", true);
+  row("  per pending deadline", fmt(per_deadline, "bytes"), "< 300 bytes", per_deadline < 300);
+  row("acknowledged durable commands per second", fmt(commands_per_s, "/s"), ">= 20000 /s", commands_per_s >= 20000);
+  row("reminders into the outbox per second", fmt(reminders_per_s, "/s"), ">= 50000 /s", reminders_per_s >= 50000);
+  std::printf("  (%ld commands acknowledged by %d clients in %d s; %ld reminders in a %.2f s clock jump of 14 days)\n",
+              acked.load(), o.clients, o.seconds, reminders, jump);
+  fs::remove_all(o.dir);
+  return 0;
+}
