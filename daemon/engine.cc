@@ -167,19 +167,7 @@ std::vector<std::string> Engine::load(const std::vector<store::ReviewRecord>& re
       problems.push_back("review " + rec.ref + ": stage '" + rec.stage + "' is no longer defined; skipped");
       continue;
     }
-    Deadline d;
-    d.stage = stage;
-    d.state = parse_deadline_state(rec.state).value_or(DeadlineState::pending);
-    d.due = *parse_day(rec.due);
-    if (!rec.due_at.empty()) d.due_at = parse_local_time(rec.due_at);
-    if (!rec.fixed_due.empty()) d.fixed_due = parse_day(rec.fixed_due);
-    d.opened_on = *parse_day(rec.opened_on);
-    d.reminders_sent = rec.reminders_sent;
-    d.rungs_sent = rec.rungs_sent;
-    d.repeats_sent = rec.repeats_sent;
-    if (!rec.completed_on.empty()) d.completed_on = parse_day(rec.completed_on);
-    d.outcome = rec.outcome;
-    d.extended = rec.extended;
+    Deadline d = from_record(rec, stage);
     // The stored next_fire is what schedule() computed when the row was saved;
     // trusting it keeps start-up free of planning. If the configuration has
     // moved the time since (notify_at), the early wake-up finds nothing due and
@@ -563,9 +551,9 @@ void Engine::save(store::Batch& b, const Review& r) const {
   b.reviews.push_back(std::move(rec));
 }
 
-void Engine::save(store::Batch& b, const Review& r, const Deadline& d) const {
+store::DeadlineRecord to_record(const std::string& owner, const Deadline& d) {
   store::DeadlineRecord rec;
-  rec.ref = r.ref;
+  rec.ref = owner;
   rec.stage = d.stage->id;
   rec.state = to_string(d.state);
   rec.due = iso(d.due);
@@ -579,7 +567,28 @@ void Engine::save(store::Batch& b, const Review& r, const Deadline& d) const {
   rec.outcome = d.outcome;
   rec.extended = d.extended;
   rec.next_fire = d.next_fire.time_since_epoch().count();
-  b.deadlines.push_back(std::move(rec));  // the last save of a row in a batch wins
+  return rec;
+}
+
+Deadline from_record(const store::DeadlineRecord& rec, const Stage* stage) {
+  Deadline d;
+  d.stage = stage;
+  d.state = parse_deadline_state(rec.state).value_or(DeadlineState::pending);
+  d.due = *parse_day(rec.due);
+  if (!rec.due_at.empty()) d.due_at = parse_local_time(rec.due_at);
+  if (!rec.fixed_due.empty()) d.fixed_due = parse_day(rec.fixed_due);
+  d.opened_on = *parse_day(rec.opened_on);
+  d.reminders_sent = rec.reminders_sent;
+  d.rungs_sent = rec.rungs_sent;
+  d.repeats_sent = rec.repeats_sent;
+  if (!rec.completed_on.empty()) d.completed_on = parse_day(rec.completed_on);
+  d.outcome = rec.outcome;
+  d.extended = rec.extended;
+  return d;  // next_fire is set by scheduling, not copied
+}
+
+void Engine::save(store::Batch& b, const Review& r, const Deadline& d) const {
+  b.deadlines.push_back(to_record(r.ref, d));  // the last save of a row in a batch wins
 }
 
 bool Engine::may(const Caller& who, const std::string& command, const Review* r, const Stage* s) const {

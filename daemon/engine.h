@@ -63,6 +63,11 @@ struct Deadline {
   Instant next_fire{};  // epoch means nothing more is timed
 };
 
+// A deadline as a store row (`owner` is a review's ref or a meeting's id),
+// and back. `stage` must be the definition's stage the row names.
+store::DeadlineRecord to_record(const std::string& owner, const Deadline& d);
+Deadline from_record(const store::DeadlineRecord& rec, const workflows::Stage* stage);
+
 struct Review {
   std::string ref;
   std::string workflow;

@@ -137,16 +137,7 @@ void Engine::load_meetings(const std::vector<store::MeetingRecord>& meetings,
     if (it == meetings_.end()) continue;
     const Stage* stage = it->second.cycle->milestone(rec.stage);
     if (stage == nullptr) continue;
-    Deadline d;
-    d.stage = stage;
-    d.state = parse_deadline_state(rec.state).value_or(DeadlineState::pending);
-    d.due = *parse_day(rec.due);
-    if (!rec.due_at.empty()) d.due_at = parse_local_time(rec.due_at);
-    d.opened_on = *parse_day(rec.opened_on);
-    d.reminders_sent = rec.reminders_sent;
-    d.rungs_sent = rec.rungs_sent;
-    d.repeats_sent = rec.repeats_sent;
-    if (!rec.completed_on.empty()) d.completed_on = parse_day(rec.completed_on);
+    Deadline d = from_record(rec, stage);
     it->second.milestones.push_back(d);
   }
   for (auto& [id, m] : meetings_) {
@@ -271,19 +262,7 @@ void Engine::save(store::Batch& b, const Meeting& m) const {
 }
 
 void Engine::save_milestone(store::Batch& b, const Meeting& m, const Deadline& d) const {
-  store::DeadlineRecord rec;
-  rec.ref = m.id;
-  rec.stage = d.stage->id;
-  rec.state = to_string(d.state);
-  rec.due = iso(d.due);
-  rec.due_at = d.due_at ? iso(*d.due_at) : "";
-  rec.opened_on = iso(d.opened_on);
-  rec.reminders_sent = d.reminders_sent;
-  rec.rungs_sent = d.rungs_sent;
-  rec.repeats_sent = d.repeats_sent;
-  rec.completed_on = d.completed_on ? iso(*d.completed_on) : "";
-  rec.next_fire = d.next_fire.time_since_epoch().count();
-  b.deadlines.push_back(std::move(rec));
+  b.deadlines.push_back(to_record(m.id, d));  // the last save of a row in a batch wins
 }
 
 // --- commands ------------------------------------------------------------------

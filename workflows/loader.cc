@@ -43,6 +43,19 @@ std::string plain_toml_error(const std::string& d) {
   return d;
 }
 
+// Parses one file's text; a syntax error is recorded and yields nullopt.
+std::optional<ParsedFile> parse_text(const std::string& rel, std::string text, Diagnostics& diags) {
+  ParsedFile f{rel, std::move(text), {}};
+  try {
+    f.table = toml::parse(f.text, rel);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    diags.error({rel, b.line, b.column}, "TOML syntax error: " + plain_toml_error(std::string(e.description())));
+    return std::nullopt;
+  }
+  return f;
+}
+
 // Reads and parses one file; a syntax error is recorded and yields nullopt.
 std::optional<ParsedFile> parse_file(const fs::path& dir, const std::string& rel, Diagnostics& diags) {
   std::ifstream in(dir / rel, std::ios::binary);
@@ -52,15 +65,7 @@ std::optional<ParsedFile> parse_file(const fs::path& dir, const std::string& rel
   }
   std::stringstream buf;
   buf << in.rdbuf();
-  ParsedFile f{rel, buf.str(), {}};
-  try {
-    f.table = toml::parse(f.text, rel);
-  } catch (const toml::parse_error& e) {
-    const auto& b = e.source().begin;
-    diags.error({rel, b.line, b.column}, "TOML syntax error: " + plain_toml_error(std::string(e.description())));
-    return std::nullopt;
-  }
-  return f;
+  return parse_text(rel, buf.str(), diags);
 }
 
 std::vector<std::string> toml_files_in(const fs::path& dir, const std::string& sub) {
@@ -1159,14 +1164,9 @@ void check_sequencing(const std::map<std::string, MeetingCycle>& cycles, Diagnos
 
 std::optional<ReviewDefinition> read_review_text(const Config& base, const std::string& rel, const std::string& text,
                                                  Diagnostics& diags) {
-  ParsedFile f{rel, text, {}};
-  try {
-    f.table = toml::parse(f.text, rel);
-  } catch (const toml::parse_error& e) {
-    const auto& b = e.source().begin;
-    diags.error({rel, b.line, b.column}, "TOML syntax error: " + plain_toml_error(std::string(e.description())));
-    return std::nullopt;
-  }
+  auto parsed = parse_text(rel, text, diags);
+  if (!parsed) return std::nullopt;
+  const ParsedFile& f = *parsed;
   Names names;
   names.directory = &base.directory;
   for (const auto& [id, c] : base.calendars) names.calendars.insert(id);
