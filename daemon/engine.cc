@@ -520,17 +520,22 @@ void Engine::fire_due(Instant now, store::Batch& batch) {
 
 // --- audit and persistence -------------------------------------------------
 
-void Engine::audit(store::Batch& b, const std::string& actor, const std::string& kind, const Review& r,
-                   const std::string& stage, json details) const {
+void Engine::record(store::Batch& b, const std::string& actor, const std::string& kind, const std::string& ref,
+                    const std::string& stage, const json& details, const std::string& version) const {
   store::AuditEntry e;
   e.at = clock_.now().time_since_epoch().count();
   e.actor = actor;
   e.kind = kind;
-  e.ref = r.ref;
+  e.ref = ref;
   e.stage = stage;
   e.details = details.dump();
-  e.version = r.version;
+  e.version = version;
   b.audit.push_back(std::move(e));
+}
+
+void Engine::audit(store::Batch& b, const std::string& actor, const std::string& kind, const Review& r,
+                   const std::string& stage, json details) const {
+  record(b, actor, kind, r.ref, stage, details, r.version);
 }
 
 void Engine::save(store::Batch& b, const Review& r) const {

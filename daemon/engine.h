@@ -241,6 +241,9 @@ class Engine {
   void save_milestone(store::Batch& b, const Meeting& m, const Deadline& d) const;
   nlohmann::json meeting_json(const Meeting& m) const;
 
+  // Appends one audit record, stamped with the engine's clock.
+  void record(store::Batch& b, const std::string& actor, const std::string& kind, const std::string& ref,
+              const std::string& stage, const nlohmann::json& details, const std::string& version) const;
   void audit(store::Batch& b, const std::string& actor, const std::string& kind, const Review& r,
              const std::string& stage, nlohmann::json details) const;
   void save(store::Batch& b, const Review& r) const;

@@ -235,16 +235,8 @@ void Engine::notify(const Meeting& m, const Deadline* d, const std::string& kind
 
 void Engine::audit(store::Batch& b, const std::string& actor, const std::string& kind, const Meeting& m,
                    const std::string& milestone, json details) const {
-  store::AuditEntry e;
-  e.at = clock_.now().time_since_epoch().count();
-  e.actor = actor;
-  e.kind = kind;
-  e.ref = m.id;
-  e.stage = milestone;
   details["meeting"] = iso(m.date);
-  e.details = details.dump();
-  e.version = m.version;
-  b.audit.push_back(std::move(e));
+  record(b, actor, kind, m.id, milestone, details, m.version);
 }
 
 void Engine::save(store::Batch& b, const Meeting& m) const {
@@ -491,14 +483,8 @@ Result Engine::chair_appoint(const Caller& who, const std::string& body, const s
   store::ChairRecord rec{body, fy->label(), person, p->agency, clock_.now().time_since_epoch().count()};
   chairs_[{body, fy->label()}] = rec;
   batch.chairs.push_back(rec);
-  store::AuditEntry e;
-  e.at = rec.appointed_at;
-  e.actor = who.person;
-  e.kind = "chair.appointed";
-  e.ref = "@" + body;
-  e.details = json{{"year", fy->label()}, {"person", person}, {"agency", p->agency}}.dump();
-  e.version = c.version;
-  batch.audit.push_back(std::move(e));
+  record(batch, who.person, "chair.appointed", "@" + body, "",
+         {{"year", fy->label()}, {"person", person}, {"agency", p->agency}}, c.version);
   return {true, "", {{"body", body}, {"year", fy->label()}, {"person", person}, {"agency", p->agency}}};
 }
 
