@@ -667,9 +667,8 @@ Result Engine::start(const Caller& who, const StartArgs& a, store::Batch& batch)
                                                    : unknown("role to assign", role, def.review_roles));
     }
     if (config_->directory.person(person) == nullptr) {
-      std::vector<std::string> ids;
-      for (const auto& p : config_->directory.people) ids.push_back(p.id);
-      return Result::fail(unknown("person", person, ids) + " in --assign " + role + "=" + person);
+      return Result::fail(unknown("person", person, config_->directory.person_ids()) + " in --assign " + role + "=" +
+                          person);
     }
     r.assignments[role] = person;
   }

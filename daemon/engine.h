@@ -226,6 +226,8 @@ class Engine {
   void maybe_close(Review& r, store::Batch& batch, const std::string& actor);
 
   Meeting* find_meeting(const std::string& body, const std::string& day, std::string& error);
+  // The meeting, if `who` may record its steps; else nullptr and why.
+  Meeting* meeting_to_record(const Caller& who, const std::string& body, const std::string& day, std::string& error);
   bool may_run_meeting(const Caller& who, const Meeting& m) const;
   std::vector<workflows::PlannedItem> plan_of(const Meeting& m) const;
   void schedule(Meeting& m, Deadline& d);

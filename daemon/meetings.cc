@@ -16,6 +16,12 @@ namespace {
 
 std::string meeting_id(const std::string& body, Day planned) { return "@" + body + "/" + iso(planned); }
 
+std::vector<std::string> cycle_ids(const Config& config) {
+  std::vector<std::string> ids;
+  for (const auto& [id, c] : config.cycles) ids.push_back(id);
+  return ids;
+}
+
 std::string describe(const Meeting& m) { return "the " + m.cycle->id + " meeting on " + short_date(m.date); }
 
 }  // namespace
@@ -262,9 +268,7 @@ void Engine::save_milestone(store::Batch& b, const Meeting& m, const Deadline& d
 Meeting* Engine::find_meeting(const std::string& body, const std::string& day, std::string& error) {
   auto cycle = config_->cycles.find(body);
   if (cycle == config_->cycles.end()) {
-    std::vector<std::string> ids;
-    for (const auto& [id, c] : config_->cycles) ids.push_back(id);
-    error = unknown("body", body, ids);
+    error = unknown("body", body, cycle_ids(*config_));
     return nullptr;
   }
   auto d = parse_day(day);
@@ -284,6 +288,15 @@ Meeting* Engine::find_meeting(const std::string& body, const std::string& day, s
             (dates.empty() ? std::string{} : "; its meetings are on " + one_of(dates));
   }
   return found;
+}
+
+Meeting* Engine::meeting_to_record(const Caller& who, const std::string& body, const std::string& day, std::string& error) {
+  Meeting* m = find_meeting(body, day, error);
+  if (m != nullptr && !may_run_meeting(who, *m)) {
+    error = "you may not record " + describe(*m) + "; that needs its chair or secretariat";
+    return nullptr;
+  }
+  return m;
 }
 
 bool Engine::may_run_meeting(const Caller& who, const Meeting& m) const {
@@ -321,22 +334,18 @@ Result Engine::step(const Caller& who, Meeting& m, MeetingEvent e, const std::st
 
 Result Engine::meeting_papers(const Caller& who, const std::string& body, const std::string& day, store::Batch& batch) {
   std::string error;
-  Meeting* m = find_meeting(body, day, error);
+  Meeting* m = meeting_to_record(who, body, day, error);
   if (m == nullptr) return Result::fail(error);
-  if (!may_run_meeting(who, *m)) return Result::fail("you may not record " + describe(*m) + "; that needs its chair or secretariat");
   return step(who, *m, MeetingEvent::publish_papers, "papers-published", batch, json::object());
 }
 
 Result Engine::meeting_held(const Caller& who, const std::string& body, const std::string& day,
                             const std::vector<std::string>& attended, store::Batch& batch) {
   std::string error;
-  Meeting* m = find_meeting(body, day, error);
+  Meeting* m = meeting_to_record(who, body, day, error);
   if (m == nullptr) return Result::fail(error);
-  if (!may_run_meeting(who, *m)) return Result::fail("you may not record " + describe(*m) + "; that needs its chair or secretariat");
-  std::vector<std::string> ids;
-  for (const auto& p : config_->directory.people) ids.push_back(p.id);
   for (const auto& a : attended) {
-    if (config_->directory.person(a) == nullptr) return Result::fail(unknown("person", a, ids) + " in --attended");
+    if (config_->directory.person(a) == nullptr) return Result::fail(unknown("person", a, config_->directory.person_ids()) + " in --attended");
   }
   if (m->date > today(m->config->calendar_of(*m->cycle))) {
     return Result::fail(describe(*m) + " is in the future; record it as held on or after the day");
@@ -383,9 +392,8 @@ Result Engine::meeting_held(const Caller& who, const std::string& body, const st
 
 Result Engine::meeting_notes(const Caller& who, const std::string& body, const std::string& day, store::Batch& batch) {
   std::string error;
-  Meeting* m = find_meeting(body, day, error);
+  Meeting* m = meeting_to_record(who, body, day, error);
   if (m == nullptr) return Result::fail(error);
-  if (!may_run_meeting(who, *m)) return Result::fail("you may not record " + describe(*m) + "; that needs its chair or secretariat");
   return step(who, *m, MeetingEvent::draft_notes, "notes-drafted", batch, json::object());
 }
 
@@ -396,9 +404,7 @@ Result Engine::meeting_amend(const Caller& who, const std::string& body, const s
   if (m == nullptr) return Result::fail(error);
   const Person* p = config_->directory.person(by);
   if (p == nullptr) {
-    std::vector<std::string> ids;
-    for (const auto& x : config_->directory.people) ids.push_back(x.id);
-    return Result::fail(unknown("person", by, ids) + " in --by");
+    return Result::fail(unknown("person", by, config_->directory.person_ids()) + " in --by");
   }
   if (who.person != by && !may_run_meeting(who, *m)) {
     return Result::fail("you may ask for amendments only for yourself; the secretariat may record them for others");
@@ -411,18 +417,16 @@ Result Engine::meeting_amend(const Caller& who, const std::string& body, const s
 
 Result Engine::meeting_approve(const Caller& who, const std::string& body, const std::string& day, store::Batch& batch) {
   std::string error;
-  Meeting* m = find_meeting(body, day, error);
+  Meeting* m = meeting_to_record(who, body, day, error);
   if (m == nullptr) return Result::fail(error);
-  if (!may_run_meeting(who, *m)) return Result::fail("you may not record " + describe(*m) + "; that needs its chair or secretariat");
   return step(who, *m, MeetingEvent::stand, "notes-stand", batch, json::object());
 }
 
 Result Engine::meeting_move(const Caller& who, const std::string& body, const std::string& day, const std::string& to,
                             const std::string& reason, store::Batch& batch) {
   std::string error;
-  Meeting* m = find_meeting(body, day, error);
+  Meeting* m = meeting_to_record(who, body, day, error);
   if (m == nullptr) return Result::fail(error);
-  if (!may_run_meeting(who, *m)) return Result::fail("you may not move " + describe(*m) + "; that needs its chair or secretariat");
   if (reason.empty()) return Result::fail("moving a meeting needs --reason");
   auto next = parse_day(to);
   if (!next) return Result::fail("--to must be YYYY-MM-DD, found '" + to + "'");
@@ -446,9 +450,7 @@ Result Engine::chair_appoint(const Caller& who, const std::string& body, const s
   }
   auto cycle = config_->cycles.find(body);
   if (cycle == config_->cycles.end()) {
-    std::vector<std::string> ids;
-    for (const auto& [id, c] : config_->cycles) ids.push_back(id);
-    return Result::fail(unknown("body", body, ids));
+    return Result::fail(unknown("body", body, cycle_ids(*config_)));
   }
   const MeetingCycle& c = cycle->second;
   if (c.chair_term != "financial-year") {
@@ -459,9 +461,7 @@ Result Engine::chair_appoint(const Caller& who, const std::string& body, const s
   const Directory& dir = config_->directory;
   const Person* p = dir.person(person);
   if (p == nullptr) {
-    std::vector<std::string> ids;
-    for (const auto& x : dir.people) ids.push_back(x.id);
-    return Result::fail(unknown("person", person, ids));
+    return Result::fail(unknown("person", person, dir.person_ids()));
   }
   const Agency* agency = dir.agency(p->agency);
   const std::string agency_name = agency != nullptr ? agency->name : p->agency;
@@ -516,9 +516,7 @@ json Engine::meeting_json(const Meeting& m) const {
 
 Result Engine::meeting_list(const std::string& body) const {
   if (!body.empty() && config_->cycles.count(body) == 0) {
-    std::vector<std::string> ids;
-    for (const auto& [id, c] : config_->cycles) ids.push_back(id);
-    return Result::fail(unknown("body", body, ids));
+    return Result::fail(unknown("body", body, cycle_ids(*config_)));
   }
   std::vector<const Meeting*> list;
   for (const auto& [id, m] : meetings_) {

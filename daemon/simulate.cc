@@ -100,12 +100,6 @@ std::optional<LocalTime> read_time(Reader& r, std::string_view key, bool require
          std::chrono::minutes{v.time.minute};
 }
 
-std::vector<std::string> person_ids(const workflows::Config& config) {
-  std::vector<std::string> ids;
-  for (const auto& p : config.directory.people) ids.push_back(p.id);
-  return ids;
-}
-
 std::string read_file(const fs::path& p, bool& ok) {
   std::ifstream in(p, std::ios::binary);
   ok = static_cast<bool>(in);
@@ -184,7 +178,7 @@ std::optional<Scenario> load_scenario(const fs::path& path, Diagnostics& diags) 
   }
   auto check_person = [&](Reader& in, const std::string& id) {
     if (!sc.config || sc.config->directory.person(id) != nullptr) return;
-    in.error(*in.get("as"), workflows::unknown("person", id, person_ids(*sc.config)) + " in 'as'");
+    in.error(*in.get("as"), workflows::unknown("person", id, sc.config->directory.person_ids()) + " in 'as'");
   };
   if (auto as = r.string("as")) {
     sc.as = *as;

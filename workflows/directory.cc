@@ -28,6 +28,12 @@ std::vector<const Person*> Directory::holders(const std::string& role_id) const 
   return out;
 }
 
+std::vector<std::string> Directory::person_ids() const {
+  std::vector<std::string> out;
+  for (const auto& p : people) out.push_back(p.id);
+  return out;
+}
+
 std::vector<std::string> Directory::statutory_agencies() const {
   std::vector<std::string> out;
   for (const auto& a : agencies) {

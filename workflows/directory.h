@@ -43,6 +43,7 @@ struct Directory {
   const Person* person_by_unix_user(const std::string& user) const;
   std::vector<const Person*> holders(const std::string& role) const;
   std::vector<std::string> statutory_agencies() const;
+  std::vector<std::string> person_ids() const;  // for "unknown person" suggestions
 };
 
 }  // namespace docket::workflows

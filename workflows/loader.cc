@@ -248,8 +248,7 @@ Directory read_directory(const ParsedFile& f, Diagnostics& diags) {
       dir.people.push_back(std::move(p));
     }
   }
-  std::vector<std::string> person_ids;
-  for (const auto& p : dir.people) person_ids.push_back(p.id);
+  const std::vector<std::string> person_ids = dir.person_ids();
   for (const auto& [id, node] : deputies) {
     const Person* p = dir.person(id);
     Reader r(f.table, f.rel, diags, "person '" + id + "'");
