@@ -36,11 +36,17 @@ std::string reply_line(const json& id, const Result& r) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-void advance_to(Engine& engine, VirtualClock& clock, Instant target, store::Batch& batch) {
+void advance_to(Engine& engine, VirtualClock& clock, Instant target, store::Batch& batch,
+                const Checkpoint& checkpoint) {
   while (auto next = engine.next_fire()) {
     if (*next > target) break;
     clock.set(std::max(clock.now(), *next));
-    engine.fire_due(clock.now(), batch);
+    if (!checkpoint) {
+      engine.fire_due(clock.now(), batch);
+      continue;
+    }
+    while (engine.fire_due(clock.now(), batch, kFireChunk)) checkpoint(batch);
+    if (batch.audit.size() >= kFireChunk) checkpoint(batch);
   }
   clock.set(std::max(clock.now(), target));
 }
@@ -273,7 +279,7 @@ CommandRegistry::CommandRegistry() {
                           }
                           const Instant from = s.clock.now();
                           const Instant target = from + *step;
-                          advance_to(s.engine, *s.virtual_clock, target, b);
+                          advance_to(s.engine, *s.virtual_clock, target, b, s.checkpoint);
                           store::AuditEntry e;
                           e.at = target.time_since_epoch().count();
                           e.actor = who.person;

@@ -32,6 +32,13 @@ std::variant<Request, std::string> parse_request(const std::string& line);
 
 std::string reply_line(const nlohmann::json& id, const Result& r);
 
+// Deadlines fired per transaction when many fall due at once (catch-up after
+// an outage, a rehearsal clock jump), so no batch grows without bound.
+inline constexpr std::size_t kFireChunk = 5000;
+
+// Commits a batch so far, leaves it empty, and tells the engine.
+using Checkpoint = std::function<void(store::Batch&)>;
+
 // What a handler may reach besides the engine: the clock (for `clock`) and
 // the daemon's reload (for `reload`).
 struct Services {
@@ -39,6 +46,7 @@ struct Services {
   const Clock& clock;
   VirtualClock* virtual_clock = nullptr;  // null unless rehearsing
   std::function<Result(const Caller&, store::Batch&)> reload;
+  Checkpoint checkpoint;  // for long clock advances; may be null
 };
 
 class CommandRegistry {
@@ -66,7 +74,9 @@ class CommandRegistry {
 // Moves a virtual clock to `target`, firing every timed event on the way at
 // its own time and in order, exactly as the system clock would have. The
 // one implementation behind `docket clock advance` and `docket simulate`.
-void advance_to(Engine& engine, VirtualClock& clock, Instant target, store::Batch& batch);
+// With a checkpoint, every kFireChunk deadlines fired are committed on the way.
+void advance_to(Engine& engine, VirtualClock& clock, Instant target, store::Batch& batch,
+                const Checkpoint& checkpoint = nullptr);
 
 // "3d", "12h", "30m", "2w" -> seconds; nullopt when malformed.
 std::optional<std::chrono::seconds> parse_advance(const std::string& text);

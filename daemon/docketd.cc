@@ -103,11 +103,9 @@ int run_docketd(int argc, const char* const* argv) {
 
   // Recovery and catch-up: everything that fell due while stopped fires once,
   // marked late.
-  Engine engine(config, clock);
-  auto stored = [&](const std::string& version) { return st->definition(version); };
-  auto deadline_rows = st->deadlines();
-  for (const auto& problem : engine.load(st->reviews(), deadline_rows, stored)) spdlog::warn("recover {}", problem);
-  engine.load_meetings(st->meetings(), deadline_rows, st->chairs());
+  // Reviews are read when needed; only meetings are loaded now.
+  Engine engine(config, clock, st.get());
+  engine.load_meetings(st->meetings(), st->meeting_deadlines(), st->chairs());
   store::Batch boot;
   boot.definitions = Engine::definitions_of(*config, clock.now().time_since_epoch().count());
   boot.audit.push_back(system_record(clock, "daemon.started",
@@ -115,9 +113,15 @@ int run_docketd(int argc, const char* const* argv) {
                                       {"config", config->hash},
                                       {"config_dir", fs::absolute(dir).lexically_normal().string()},
                                       {"reviews", engine.review_count()}}));
-  engine.fire_due(clock.now(), boot);
   try {
+    // What fell due while stopped, in chunks of one transaction each.
+    while (engine.fire_due(clock.now(), boot, kFireChunk)) {
+      st->commit(boot);
+      engine.committed();
+      boot = store::Batch{};
+    }
     st->commit(boot);
+    engine.committed();
   } catch (const std::exception& e) {
     std::cerr << "docketd: cannot write to the database: " << e.what() << '\n';
     return 1;
@@ -153,7 +157,7 @@ int run_docketd(int argc, const char* const* argv) {
                  previous.substr(0, 12), summary["changed"].size());
     return Result{true, "", summary};
   };
-  Services services{engine, clock, rehearsal.get(), reload};
+  Services services{engine, clock, rehearsal.get(), reload, {}};
   Server server(io, engine, *st, services, sock);
   // Signals are caught before the socket opens: a stop asked for as soon as
   // clients can connect is still a clean stop.
@@ -194,7 +198,7 @@ int run_docketd(int argc, const char* const* argv) {
     });
   }
   spdlog::info("daemon.ready socket={} database={} clock={} reviews={} timed={} config={}", sock.string(), db.string(),
-               clock.mode(), engine.review_count(), engine.open_deadline_count(), config->hash.substr(0, 12));
+               clock.mode(), engine.review_count(), engine.timed_in_memory(), config->hash.substr(0, 12));
   io.run();
   return 0;
 }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <spdlog/spdlog.h>
+
 namespace docket::daemon {
 
 using namespace docket::workflows;
@@ -11,6 +13,10 @@ using nlohmann::json;
 namespace {
 
 constexpr std::chrono::minutes kLateAfter{5};
+
+store::TimerKey timer_key(Instant at, const std::string& owner, const std::string& stage) {
+  return {at.time_since_epoch().count(), owner, stage};
+}
 
 // Commands and the roles that may run them; "*" is anyone in the directory.
 // `complete` is also open to whoever holds the stage's owner role.
@@ -79,16 +85,18 @@ Deadline* Review::deadline(const std::string& stage_id) {
   return it == deadlines.end() ? nullptr : &*it;
 }
 
-Engine::Engine(std::shared_ptr<const Config> config, const Clock& clock) : config_(std::move(config)), clock_(clock) {}
+Engine::Engine(std::shared_ptr<const Config> config, const Clock& clock, store::Store* store)
+    : config_(std::move(config)), clock_(clock), store_(store) {
+  drained_ = store_ == nullptr;
+}
 
 Review* Engine::find(const std::string& ref) {
   auto it = reviews_.find(ref);
-  return it == reviews_.end() ? nullptr : &it->second;
-}
-
-const Review* Engine::find(const std::string& ref) const {
-  auto it = reviews_.find(ref);
-  return it == reviews_.end() ? nullptr : &it->second;
+  if (it != reviews_.end()) return &it->second;
+  if (store_ == nullptr || ref.starts_with('@')) return nullptr;
+  auto rec = store_->review(ref);
+  if (!rec) return nullptr;
+  return load_review(*rec, store_->deadlines_of(ref));
 }
 
 Day Engine::today(const Calendar& cal) const {
@@ -109,82 +117,120 @@ Instant Engine::at_notify_time(const Calendar& cal, Day d) const {
 
 // --- recovery --------------------------------------------------------------
 
-std::vector<std::string> Engine::load(const std::vector<store::ReviewRecord>& reviews,
-                                      const std::vector<store::DeadlineRecord>& deadlines,
-                                      const StoredDefinition& stored) {
-  std::vector<std::string> problems;
-  for (const auto& rec : reviews) {
-    Review r;
-    r.config = config_;
-    auto def = config_->reviews.find(rec.workflow);
-    if (def != config_->reviews.end() && def->second.version == rec.version) {
-      r.definition = &def->second;
-    } else if (auto text = stored ? stored(rec.version) : std::nullopt) {
-      // The file has changed since this review started: keep it on its own version.
+const ReviewDefinition* Engine::definition_for(const store::ReviewRecord& rec, Review& r) {
+  auto def = config_->reviews.find(rec.workflow);
+  const ReviewDefinition* current = def == config_->reviews.end() ? nullptr : &def->second;
+  if (current != nullptr && current->version == rec.version) return current;
+  // The file has changed since this review started: keep it on its own
+  // version, read once from the stored text.
+  auto pin = pinned_.find(rec.version);
+  if (pin == pinned_.end()) {
+    std::shared_ptr<const ReviewDefinition> loaded;
+    auto text = store_ != nullptr ? store_->definition(rec.version) : std::nullopt;
+    if (text) {
       Diagnostics diags;
       auto old = read_review_text(*config_, text->file, text->text, diags);
       if (old) {
         old->version = rec.version;
         old->text = text->text;
-        r.pinned = std::make_shared<const ReviewDefinition>(std::move(*old));
-        r.definition = r.pinned.get();
-      } else if (def != config_->reviews.end()) {
-        problems.push_back("review " + rec.ref + ": its definition version " + rec.version +
-                           " no longer fits the configuration (" + format(diags.sorted().front()) +
-                           "); it runs on the current version " + def->second.version);
-        r.definition = &def->second;
+        loaded = std::make_shared<const ReviewDefinition>(std::move(*old));
+      } else if (current != nullptr) {
+        spdlog::warn("recover definition version {} of {} no longer fits the configuration ({}); its reviews run on "
+                     "the current version {}",
+                     rec.version, rec.workflow, format(diags.sorted().front()), current->version);
       }
-    } else if (def != config_->reviews.end()) {
-      problems.push_back("review " + rec.ref + ": definition version " + rec.version +
-                         " is not stored; it runs on the current version " + def->second.version);
-      r.definition = &def->second;
+    } else if (current != nullptr) {
+      spdlog::warn("recover definition version {} of {} is not stored; its reviews run on the current version {}",
+                   rec.version, rec.workflow, current->version);
     }
-    if (r.definition == nullptr) {
-      problems.push_back("review " + rec.ref + ": workflow '" + rec.workflow + "' is no longer defined; skipped");
-      continue;
-    }
-    r.ref = rec.ref;
-    r.workflow = rec.workflow;
-    r.version = r.definition->version;
-    r.title = rec.title;
-    r.parent_ref = rec.parent_ref;
-    r.state = parse_review_state(rec.state).value_or(ReviewState::open);
-    r.start = *parse_local_time(rec.start);
-    r.start_has_time = rec.start.size() > 10;
-    const json assignments = json::parse(rec.assignments);
-    for (const auto& [k, v] : assignments.items()) r.assignments[k] = v.get<std::string>();
-    const json dates = json::parse(rec.dates);
-    for (const auto& [k, v] : dates.items()) r.dates[k] = *parse_day(v.get<std::string>());
-    if (!rec.paused_on.empty()) r.paused_on = parse_day(rec.paused_on);
-    r.created_at = rec.created_at;
-    reviews_.emplace(r.ref, std::move(r));
+    pin = pinned_.emplace(rec.version, std::move(loaded)).first;
   }
-  for (const auto& rec : deadlines) {
-    Review* r = find(rec.ref);
-    if (r == nullptr) continue;
-    const Stage* stage = r->definition->stage(rec.stage);
+  if (pin->second) {
+    r.pinned = pin->second;
+    return r.pinned.get();
+  }
+  return current;
+}
+
+Review* Engine::load_review(const store::ReviewRecord& rec, const std::vector<store::DeadlineRecord>& rows) {
+  Review r;
+  r.config = config_;
+  r.definition = definition_for(rec, r);
+  if (r.definition == nullptr) {
+    spdlog::warn("recover review {}: workflow '{}' is no longer defined; left as it is", rec.ref, rec.workflow);
+    return nullptr;
+  }
+  r.ref = rec.ref;
+  r.workflow = rec.workflow;
+  r.version = r.definition->version;
+  r.title = rec.title;
+  r.parent_ref = rec.parent_ref;
+  r.state = parse_review_state(rec.state).value_or(ReviewState::open);
+  r.start = *parse_local_time(rec.start);
+  r.start_has_time = rec.start.size() > 10;
+  const json assignments = json::parse(rec.assignments);
+  for (const auto& [k, v] : assignments.items()) r.assignments[k] = v.get<std::string>();
+  const json dates = json::parse(rec.dates);
+  for (const auto& [k, v] : dates.items()) r.dates[k] = *parse_day(v.get<std::string>());
+  if (!rec.paused_on.empty()) r.paused_on = parse_day(rec.paused_on);
+  r.created_at = rec.created_at;
+  for (const auto& row : rows) {
+    const Stage* stage = r.definition->stage(row.stage);
     if (stage == nullptr) {
-      problems.push_back("review " + rec.ref + ": stage '" + rec.stage + "' is no longer defined; skipped");
+      spdlog::warn("recover review {}: stage '{}' is no longer defined; skipped", rec.ref, row.stage);
       continue;
     }
-    Deadline d = from_record(rec, stage);
+    Deadline d = from_record(row, stage);
     // The stored next_fire is what schedule() computed when the row was saved;
-    // trusting it keeps start-up free of planning. If the configuration has
-    // moved the time since (notify_at), the early wake-up finds nothing due and
-    // re-plans then.
-    r->deadlines.push_back(d);
-    if (rec.next_fire != 0 && r->state == ReviewState::open) {
-      index(r->ref, r->deadlines.back(), Instant{std::chrono::seconds{rec.next_fire}});
+    // trusting it keeps loading free of planning. If the configuration has
+    // moved the time since (notify_at), the early wake-up finds nothing due
+    // and re-plans then.
+    if (row.next_fire != 0 && r.state == ReviewState::open) {
+      index(r.ref, d, Instant{std::chrono::seconds{row.next_fire}});
     }
+    r.deadlines.push_back(d);
   }
-  for (auto& [ref, r] : reviews_) {
-    // A definition's stages live in one vector, so address order is definition order.
-    auto order = [](const Deadline& a, const Deadline& b) { return a.stage < b.stage; };
-    if (!std::is_sorted(r.deadlines.begin(), r.deadlines.end(), order)) {
-      std::sort(r.deadlines.begin(), r.deadlines.end(), order);
+  // A definition's stages live in one vector, so address order is definition order.
+  std::sort(r.deadlines.begin(), r.deadlines.end(), [](const Deadline& x, const Deadline& y) { return x.stage < y.stage; });
+  return &reviews_.emplace(r.ref, std::move(r)).first->second;
+}
+
+void Engine::committed() {
+  dirty_.clear();
+  evict();
+}
+
+void Engine::evict() {
+  if (store_ == nullptr || reviews_.size() <= limits_.cached_reviews) return;
+  for (auto it = reviews_.begin(); it != reviews_.end() && reviews_.size() > limits_.cached_reviews / 2;) {
+    if (dirty_.count(it->first) > 0) {
+      ++it;
+      continue;
     }
+    // Events up to the cursor stay: the store is not read again below it.
+    for (const auto& d : it->second.deadlines) {
+      if (d.next_fire == Instant{}) continue;
+      auto k = timer_key(d.next_fire, it->first, d.stage->id);
+      if (cursor_ < k && timed_.erase(k) > 0) drained_ = false;  // the store holds it now
+    }
+    it = reviews_.erase(it);
   }
-  return problems;
+}
+
+void Engine::top_up() {
+  while (!drained_ && (timed_.empty() || cursor_ < *timed_.begin())) {
+    auto rows = store_->timers_after(cursor_, limits_.timer_chunk);
+    for (auto& k : rows) {
+      // Meetings and cached reviews have every timed event in memory already,
+      // and theirs is newer than the store's until the next commit.
+      if (k.ref.starts_with('@') || reviews_.count(k.ref) > 0) continue;
+      timed_.insert(k);
+    }
+    if (!rows.empty()) cursor_ = rows.back();
+    // Everything stored is in memory now; what cached reviews write later is
+    // in memory too, until evict() lets it go.
+    drained_ = rows.size() < static_cast<std::size_t>(limits_.timer_chunk);
+  }
 }
 
 json Engine::reload(std::shared_ptr<const Config> config) {
@@ -200,13 +246,22 @@ json Engine::reload(std::shared_ptr<const Config> config) {
   for (const auto& [id, def] : config_->reviews) {
     if (config->reviews.count(id) == 0) changed.push_back({{"workflow", id}, {"from", def.version}, {"removed", true}});
   }
-  std::size_t kept = 0;
-  for (const auto& [ref, r] : reviews_) {
-    if (r.state != ReviewState::open && r.state != ReviewState::paused) continue;
-    auto now = config->reviews.find(r.workflow);
-    if (now == config->reviews.end() || now->second.version != r.version) ++kept;
+  std::int64_t kept = 0;
+  auto on_earlier = [&](const std::string& workflow, const std::string& version) {
+    auto now = config->reviews.find(workflow);
+    return now == config->reviews.end() || now->second.version != version;
+  };
+  if (store_ != nullptr) {
+    for (const auto& [workflow, version, count] : store_->running_versions()) {
+      if (on_earlier(workflow, version)) kept += count;
+    }
+  } else {
+    for (const auto& [ref, r] : reviews_) {
+      if ((r.state == ReviewState::open || r.state == ReviewState::paused) && on_earlier(r.workflow, r.version)) ++kept;
+    }
   }
   config_ = std::move(config);
+  pinned_.clear();  // read against the new configuration when next needed
   meetings_ensured_for_ = 0;  // new or changed cycles get their meetings at the next ensure
   return {{"config", config_->hash}, {"changed", changed}, {"reviews_on_earlier_versions", kept}};
 }
@@ -276,9 +331,9 @@ Instant Engine::next_fire_of(const Deadline& d, const PlannedItem& item, const C
 }
 
 void Engine::index(const std::string& owner, Deadline& d, Instant next) {
-  if (d.next_fire != Instant{}) timed_.erase({d.next_fire, owner, d.stage->id});
+  if (d.next_fire != Instant{}) timed_.erase(timer_key(d.next_fire, owner, d.stage->id));
   d.next_fire = next;
-  if (next != Instant{}) timed_.insert({next, owner, d.stage->id});
+  if (next != Instant{}) timed_.insert(timer_key(next, owner, d.stage->id));
 }
 
 void Engine::schedule(Review& r, Deadline& d) { schedule(r, d, plan_of(r)); }
@@ -292,9 +347,10 @@ void Engine::schedule(Review& r, Deadline& d, const ReviewPlan& plan) {
   index(r.ref, d, item == nullptr ? Instant{} : next_fire_of(d, *item, calendar_of(r)));
 }
 
-std::optional<Instant> Engine::next_fire() const {
+std::optional<Instant> Engine::next_fire() {
+  top_up();
   if (timed_.empty()) return std::nullopt;
-  return std::get<0>(*timed_.begin());
+  return Instant{std::chrono::seconds{timed_.begin()->at}};
 }
 
 void Engine::refresh(Review& r, store::Batch& batch, const std::string& actor) {
@@ -494,27 +550,29 @@ void Engine::fire(Review& r, Deadline& d, Instant now, store::Batch& batch) {
   save(batch, r, d);
 }
 
-void Engine::fire_due(Instant now, store::Batch& batch) {
+bool Engine::fire_due(Instant now, store::Batch& batch, std::size_t limit) {
   ensure_meetings(batch);  // a no-op unless the financial year has turned
-  // Each deadline fires once per call with everything due by `now`.
-  std::vector<std::pair<std::string, std::string>> due;
-  for (auto it = timed_.begin(); it != timed_.end() && std::get<0>(*it) <= now; ++it) {
-    due.emplace_back(std::get<1>(*it), std::get<2>(*it));
-  }
-  for (const auto& [ref, stage] : due) {
-    if (ref.starts_with("@")) {
-      auto m = meetings_.find(ref);
+  for (std::size_t fired = 0;; ++fired) {
+    top_up();
+    if (timed_.empty() || timed_.begin()->at > now.time_since_epoch().count()) return false;
+    if (fired == limit) return true;
+    const store::TimerKey k = *timed_.begin();
+    timed_.erase(timed_.begin());
+    // Each deadline fires with everything due by `now`, so its next event
+    // (indexed again by fire) is later than now.
+    const Instant at{std::chrono::seconds{k.at}};
+    if (k.ref.starts_with('@')) {
+      auto m = meetings_.find(k.ref);
       if (m == meetings_.end()) continue;
       auto d = std::find_if(m->second.milestones.begin(), m->second.milestones.end(),
-                            [&](const Deadline& x) { return x.stage->id == stage; });
-      if (d != m->second.milestones.end()) fire(m->second, *d, now, batch);
+                            [&](const Deadline& x) { return x.stage->id == k.stage; });
+      if (d != m->second.milestones.end() && d->next_fire == at) fire(m->second, *d, now, batch);
       continue;
     }
-    Review* r = find(ref);
+    Review* r = find(k.ref);
     if (r == nullptr) continue;
-    Deadline* d = r->deadline(stage);
-    if (d == nullptr) continue;
-    fire(*r, *d, now, batch);
+    Deadline* d = r->deadline(k.stage);
+    if (d != nullptr && d->next_fire == at) fire(*r, *d, now, batch);
   }
 }
 
@@ -538,7 +596,8 @@ void Engine::audit(store::Batch& b, const std::string& actor, const std::string&
   record(b, actor, kind, r.ref, stage, details, r.version);
 }
 
-void Engine::save(store::Batch& b, const Review& r) const {
+void Engine::save(store::Batch& b, const Review& r) {
+  dirty_.insert(r.ref);
   store::ReviewRecord rec;
   rec.ref = r.ref;
   rec.workflow = r.workflow;
@@ -592,7 +651,8 @@ Deadline from_record(const store::DeadlineRecord& rec, const Stage* stage) {
   return d;  // next_fire is set by scheduling, not copied
 }
 
-void Engine::save(store::Batch& b, const Review& r, const Deadline& d) const {
+void Engine::save(store::Batch& b, const Review& r, const Deadline& d) {
+  dirty_.insert(r.ref);
   b.deadlines.push_back(to_record(r.ref, d));  // the last save of a row in a batch wins
 }
 
@@ -1004,28 +1064,47 @@ json Engine::review_json(const Review& r) const {
   return j;
 }
 
-Result Engine::status(const std::string& ref) const {
+std::vector<Review*> Engine::reviews_among(const std::vector<std::string>& stored) {
+  // The store answers for what is committed; reviews changed since are
+  // looked at in memory too.
+  std::set<std::string> refs(stored.begin(), stored.end());
+  for (const auto& [ref, r] : reviews_) {
+    if (store_ == nullptr || dirty_.count(ref) > 0) refs.insert(ref);
+  }
+  std::vector<Review*> out;
+  for (const auto& ref : refs) {
+    if (Review* r = find(ref)) out.push_back(r);
+  }
+  return out;
+}
+
+Result Engine::status(const std::string& ref) {
   if (!ref.empty()) {
     const Review* r = find(ref);
     if (r == nullptr) return Result::fail("no review with reference " + ref);
     return {true, "", review_json(*r)};
   }
+  auto stored = store_ != nullptr ? store_->open_refs(kStatusLimit + 1) : std::vector<std::string>{};
   json list = json::array();
-  for (const auto& [id, r] : reviews_) {
-    if (r.state == ReviewState::open || r.state == ReviewState::paused) list.push_back(review_json(r));
+  for (const Review* r : reviews_among(stored)) {
+    if (r->state != ReviewState::open && r->state != ReviewState::paused) continue;
+    if (list.size() == static_cast<std::size_t>(kStatusLimit)) {
+      return {true, "", {{"reviews", list}, {"more", store_->open_count() - kStatusLimit}}};
+    }
+    list.push_back(review_json(*r));
   }
   return {true, "", {{"reviews", list}}};
 }
 
-Result Engine::overdue() const {
+Result Engine::overdue() {
   json list = json::array();
-  for (const auto& [id, r] : reviews_) {
-    const Calendar& cal = calendar_of(r);
-    for (const auto& d : r.deadlines) {
+  for (const Review* r : reviews_among(store_ != nullptr ? store_->overdue_refs() : std::vector<std::string>{})) {
+    const Calendar& cal = calendar_of(*r);
+    for (const auto& d : r->deadlines) {
       if (d.state != DeadlineState::overdue && d.state != DeadlineState::escalated) continue;
-      json j = deadline_json(r, d);
-      j["ref"] = r.ref;
-      j["workflow"] = r.workflow;
+      json j = deadline_json(*r, d);
+      j["ref"] = r->ref;
+      j["workflow"] = r->workflow;
       j["working_days_overdue"] = working_days_between(cal, d.due, today(cal));
       list.push_back(j);
     }
@@ -1033,22 +1112,36 @@ Result Engine::overdue() const {
   return {true, "", {{"overdue", list}}};
 }
 
-Result Engine::upcoming(int days) const {
+Result Engine::upcoming(int days) {
+  std::vector<std::string> stored;
+  if (store_ != nullptr) {
+    // Calendars may differ by a day at most in what "today" is; the filter
+    // below is exact.
+    const Day t = today(config_->calendar(config_->daemon.calendar));
+    stored = store_->refs_due_between(iso(t - date::days{1}), iso(t + date::days{days + 1}));
+  }
   json list = json::array();
-  for (const auto& [id, r] : reviews_) {
-    if (r.state != ReviewState::open) continue;
-    const Calendar& cal = calendar_of(r);
+  for (const Review* r : reviews_among(stored)) {
+    if (r->state != ReviewState::open) continue;
+    const Calendar& cal = calendar_of(*r);
     const Day t = today(cal);
-    for (const auto& d : r.deadlines) {
+    for (const auto& d : r->deadlines) {
       if (is_final(d.state) || d.due < t || d.due > t + date::days{days}) continue;
-      json j = deadline_json(r, d);
-      j["ref"] = r.ref;
-      j["workflow"] = r.workflow;
+      json j = deadline_json(*r, d);
+      j["ref"] = r->ref;
+      j["workflow"] = r->workflow;
       list.push_back(j);
     }
   }
   std::sort(list.begin(), list.end(), [](const json& a, const json& b) { return a["due"] < b["due"]; });
   return {true, "", {{"upcoming", list}, {"days", days}}};
+}
+
+std::size_t Engine::review_count() {
+  if (store_ != nullptr) return static_cast<std::size_t>(store_->open_count());
+  return static_cast<std::size_t>(std::count_if(reviews_.begin(), reviews_.end(), [](const auto& e) {
+    return e.second.state == ReviewState::open || e.second.state == ReviewState::paused;
+  }));
 }
 
 }  // namespace docket::daemon

@@ -1,12 +1,23 @@
 #pragma once
-// The engine: every open review and its deadlines in memory, the commands
-// that change them, and the timed events (reminders, the moment a deadline
-// passes, escalation rungs) that fall due.
+// The engine: the commands that change reviews and meetings, and the timed
+// events (reminders, the moment a deadline passes, escalation rungs) that
+// fall due.
 //
-// The engine does no I/O. Each command or timer tick appends what it changed
-// to a store::Batch (state rows, audit records, outbox messages); the caller
-// commits the batch and only then answers. If the commit fails the process
-// must stop: the database, not memory, is the truth a restart recovers from.
+// The engine writes nothing itself. Each command or timer tick appends what it
+// changed to a store::Batch (state rows, audit records, outbox messages); the
+// caller commits the batch, tells the engine (committed()), and only then
+// answers. If the commit fails the process must stop: the database, not
+// memory, is the truth a restart recovers from.
+//
+// Memory holds only what is needed now, so a country's reviews fit a small
+// machine and start-up reads nothing but meetings:
+// - reviews are read from the store when a command or a timed event needs
+//   them and kept in a bounded cache; a review changed since the last commit
+//   stays until it is committed;
+// - the timed events are read from the store in firing order, a chunk at a
+//   time, up to a cursor. Every timed event of a cached review or a meeting is
+//   in memory, and so is every stored one up to the cursor.
+// Without a store (unit tests) everything stays in memory.
 // Times: deadlines are days (or wall-clock times for clock-hour limits) on
 // the definition's calendar; notices go out at `notify_at` local time on the
 // day they fall; instants are UTC seconds.
@@ -120,17 +131,22 @@ struct StartArgs {
 
 class Engine {
  public:
-  Engine(std::shared_ptr<const workflows::Config> config, const Clock& clock);
+  // `store` is read for reviews not in memory; null keeps everything in memory.
+  Engine(std::shared_ptr<const workflows::Config> config, const Clock& clock, store::Store* store = nullptr);
 
   const workflows::Config& config() const { return *config_; }
 
-  // Recovery: rebuild memory from the store. A review whose definition
-  // version differs from the current file is restored on its own version from
-  // the stored text (`stored`); rows naming a workflow or stage that can no
-  // longer be found are reported and skipped.
-  using StoredDefinition = std::function<std::optional<store::DefinitionText>(const std::string& version)>;
-  std::vector<std::string> load(const std::vector<store::ReviewRecord>& reviews,
-                                const std::vector<store::DeadlineRecord>& deadlines, const StoredDefinition& stored);
+  // The caller has committed every batch the engine filled so far: reviews
+  // changed since may now leave the cache.
+  void committed();
+
+  // How much a store-backed engine keeps in memory: reviews left cached after
+  // a commit, and stored timed events read at once.
+  struct Limits {
+    std::size_t cached_reviews = 20000;
+    int timer_chunk = 20000;
+  };
+  void set_limits(Limits limits) { limits_ = limits; }
 
   // Swaps in a new configuration for everything that starts from now on and
   // for routing (who holds a role); running reviews keep their definitions.
@@ -175,25 +191,38 @@ class Engine {
   void load_meetings(const std::vector<store::MeetingRecord>& meetings,
                      const std::vector<store::DeadlineRecord>& deadlines, const std::vector<store::ChairRecord>& chairs);
 
-  // Queries.
-  Result status(const std::string& ref) const;
-  Result overdue() const;
-  Result upcoming(int days) const;
+  // Queries. `status` without a ref lists at most kStatusLimit reviews.
+  static constexpr int kStatusLimit = 1000;
+  Result status(const std::string& ref);
+  Result overdue();
+  Result upcoming(int days);
 
   // Time. The earliest timed event, if any.
-  std::optional<Instant> next_fire() const;
-  // Fires everything due at or before `now`. Events more than five minutes
-  // old are marked late; of several reminders of one deadline that are due
-  // together only the latest goes out, but every escalation rung passed does.
-  void fire_due(Instant now, store::Batch& batch);
+  std::optional<Instant> next_fire();
+  // Fires what is due at or before `now`, at most `limit` deadlines; returns
+  // true when more are due (commit the batch and call again). Events more
+  // than five minutes old are marked late; of several reminders of one
+  // deadline that are due together only the latest goes out, but every
+  // escalation rung passed does.
+  bool fire_due(Instant now, store::Batch& batch, std::size_t limit = SIZE_MAX);
 
-  std::size_t review_count() const { return reviews_.size(); }
-  std::size_t open_deadline_count() const { return timed_.size(); }
+  // Open and paused reviews (in the store, if there is one).
+  std::size_t review_count();
+  std::size_t cached_reviews() const { return reviews_.size(); }
+  std::size_t timed_in_memory() const { return timed_.size(); }
 
  private:
   const workflows::Calendar& calendar_of(const Review& r) const { return r.config->calendar_of(*r.definition); }
+  // The review, from memory or else from the store; nullptr if there is none.
   Review* find(const std::string& ref);
-  const Review* find(const std::string& ref) const;
+  Review* load_review(const store::ReviewRecord& rec, const std::vector<store::DeadlineRecord>& rows);
+  const workflows::ReviewDefinition* definition_for(const store::ReviewRecord& rec, Review& r);
+  // Reads stored timed events up to the earliest one in memory.
+  void top_up();
+  void evict();
+  // The reviews named by `stored` (refs from a store query) and those changed
+  // since the last commit, each once, in ref order.
+  std::vector<Review*> reviews_among(const std::vector<std::string>& stored);
   workflows::Day today(const workflows::Calendar& cal) const;
   Instant at_notify_time(const workflows::Calendar& cal, workflows::Day d) const;
   Instant instant_of(const workflows::Calendar& cal, workflows::LocalTime t) const;
@@ -248,8 +277,8 @@ class Engine {
               const std::string& stage, const nlohmann::json& details, const std::string& version) const;
   void audit(store::Batch& b, const std::string& actor, const std::string& kind, const Review& r,
              const std::string& stage, nlohmann::json details) const;
-  void save(store::Batch& b, const Review& r) const;
-  void save(store::Batch& b, const Review& r, const Deadline& d) const;
+  void save(store::Batch& b, const Review& r);
+  void save(store::Batch& b, const Review& r, const Deadline& d);
 
   bool may(const Caller& who, const std::string& command, const Review* r, const workflows::Stage* s) const;
   nlohmann::json review_json(const Review& r) const;
@@ -257,11 +286,18 @@ class Engine {
 
   std::shared_ptr<const workflows::Config> config_;
   const Clock& clock_;
-  std::map<std::string, Review> reviews_;
+  store::Store* store_ = nullptr;
+  Limits limits_;
+  std::map<std::string, Review> reviews_;  // the cache (everything, without a store)
+  std::set<std::string> dirty_;            // refs changed since the last commit
+  // Definitions of earlier versions, read from the stored text once each.
+  std::map<std::string, std::shared_ptr<const workflows::ReviewDefinition>> pinned_;
   std::map<std::string, Meeting> meetings_;  // by id
   std::map<std::pair<std::string, std::string>, store::ChairRecord> chairs_;  // (body, year)
   int meetings_ensured_for_ = 0;  // the first year of the financial year last ensured
-  std::set<std::tuple<Instant, std::string, std::string>> timed_;  // (next_fire, ref, stage)
+  std::set<store::TimerKey> timed_;
+  store::TimerKey cursor_;  // every stored timed event up to here is in timed_
+  bool drained_ = false;    // and there is none beyond it that is not in timed_
 };
 
 }  // namespace docket::daemon

@@ -180,7 +180,16 @@ Server::Server(asio::io_context& io, Engine& engine, store::Store& store, Servic
       socket_path_(std::move(socket_path)),
       acceptor_(io),
       timer_(io),
-      connections_(std::make_shared<std::size_t>(0)) {}
+      connections_(std::make_shared<std::size_t>(0)) {
+  // A long clock advance commits as it goes, recording how far it got.
+  services_.checkpoint = [this](store::Batch& batch) {
+    batch.meta.emplace_back("virtual_now", std::to_string(services_.clock.now().time_since_epoch().count()));
+    std::vector<store::OutboxMessage> fresh;
+    commit(batch, fresh);
+    batch = store::Batch{};
+    deliver(fresh);
+  };
+}
 
 Server::~Server() = default;
 
@@ -251,6 +260,7 @@ void Server::schedule_flush() {
 void Server::commit(store::Batch& batch, std::vector<store::OutboxMessage>& fresh) {
   try {
     fresh = store_.commit(batch);
+    engine_.committed();
   } catch (const std::exception& e) {
     // Memory may now be ahead of the database: stop, and let a restart
     // recover from what was committed. Nothing unacknowledged is lost.
@@ -279,7 +289,9 @@ void Server::flush() {
     answered.emplace_back(std::move(p), std::move(r));
   }
   // Commands may have made something due at once (a start dated in the past).
-  if (!services_.clock.is_virtual()) engine_.fire_due(services_.clock.now(), batch);
+  // When many fall due together, a chunk goes with each flush.
+  bool more = false;
+  if (!services_.clock.is_virtual()) more = engine_.fire_due(services_.clock.now(), batch, kFireChunk);
   std::vector<store::OutboxMessage> fresh;
   commit(batch, fresh);
   for (auto& [p, r] : answered) {
@@ -293,6 +305,7 @@ void Server::flush() {
     if (p.from) p.from->send(reply_line(p.request.id, r));
   }
   deliver(fresh);
+  if (more && !stopping_) schedule_flush();
   if (!stopping_) arm_timer();
 }
 

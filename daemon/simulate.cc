@@ -392,13 +392,14 @@ std::size_t Transcript::notification_count() const {
 Transcript run_scenario(const Scenario& sc) {
   Transcript t;
   VirtualClock clock(sc.start_instant);
-  Engine engine(sc.config, clock);
   store::Store st(":memory:", clock.mode());
+  Engine engine(sc.config, clock, &st);
   const CommandRegistry registry;
-  Services services{engine, clock, &clock, {}};
+  Services services{engine, clock, &clock, {}, {}};
   auto commit = [&](store::Batch& b, int step) {
     if (b.empty()) return;
     auto fresh = st.commit(b);
+    engine.committed();
     ++t.batches;
     record(t, b, fresh, step);
   };

@@ -113,6 +113,13 @@ CREATE TABLE chairs (
   PRIMARY KEY (body, year)
 );
 )sql",
+    // 3 -> 4: reviews are read on demand, so the daemon finds what it needs by
+    // index: the timed events in order, open reviews, and overdue deadlines.
+    R"sql(
+CREATE INDEX deadlines_next_fire ON deadlines(next_fire, ref, stage) WHERE next_fire != 0;
+CREATE INDEX deadlines_overdue ON deadlines(ref) WHERE state IN ('overdue', 'escalated');
+CREATE INDEX reviews_open ON reviews(ref) WHERE state IN ('open', 'paused');
+)sql",
 };
 
 }  // namespace
@@ -289,11 +296,14 @@ std::vector<ReviewRecord> Store::reviews() {
   return out;
 }
 
-std::vector<DeadlineRecord> Store::deadlines() {
+namespace {
+
+constexpr const char* kDeadlineColumns =
+    "SELECT ref, stage, state, due, due_at, fixed_due, opened_on, reminders_sent, rungs_sent, repeats_sent, "
+    "completed_on, outcome, extended, next_fire FROM deadlines ";
+
+std::vector<DeadlineRecord> deadline_rows(Statement& s) {
   std::vector<DeadlineRecord> out;
-  auto s = db_.prepare(
-      "SELECT ref, stage, state, due, due_at, fixed_due, opened_on, reminders_sent, rungs_sent, repeats_sent, "
-      "completed_on, outcome, extended, next_fire FROM deadlines ORDER BY ref, stage");
   while (s.step()) {
     DeadlineRecord d;
     d.ref = s.text(0);
@@ -312,6 +322,103 @@ std::vector<DeadlineRecord> Store::deadlines() {
     d.next_fire = s.integer(13);
     out.push_back(std::move(d));
   }
+  s.reset();
+  return out;
+}
+
+std::vector<std::string> first_column(Statement& s) {
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.text(0));
+  s.reset();
+  return out;
+}
+
+enum Slot { kReview, kDeadlinesOf, kTimers, kSlots };
+
+}  // namespace
+
+Statement& Store::cached(int slot, const char* sql) {
+  if (statements_.size() < kSlots) statements_.resize(kSlots);
+  auto& s = statements_[static_cast<std::size_t>(slot)];
+  if (!s) s = std::make_unique<Statement>(db_.prepare(sql));
+  return *s;
+}
+
+std::vector<DeadlineRecord> Store::deadlines() {
+  auto s = db_.prepare(std::string(kDeadlineColumns) + "ORDER BY ref, stage");
+  return deadline_rows(s);
+}
+
+std::optional<ReviewRecord> Store::review(const std::string& ref) {
+  auto& s = cached(kReview,
+                   "SELECT ref, workflow, version, title, state, start, assignments, dates, paused_on, parent_ref, "
+                   "created_at FROM reviews WHERE ref = ?1");
+  s.bind(1, ref);
+  std::optional<ReviewRecord> out;
+  if (s.step()) {
+    out = ReviewRecord{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5),
+                       s.text(6), s.text(7), s.text(8), s.text(9), s.integer(10)};
+  }
+  s.reset();
+  return out;
+}
+
+std::vector<DeadlineRecord> Store::deadlines_of(const std::string& ref) {
+  static const std::string sql = std::string(kDeadlineColumns) + "WHERE ref = ?1";
+  auto& s = cached(kDeadlinesOf, sql.c_str());
+  s.bind(1, ref);
+  return deadline_rows(s);
+}
+
+std::vector<DeadlineRecord> Store::meeting_deadlines() {
+  // '@' sorts just before 'A', so this is a range of the primary key.
+  auto s = db_.prepare(std::string(kDeadlineColumns) + "WHERE ref >= '@' AND ref < 'A' ORDER BY ref, stage");
+  return deadline_rows(s);
+}
+
+std::vector<TimerKey> Store::timers_after(const TimerKey& after, int limit) {
+  auto& s = cached(kTimers,
+                   "SELECT next_fire, ref, stage FROM deadlines WHERE next_fire != 0 AND "
+                   "(next_fire, ref, stage) > (?1, ?2, ?3) ORDER BY next_fire, ref, stage LIMIT ?4");
+  s.bind(1, after.at).bind(2, after.ref).bind(3, after.stage).bind(4, limit);
+  std::vector<TimerKey> out;
+  while (s.step()) out.push_back({s.integer(0), s.text(1), s.text(2)});
+  s.reset();
+  return out;
+}
+
+std::vector<std::string> Store::open_refs(int limit) {
+  auto s = db_.prepare("SELECT ref FROM reviews WHERE state IN ('open', 'paused') ORDER BY ref LIMIT ?1");
+  s.bind(1, limit);
+  return first_column(s);
+}
+
+std::int64_t Store::open_count() {
+  auto s = db_.prepare("SELECT count(*) FROM reviews WHERE state IN ('open', 'paused')");
+  s.step();
+  return s.integer(0);
+}
+
+std::vector<std::string> Store::overdue_refs() {
+  auto s = db_.prepare(
+      "SELECT DISTINCT ref FROM deadlines WHERE state IN ('overdue', 'escalated') AND NOT (ref >= '@' AND ref < 'A') "
+      "ORDER BY ref");
+  return first_column(s);
+}
+
+std::vector<std::string> Store::refs_due_between(const std::string& from, const std::string& to) {
+  auto s = db_.prepare(
+      "SELECT DISTINCT ref FROM deadlines WHERE due BETWEEN ?1 AND ?2 AND state NOT IN ('met', 'waived') AND "
+      "NOT (ref >= '@' AND ref < 'A') ORDER BY ref");
+  s.bind(1, from).bind(2, to);
+  return first_column(s);
+}
+
+std::vector<std::tuple<std::string, std::string, std::int64_t>> Store::running_versions() {
+  auto s = db_.prepare(
+      "SELECT workflow, version, count(*) FROM reviews WHERE state IN ('open', 'paused') GROUP BY workflow, version");
+  std::vector<std::tuple<std::string, std::string, std::int64_t>> out;
+  while (s.step()) out.emplace_back(s.text(0), s.text(1), s.integer(2));
   return out;
 }
 

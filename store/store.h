@@ -10,6 +10,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <tuple>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,7 +20,7 @@
 
 namespace docket::store {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 struct ReviewRecord {
   std::string ref;
@@ -116,6 +118,16 @@ struct ChairRecord {
   std::int64_t appointed_at = 0;
 };
 
+// A timed event's place in the order the daemon fires them: the deadline's
+// next_fire, then its row key. Reviews are read on demand, so the daemon
+// holds only the near future of this order in memory and reads on from here.
+struct TimerKey {
+  std::int64_t at = 0;  // unix seconds
+  std::string ref;
+  std::string stage;
+  auto operator<=>(const TimerKey&) const = default;
+};
+
 // Everything one transaction writes.
 struct Batch {
   std::vector<ReviewRecord> reviews;      // inserted or replaced
@@ -148,6 +160,23 @@ class Store {
 
   std::vector<ReviewRecord> reviews();
   std::vector<DeadlineRecord> deadlines();
+
+  // Point and range reads for a daemon that holds only part of the state.
+  std::optional<ReviewRecord> review(const std::string& ref);
+  std::vector<DeadlineRecord> deadlines_of(const std::string& ref);
+  // The deadline rows of meetings (refs that begin with '@').
+  std::vector<DeadlineRecord> meeting_deadlines();
+  // Up to `limit` timed events after `after` in firing order.
+  std::vector<TimerKey> timers_after(const TimerKey& after, int limit);
+  // Refs of reviews that are open or paused, in order, up to `limit`.
+  std::vector<std::string> open_refs(int limit);
+  std::int64_t open_count();
+  // Refs with a deadline overdue or escalated; with an open deadline due
+  // between two days (YYYY-MM-DD, inclusive).
+  std::vector<std::string> overdue_refs();
+  std::vector<std::string> refs_due_between(const std::string& from, const std::string& to);
+  // Running reviews per (workflow, version).
+  std::vector<std::tuple<std::string, std::string, std::int64_t>> running_versions();
   std::vector<OutboxMessage> outbox(const std::string& state);
   std::vector<AuditRecord> audit(const std::string& ref = {});
   std::optional<std::string> meta(const std::string& key);
@@ -161,8 +190,11 @@ class Store {
 
  private:
   void migrate();
+  // A prepared statement kept for the life of the store (hot point reads).
+  Statement& cached(int slot, const char* sql);
 
   Connection db_;
+  std::vector<std::unique_ptr<Statement>> statements_;
   std::string clock_;
   std::string last_hash_;
   std::int64_t last_seq_ = 0;

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
+#include <set>
 
 #include "daemon/commands.h"
 #include "daemon/engine.h"
@@ -370,9 +372,7 @@ TEST_F(EngineTest, RecoversFromTheStoreExactly) {
     st.commit(p);
   }
   store::Store st(dir / "d.db", "virtual");
-  Engine recovered(shipped(), clock_);
-  auto stored = [&](const std::string& version) { return st.definition(version); };
-  EXPECT_TRUE(recovered.load(st.reviews(), st.deadlines(), stored).empty());
+  Engine recovered(shipped(), clock_, &st);
   EXPECT_EQ(recovered.status("RR-1").data, engine_.status("RR-1").data);
   EXPECT_EQ(recovered.status("L-1").data, engine_.status("L-1").data);
   EXPECT_EQ(recovered.next_fire(), engine_.next_fire());
@@ -422,25 +422,25 @@ TEST(EngineReload, ARestartKeepsARunningReviewOnItsStoredVersion) {
   VirtualClock clock(utc("2026-03-02T08:00"));
   {
     store::Store st(dir / "d.db", "virtual");
+    store::Store without_texts(dir / "e.db", "virtual");
     Engine e(before, clock);
     store::Batch b;
-    b.definitions = Engine::definitions_of(*before, 0);
     ASSERT_TRUE(e.start(kManager, {"rapid-review", "RR-1", "2026-03-02", "", {}, {}}, b).ok);
+    without_texts.commit(b);
+    b.definitions = Engine::definitions_of(*before, 0);
     st.commit(b);
   }
   auto after = edited(tmp);
   store::Store st(dir / "d.db", "virtual");
-  Engine restarted(after, clock);
-  auto stored = [&](const std::string& version) { return st.definition(version); };
-  EXPECT_TRUE(restarted.load(st.reviews(), st.deadlines(), stored).empty());
+  Engine restarted(after, clock, &st);
   auto rr1 = restarted.status("RR-1").data;
   EXPECT_EQ(rr1["version"], before->reviews.at("rapid-review").version);
   EXPECT_EQ(rr1["stages"][1]["due"], "2026-03-23");
-  // Without the stored text it cannot keep the old version, and says so.
-  Engine forgetful(after, clock);
-  auto problems = forgetful.load(st.reviews(), st.deadlines(), nullptr);
-  ASSERT_EQ(problems.size(), 1u);
-  EXPECT_NE(problems[0].find("is not stored; it runs on the current version"), std::string::npos) << problems[0];
+  // Without the stored text it cannot keep the old version: it runs on the
+  // current one (and the log says so).
+  store::Store without_texts(dir / "e.db", "virtual");
+  Engine forgetful(after, clock, &without_texts);
+  EXPECT_EQ(forgetful.status("RR-1").data["version"], after->reviews.at("rapid-review").version);
   std::filesystem::remove_all(dir);
 }
 
@@ -594,10 +594,8 @@ TEST_F(MeetingTest, MeetingsSurviveARestart) {
     st.commit(b);
   }
   store::Store st(dir / "d.db", "virtual");
-  Engine again(shipped(), clock_);
-  auto rows = st.deadlines();
-  again.load(st.reviews(), rows, nullptr);
-  again.load_meetings(st.meetings(), rows, st.chairs());
+  Engine again(shipped(), clock_, &st);
+  again.load_meetings(st.meetings(), st.meeting_deadlines(), st.chairs());
   EXPECT_EQ(again.meeting_list("executive").data, engine_.meeting_list("executive").data);
   EXPECT_EQ(again.next_fire(), engine_.next_fire());
   std::filesystem::remove_all(dir);
@@ -606,7 +604,7 @@ TEST_F(MeetingTest, MeetingsSurviveARestart) {
 TEST(Commands, ClockAdvanceOnlyOnARehearsalDaemon) {
   SystemClock system;
   Engine e(shipped(), system);
-  Services s{e, system, nullptr, {}};
+  Services s{e, system, nullptr, {}, {}};
   CommandRegistry registry;
   store::Batch b;
   Result r = registry.dispatch(s, kManager, Request{1, "clock", {{"advance", "3d"}}}, b);
@@ -615,7 +613,7 @@ TEST(Commands, ClockAdvanceOnlyOnARehearsalDaemon) {
 
   VirtualClock v(utc("2026-03-02T08:00"));
   Engine ve(shipped(), v);
-  Services vs{ve, v, &v, {}};
+  Services vs{ve, v, &v, {}, {}};
   ASSERT_TRUE(registry.dispatch(vs, kManager, Request{1, "start", {{"workflow", "rapid-review"}, {"ref", "RR-1"}}}, b).ok);
   Result adv = registry.dispatch(vs, kManager, Request{2, "clock", {{"advance", "30d"}}}, b);
   ASSERT_TRUE(adv.ok) << adv.error;
@@ -645,6 +643,77 @@ TEST(Protocol, RequestsAreCheckedBeforeAnythingRuns) {
   EXPECT_FALSE(parse_advance("3"));
   EXPECT_FALSE(parse_advance("-1d"));
   EXPECT_FALSE(parse_advance("3y"));
+}
+
+
+// A store-backed engine that keeps almost nothing in memory (four reviews,
+// timed events read three at a time) must do exactly what an engine holding
+// everything does: the same notices, the same audit trail, the same answers.
+TEST(EngineScale, ALeanStoreBackedEngineMatchesOneHoldingEverything) {
+  auto dir = std::filesystem::temp_directory_path() / ("docket-lean-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  VirtualClock full_clock(utc("2026-03-02T08:00")), lean_clock(utc("2026-03-02T08:00"));
+  Engine full(shipped(), full_clock);
+  store::Store st(dir / "d.db", "virtual");
+  Engine lean(shipped(), lean_clock, &st);
+  lean.set_limits({4, 3});
+  store::Batch full_batch, lean_batch;
+  auto checkpoint = [&](store::Batch& b) {
+    st.commit(b);
+    lean.committed();
+    b = store::Batch{};
+  };
+  auto both = [&](const std::function<Result(Engine&, store::Batch&)>& command) {
+    Result a = command(full, full_batch);
+    Result b = command(lean, lean_batch);
+    EXPECT_EQ(a.ok, b.ok) << a.error << " / " << b.error;
+    EXPECT_EQ(a.data, b.data);
+    checkpoint(lean_batch);
+    return a;
+  };
+  auto advance = [&](const char* to) {
+    advance_to(full, full_clock, utc(to), full_batch);
+    advance_to(lean, lean_clock, utc(to), lean_batch, checkpoint);
+    checkpoint(lean_batch);
+  };
+  const char* workflows[] = {"rapid-review", "sar", "lcspr", "dhr"};
+  for (int i = 0; i < 12; ++i) {
+    const std::string ref = "R-" + std::to_string(i);
+    const std::string workflow = workflows[i % 4];
+    Result r = both([&](Engine& e, store::Batch& b) {
+      return e.start(kManager, {workflow, ref, "", "", {}, {}}, b);
+    });
+    ASSERT_TRUE(r.ok) << r.error;
+    advance(i % 2 == 0 ? "2026-03-03T08:00" : "2026-03-04T08:00");
+    full_clock.set(utc("2026-03-02T08:00") + std::chrono::days{i + 1});
+    lean_clock.set(full_clock.now());
+  }
+  EXPECT_LE(lean.cached_reviews(), 4u);
+  // Commands reach reviews that have left memory.
+  ASSERT_TRUE(both([](Engine& e, store::Batch& b) { return e.complete(kManager, "R-0", "notify-panel", "", "", b); }).ok);
+  ASSERT_TRUE(both([](Engine& e, store::Batch& b) { return e.pause(kManager, "R-2", "criminal proceedings", b); }).ok);
+  advance("2026-05-01T08:00");
+  ASSERT_TRUE(both([](Engine& e, store::Batch& b) { return e.resume(kManager, "R-2", b); }).ok);
+  advance("2026-12-01T08:00");
+  EXPECT_EQ(full.overdue().data, lean.overdue().data);
+  EXPECT_EQ(full.upcoming(60).data, lean.upcoming(60).data);
+  EXPECT_EQ(full.status("").data, lean.status("").data);
+  EXPECT_EQ(full.next_fire(), lean.next_fire());
+
+  std::multiset<std::string> sent_full, sent_lean, kinds_full, kinds_lean;
+  for (const auto& m : full_batch.outbox) sent_full.insert(m.key);
+  for (const auto& m : st.outbox("")) sent_lean.insert(m.key);
+  for (const auto& a : full_batch.audit) kinds_full.insert(a.kind + " " + a.ref + " " + a.stage);
+  for (const auto& a : st.audit()) kinds_lean.insert(a.kind + " " + a.ref + " " + a.stage);
+  EXPECT_GT(sent_full.size(), 30u);
+  EXPECT_EQ(sent_full, sent_lean);
+  EXPECT_EQ(kinds_full, kinds_lean);
+  // The queries read every review back in; the next commit lets them go.
+  EXPECT_EQ(lean.cached_reviews(), 12u);
+  lean.committed();
+  EXPECT_LE(lean.cached_reviews(), 4u);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
