@@ -354,10 +354,13 @@ std::optional<Instant> Engine::next_fire() {
 }
 
 void Engine::refresh(Review& r, store::Batch& batch, const std::string& actor) {
+  // The plan depends on the start, the dates, and what is completed or
+  // fixed; opening stages and moving their due dates changes none of that, so
+  // one plan serves the whole refresh.
+  const auto plan = plan_of(r);
   // Opening one stage can open another (a chain of completions), so repeat
   // until nothing new opens; a definition has finitely many stages.
   for (std::size_t round = 0; round <= r.definition->stages.size(); ++round) {
-    auto plan = plan_of(r);
     bool opened = false;
     for (const auto& s : r.definition->stages) {
       const PlannedItem* item = item_for(plan, s.id);
@@ -397,7 +400,6 @@ void Engine::refresh(Review& r, store::Batch& batch, const std::string& actor) {
     }
     if (!opened) break;
   }
-  const auto plan = plan_of(r);
   for (auto& d : r.deadlines) {
     schedule(r, d, plan);
     save(batch, r, d);
@@ -1044,7 +1046,7 @@ json Engine::deadline_json(const Review& r, const Deadline& d) const {
   if (d.extended) j["extended"] = true;
   if (d.rungs_sent > 0) j["rung"] = d.rungs_sent;
   if (!is_final(d.state)) j["working_days_left"] = working_days_between(cal, today(cal), d.due);
-  if (d.next_fire != Instant{}) j["next_notice"] = date::format("%FT%TZ", d.next_fire);
+  if (d.next_fire != Instant{}) j["next_notice"] = iso_utc(d.next_fire);
   if (!d.stage->owner.empty()) {
     auto it = r.assignments.find(d.stage->owner);
     if (it != r.assignments.end()) j["owner_person"] = it->second;

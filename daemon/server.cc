@@ -55,8 +55,9 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void send(std::string line) {
-    writes_.push_back(std::move(line));
-    if (writes_.size() == 1) write_next();
+    // Replies queued while a write is in flight go out together in the next.
+    queued_ += line;
+    if (writing_.empty()) write_next();
   }
 
   void close() {
@@ -123,37 +124,68 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
       close();
       return;
     }
-    std::string line(asio::buffers_begin(buffer_.data()), asio::buffers_begin(buffer_.data()) + static_cast<long>(n));
-    buffer_.consume(n);
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-    if (!line.empty() && !known) {
-      // Refused whatever the request says; its id is echoed when it has one.
-      auto parsed = parse_request(line);
-      auto* request = std::get_if<Request>(&parsed);
-      send(reply_line(request != nullptr ? request->id : nullptr, Result::fail(refused_reason_)));
-      closing_ = true;
-      return;
-    }
-    if (!line.empty()) {
-      auto parsed = parse_request(line);
-      if (auto* err = std::get_if<std::string>(&parsed)) {
-        send(reply_line(nullptr, Result::fail(*err)));
-      } else {
-        server_.submit(shared_from_this(), std::move(std::get<Request>(parsed)));
-      }
+    // Every complete line that has arrived is taken now, also what is still
+    // in the socket, so that requests a client pipelines join one group
+    // commit instead of one line per commit.
+    for (;;) {
+      std::string line(asio::buffers_begin(buffer_.data()), asio::buffers_begin(buffer_.data()) + static_cast<long>(n));
+      buffer_.consume(n);
+      if (!take(line)) return;
+      n = next_line();
+      if (n == 0 && read_available()) n = next_line();
+      if (n == 0) break;
     }
     read();
   }
 
+  // The length of the next complete line in the buffer, with its newline; 0 if none.
+  std::size_t next_line() const {
+    auto data = buffer_.data();
+    auto end = std::find(asio::buffers_begin(data), asio::buffers_end(data), '\n');
+    return end == asio::buffers_end(data) ? 0 : static_cast<std::size_t>(end - asio::buffers_begin(data)) + 1;
+  }
+
+  // Reads what the socket holds without waiting; false if nothing was read.
+  bool read_available() {
+    boost::system::error_code ec;
+    const std::size_t ready = socket_.available(ec);
+    const std::size_t room = kMaxRequestBytes + 1 - std::min(buffer_.size(), kMaxRequestBytes + 1);
+    if (ec || ready == 0 || room == 0) return false;
+    const std::size_t got = socket_.read_some(buffer_.prepare(std::min(ready, room)), ec);
+    buffer_.commit(got);
+    return !ec && got > 0;
+  }
+
+  // Handles one request line; false when the connection is to close.
+  bool take(std::string line) {
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    if (line.empty()) return true;
+    auto parsed = parse_request(line);
+    if (!known) {
+      // Refused whatever the request says; its id is echoed when it has one.
+      auto* request = std::get_if<Request>(&parsed);
+      send(reply_line(request != nullptr ? request->id : nullptr, Result::fail(refused_reason_)));
+      closing_ = true;
+      return false;
+    }
+    if (auto* err = std::get_if<std::string>(&parsed)) {
+      send(reply_line(nullptr, Result::fail(*err)));
+    } else {
+      server_.submit(shared_from_this(), std::move(std::get<Request>(parsed)));
+    }
+    return true;
+  }
+
   void write_next() {
-    asio::async_write(socket_, asio::buffer(writes_.front()),
+    writing_.swap(queued_);
+    asio::async_write(socket_, asio::buffer(writing_),
                       [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
                         if (ec) {
                           self->close();
                           return;
                         }
-                        self->writes_.pop_front();
-                        if (!self->writes_.empty()) {
+                        self->writing_.clear();
+                        if (!self->queued_.empty()) {
                           self->write_next();
                         } else if (self->closing_) {
                           self->close();
@@ -166,7 +198,8 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
   local::socket socket_;
   asio::streambuf buffer_;
   asio::steady_timer idle_;
-  std::deque<std::string> writes_;
+  std::string writing_;  // the bytes of the write in flight
+  std::string queued_;   // replies waiting for it
   std::string refused_reason_ = "you are not known to docket";
   bool closing_ = false;
 };
@@ -291,12 +324,14 @@ void Server::flush() {
   // Commands may have made something due at once (a start dated in the past).
   // When many fall due together, a chunk goes with each flush.
   bool more = false;
+  const std::size_t before_firing = batch.audit.size();
   if (!services_.clock.is_virtual()) more = engine_.fire_due(services_.clock.now(), batch, kFireChunk);
+  const bool fired = batch.audit.size() != before_firing;
   std::vector<store::OutboxMessage> fresh;
   commit(batch, fresh);
   for (auto& [p, r] : answered) {
     // A review in a reply is shown as committed, after anything that fired.
-    if (r.ok && r.data.contains("ref") && r.data.contains("stages")) {
+    if (fired && r.ok && r.data.contains("ref") && r.data.contains("stages")) {
       auto now = engine_.status(r.data["ref"].get<std::string>());
       if (now.ok) {
         for (const auto& [k, v] : now.data.items()) r.data[k] = v;

@@ -145,6 +145,10 @@ Store::Store(const std::filesystem::path& path, std::string clock)
     : db_(path, Connection::Mode::read_write), clock_(std::move(clock)) {
   db_.exec("PRAGMA journal_mode=WAL");
   db_.exec("PRAGMA synchronous=FULL");
+  // Reviews are read on demand: keep the hot pages in memory and read the
+  // rest through a mapping rather than a system call per page.
+  db_.exec("PRAGMA cache_size=-65536");
+  db_.exec("PRAGMA mmap_size=1073741824");
   db_.exec("PRAGMA foreign_keys=ON");
   migrate();
   auto last = db_.prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
@@ -191,9 +195,15 @@ std::vector<OutboxMessage> Store::commit(const Batch& b) {
   }
   if (!b.deadlines.empty()) {
     auto s = db_.prepare(
-        "INSERT OR REPLACE INTO deadlines (ref, stage, state, due, due_at, fixed_due, opened_on, reminders_sent, "
+        // An upsert, not INSERT OR REPLACE: an update rewrites only the
+        // indexes whose columns changed (a reminder moves next_fire alone).
+        "INSERT INTO deadlines (ref, stage, state, due, due_at, fixed_due, opened_on, reminders_sent, "
         "rungs_sent, repeats_sent, completed_on, outcome, extended, next_fire) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+        "ON CONFLICT (ref, stage) DO UPDATE SET state = excluded.state, due = excluded.due, due_at = excluded.due_at, "
+        "fixed_due = excluded.fixed_due, opened_on = excluded.opened_on, reminders_sent = excluded.reminders_sent, "
+        "rungs_sent = excluded.rungs_sent, repeats_sent = excluded.repeats_sent, completed_on = excluded.completed_on, "
+        "outcome = excluded.outcome, extended = excluded.extended, next_fire = excluded.next_fire");
     for (const auto& d : b.deadlines) {
       s.bind(1, d.ref).bind(2, d.stage).bind(3, d.state).bind(4, d.due).bind(5, d.due_at).bind(6, d.fixed_due);
       s.bind(7, d.opened_on).bind(8, d.reminders_sent).bind(9, d.rungs_sent).bind(10, d.repeats_sent);

@@ -41,18 +41,69 @@ std::optional<LocalTime> parse_local_time(std::string_view t) {
   return LocalTime{day->time_since_epoch()} + std::chrono::hours{h} + std::chrono::minutes{mi};
 }
 
-std::string iso(Day d) { return date::format("%F", d); }
-std::string iso(LocalTime t) { return date::format("%FT%H:%M", t); }
-std::string short_date(Day d) {
+// Hand-formatted: these run for every date the daemon writes (rows, audit
+// details, replies), where date::format's stream and locale set-up would
+// dominate. Outside years 0-9999 date::format's spelling is kept.
+namespace {
+
+constexpr const char* kWeekdays[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
+constexpr const char* kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
+                                   "July",    "August",   "September", "October", "November", "December"};
+
+struct Parts {
+  int year;
+  unsigned month, day, weekday;
+  bool plain;  // within years 0-9999
+};
+
+Parts parts(Day d) {
   date::year_month_day ymd{d};
-  return date::format("%a ", d) + std::to_string(static_cast<unsigned>(ymd.day())) + date::format(" %b %Y", d);
+  const int y = static_cast<int>(ymd.year());
+  return {y, static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), date::weekday{d}.c_encoding(),
+          ymd.ok() && y >= 0 && y <= 9999};
 }
-std::string weekday_name(Day d) { return date::format("%A", d); }
+
+}  // namespace
+
+std::string iso(Day d) {
+  const Parts p = parts(d);
+  if (!p.plain) return date::format("%F", d);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", p.year, p.month, p.day);
+  return buf;
+}
+
+std::string iso(LocalTime t) {
+  const auto day = date::floor<date::days>(t);
+  const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(t - day).count();
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "T%02d:%02d", static_cast<int>(minutes / 60), static_cast<int>(minutes % 60));
+  return iso(Day{day.time_since_epoch()}) + buf;
+}
+
+std::string iso_utc(std::chrono::sys_seconds t) {
+  const auto day = date::floor<date::days>(t);
+  const auto secs = (t - day).count();
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "T%02d:%02d:%02dZ", static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60),
+                static_cast<int>(secs % 60));
+  return iso(Day{day.time_since_epoch()}) + buf;
+}
+
+std::string short_date(Day d) {
+  const Parts p = parts(d);
+  if (!p.plain) return date::format("%a %e %b %Y", d);
+  return std::string(kWeekdays[p.weekday], 3) + " " + std::to_string(p.day) + " " +
+         std::string(kMonths[p.month - 1], 3) + " " + std::to_string(p.year);
+}
+
+std::string weekday_name(Day d) { return kWeekdays[date::weekday{d}.c_encoding()]; }
 
 std::string long_date(Day d) {
-  date::year_month_day ymd{d};
-  return date::format("%A ", d) + std::to_string(static_cast<unsigned>(ymd.day())) +
-         date::format(" %B %Y", d);
+  const Parts p = parts(d);
+  if (!p.plain) return date::format("%A %e %B %Y", d);
+  return std::string(kWeekdays[p.weekday]) + " " + std::to_string(p.day) + " " + kMonths[p.month - 1] + " " +
+         std::to_string(p.year);
 }
 
 Day FinancialYear::first_day() const {

@@ -25,6 +25,7 @@ std::optional<LocalTime> parse_local_time(std::string_view text);
 
 std::string iso(Day d);                  // 2026-03-23
 std::string iso(LocalTime t);            // 2026-03-23T14:30
+std::string iso_utc(std::chrono::sys_seconds t);  // 2026-03-23T13:30:00Z
 std::string short_date(Day d);           // Mon 2 Mar 2026
 std::string long_date(Day d);            // Monday 23 March 2026
 std::string weekday_name(Day d);         // Monday
