@@ -113,6 +113,14 @@ CREATE TABLE chairs (
   PRIMARY KEY (body, year)
 );
 )sql",
+    // 3 -> 4: indexes for `docket audit` filters (newest first by time) and
+    // its --workflow filter, which maps a workflow to its references.
+    R"sql(
+CREATE INDEX audit_kind ON audit(kind, at);
+CREATE INDEX audit_actor ON audit(actor, at);
+CREATE INDEX audit_at ON audit(at);
+CREATE INDEX reviews_workflow ON reviews(workflow);
+)sql",
 };
 
 }  // namespace

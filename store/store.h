@@ -18,7 +18,7 @@
 
 namespace docket::store {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 struct ReviewRecord {
   std::string ref;
