@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/read_commands.h"
 
 namespace docket::cli {
 
@@ -159,6 +160,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         ->type_name("DIR");
   }
 
+  ReadCommands readers(app, config);  // audit, report, export: the database, read-only
+
   // A mistyped command gets a suggestion rather than CLI11's "A subcommand is required".
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -205,6 +208,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       so.config = config;
       return simulate_command(so, out, err);
     }
+    if (auto code = readers.run(out, err)) return *code;
     for (const auto& [sub, name] : nested) {
       if (!sub->parsed()) continue;
       d.command = name;
