@@ -142,7 +142,8 @@ int audit_verify_command(const VerifyOptions& o, std::ostream& out, std::ostream
   if (report.broken) {
     const auto& b = *report.broken;
     out << "audit trail BROKEN at record " << b.seq << ": " << b.what << '\n';
-    if (b.seq > 1) out << "records 1 to " << b.seq - 1 << " are intact\n";
+    if (b.seq == 2) out << "record 1 is intact\n";
+    if (b.seq > 2) out << "records 1 to " << b.seq - 1 << " are intact\n";
     out << "database: " << file << '\n';
     return 1;
   }
