@@ -37,7 +37,7 @@ struct AuditFilter {
 struct AuditPage {
   std::vector<AuditRecord> records;
   bool more = false;                     // older records match too
-  std::chrono::microseconds elapsed{};  // the query's own time
+  std::chrono::microseconds elapsed{};  // the whole query, from choosing the plan to the last row
   std::vector<std::string> plan;        // SQLite's EXPLAIN QUERY PLAN, for --verbose
 };
 
