@@ -105,6 +105,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   auto* status = app.add_subcommand("status", "Show one review, or every open review");
   status->add_option("ref", d.ref, "A review's reference");
   auto* overdue = app.add_subcommand("overdue", "List every overdue deadline");
+  overdue->add_option("--by", d.group, "role: group by the owning role (who owes what)")->check(CLI::IsMember({"role"}));
   auto* upcoming = app.add_subcommand("upcoming", "List deadlines falling due soon");
   upcoming->add_option("--days", d.days, "How many days ahead (default 14)")->check(CLI::Range(0, 3660));
   auto* clock = app.add_subcommand("clock", "Show the daemon's clock; on a rehearsal daemon, `clock advance 3d`");

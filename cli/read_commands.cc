@@ -37,7 +37,8 @@ ReadCommands::ReadCommands(CLI::App& app, std::string& config) : config_(config)
       ->type_name("DATE");
   audit_->add_option("--until", a.until, "Up to the end of this local day (or before this time)")->type_name("DATE");
   audit_->add_option("--limit", a.limit, "Show the newest N matching records (default 100)")
-      ->check(CLI::Range(1, 1000000));
+      ->check(CLI::Range(1, 1000000))
+      ->type_name("N");
   audit_->add_flag("--verbose", a.verbose, "Also print the query's time and how SQLite ran it");
 
   verify_ = audit_->add_subcommand("verify", "Walk the audit trail's hash chain; exit 1 at the first broken link");

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -170,6 +171,7 @@ TEST_F(ReadCommands, WrongInputIsOneLineAndExitTwo) {
   check({"report", "compliance", "--financial-year", "2026/27", "--from", "2026-04-01", "--db", db()},
         "give --financial-year or --from/--to, not both");
   check({"export", "ics", "--person", "k-davis", "--db", db()}, "unknown person 'k-davis' in --person");
+  check({"overdue", "--by", "team"}, "--by: team not in {role}");
 }
 
 TEST_F(ReadCommands, TheDatabaseComesFromDocketdToml) {
@@ -215,6 +217,55 @@ TEST(AuditVerifyExecutable, ExitsZeroIntactAndOneWhenTampered) {
   EXPECT_NE(bad.out.find("record 1 is intact"), std::string::npos) << bad.out;
   auto original = testing::run_command({bin, "audit", "verify", "--db", db.string()}, dir.path());
   EXPECT_EQ(original.code, 0) << "the original is untouched";
+}
+
+// With docketd running on the same file: `overdue --by role` asks the
+// daemon, `audit` reads the database beside it; after SIGTERM the audit is
+// read again with the daemon stopped.
+TEST(WithDocketdRunning, OverdueByRoleAndTheAuditAlongside) {
+  using namespace std::chrono_literals;
+  testing::TempDir dir;
+  const auto db = (dir.path() / "docket.db").string();
+  const auto sock = (dir.path() / "docketd.sock").string();
+  const std::string bin = std::string(DOCKET_BINARY_DIR) + "/bin/";
+  testing::Process daemon({bin + "docketd", "--config", kConfig, "--db", db, "--socket", sock, "--virtual-clock",
+                           "2026-03-02T08:00"},
+                          dir.path() / "docketd.log", dir.path() / "docketd.log");
+  bool ready = false;
+  for (auto until = std::chrono::steady_clock::now() + 10s; !ready && std::chrono::steady_clock::now() < until;) {
+    testing::LineClient probe(sock);
+    ready = probe.connected() && probe.send_line(R"({"id":1,"command":"clock"})") && probe.read_line(5s).has_value();
+    if (!ready) std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_TRUE(ready) << testing::slurp(dir.path() / "docketd.log");
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {bin + "docket", "--socket", sock, "--config", kConfig});
+    return testing::run_command(args, dir.path());
+  };
+  for (const auto& [ref, lead] : {std::pair{"RR-1", "k-davies"}, std::pair{"RR-2", "h-ahmed"}}) {
+    auto r = run({"start", "rapid-review", "--ref", ref, "--on", "2026-03-02", "--assign", std::string("lead-reviewer=") + lead});
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  ASSERT_EQ(run({"clock", "advance", "30d"}).code, 0);
+  auto by_role = run({"overdue", "--by", "role"});
+  ASSERT_EQ(by_role.code, 0) << by_role.err;
+  EXPECT_EQ(by_role.out.find("la-safeguarding-lead: 2 overdue\n"), 0u) << by_role.out;
+  EXPECT_NE(by_role.out.find("\nlead-reviewer: 2 overdue\n"), std::string::npos) << by_role.out;
+  EXPECT_NE(by_role.out.find("lead-reviewer (h-ahmed)"), std::string::npos) << by_role.out;
+
+  auto live = run({"audit", "verify", "--db", db});
+  EXPECT_EQ(live.code, 0) << live.out << live.err;
+  auto started = run({"audit", "--kind", "review.started", "--format", "json", "--db", db});
+  ASSERT_EQ(started.code, 0) << started.err;
+  EXPECT_EQ(nlohmann::json::parse(started.out)["records"].size(), 2u);
+
+  daemon.signal(SIGTERM);
+  auto st = daemon.wait(10s);
+  ASSERT_TRUE(st && WIFEXITED(*st)) << testing::describe_status(st);
+  auto stopped = run({"audit", "--kind", "daemon.stopped", "--format", "json", "--db", db});
+  ASSERT_EQ(stopped.code, 0) << stopped.err;
+  EXPECT_EQ(nlohmann::json::parse(stopped.out)["records"].size(), 1u);
+  EXPECT_EQ(run({"audit", "verify", "--db", db}).code, 0);
 }
 
 }  // namespace
