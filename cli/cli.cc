@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/read_commands.h"
 
 namespace docket::cli {
 
@@ -104,6 +105,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   auto* status = app.add_subcommand("status", "Show one review, or every open review");
   status->add_option("ref", d.ref, "A review's reference");
   auto* overdue = app.add_subcommand("overdue", "List every overdue deadline");
+  overdue->add_option("--by", d.group, "role: group by the owning role (who owes what)")->check(CLI::IsMember({"role"}));
   auto* upcoming = app.add_subcommand("upcoming", "List deadlines falling due soon");
   upcoming->add_option("--days", d.days, "How many days ahead (default 14)")->check(CLI::Range(0, 3660));
   auto* clock = app.add_subcommand("clock", "Show the daemon's clock; on a rehearsal daemon, `clock advance 3d`");
@@ -159,6 +161,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         ->type_name("DIR");
   }
 
+  ReadCommands readers(app, config);  // audit, report, export: the database, read-only
+
   // A mistyped command gets a suggestion rather than CLI11's "A subcommand is required".
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -205,6 +209,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       so.config = config;
       return simulate_command(so, out, err);
     }
+    if (auto code = readers.run(out, err)) return *code;
     for (const auto& [sub, name] : nested) {
       if (!sub->parsed()) continue;
       d.command = name;

@@ -12,18 +12,35 @@ namespace docket::cli {
 namespace fs = std::filesystem;
 namespace asio = boost::asio;
 
+namespace {
+
+// A path from [daemon] in docketd.toml, resolved against the configuration
+// directory as the loader resolves it; `fallback` (relative to the same
+// directory) when the file or the key is missing. Only this one key is read,
+// so a configuration with errors elsewhere still names its socket and
+// database; `docket validate` explains the errors.
+fs::path daemon_path(const std::string& config_flag, const char* key, const char* fallback) {
+  fs::path dir = resolve_config_dir(config_flag);
+  try {
+    auto t = toml::parse_file((dir / "docketd.toml").string());
+    if (auto s = t.at_path(std::string("daemon.") + key).value<std::string>()) return (dir / *s).lexically_normal();
+  } catch (const toml::parse_error&) {
+    // Fall through to the default.
+  }
+  return (dir / fallback).lexically_normal();
+}
+
+}  // namespace
+
 fs::path resolve_socket(const std::string& flag, const std::string& config_flag) {
   if (!flag.empty()) return flag;
   if (const char* env = std::getenv("DOCKET_SOCKET"); env != nullptr && *env != '\0') return env;
-  fs::path dir = resolve_config_dir(config_flag);
-  fs::path file = dir / "docketd.toml";
-  try {
-    auto t = toml::parse_file(file.string());
-    if (auto s = t.at_path("daemon.socket").value<std::string>()) return (dir / *s).lexically_normal();
-  } catch (const toml::parse_error&) {
-    // Fall through to the default; `docket validate` explains the error.
-  }
-  return (dir / "../var/docketd.sock").lexically_normal();
+  return daemon_path(config_flag, "socket", "../var/docketd.sock");
+}
+
+fs::path resolve_database(const std::string& flag, const std::string& config_flag) {
+  if (!flag.empty()) return flag;
+  return daemon_path(config_flag, "database", "../var/docket.db");
 }
 
 nlohmann::json call(const fs::path& socket, const std::string& command, const nlohmann::json& args) {

@@ -20,6 +20,10 @@ class ConnectionError : public std::runtime_error {
 // docketd.toml (relative to the configuration directory).
 std::filesystem::path resolve_socket(const std::string& flag, const std::string& config_flag);
 
+// --db, else [daemon] database in the configuration's docketd.toml (relative
+// to the configuration directory), as docketd itself resolves it.
+std::filesystem::path resolve_database(const std::string& flag, const std::string& config_flag);
+
 // Sends one request and returns the reply object ({"ok": ..., ...}).
 nlohmann::json call(const std::filesystem::path& socket, const std::string& command, const nlohmann::json& args);
 

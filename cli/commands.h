@@ -78,6 +78,7 @@ struct DaemonOptions {
   std::string person;
   std::string year;
   int days = 14;
+  std::string group;  // overdue --by role
   bool json = false;
 };
 int daemon_command(const DaemonOptions& o, std::ostream& out, std::ostream& err);

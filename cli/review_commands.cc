@@ -2,7 +2,9 @@
 // waive, cancel, status, overdue, upcoming and clock. Each builds a request,
 // sends it, and prints the answer as a table (or the raw JSON with --json).
 
+#include <algorithm>
 #include <iomanip>
+#include <map>
 #include <ostream>
 #include <sstream>
 
@@ -70,6 +72,32 @@ void print_deadlines(std::ostream& out, const json& list, bool overdue) {
     if (d.contains("owner_person")) owner += " (" + str(d, "owner_person") + ")";
     out << pad(str(d, "ref"), 22) << pad(str(d, "stage"), 20) << pad(due_column(d), 17) << pad(days, 6)
         << pad(state, 13) << owner << '\n';
+  }
+}
+
+// `docket overdue --by role`: who owes what, one group per owning role, the
+// roles with the most overdue first.
+void print_by_role(std::ostream& out, const json& list) {
+  if (list.empty()) {
+    out << "Nothing is overdue.\n";
+    return;
+  }
+  std::map<std::string, json> groups;
+  for (const auto& d : list) {
+    const std::string role = str(d, "owner");
+    auto& g = groups[role.empty() ? "(no owner)" : role];
+    if (g.is_null()) g = json::array();
+    g.push_back(d);
+  }
+  std::vector<std::pair<std::string, json>> ordered(groups.begin(), groups.end());
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const auto& a, const auto& b) { return a.second.size() > b.second.size(); });
+  bool first = true;
+  for (const auto& [role, items] : ordered) {
+    if (!first) out << '\n';
+    first = false;
+    out << role << ": " << items.size() << " overdue\n";
+    print_deadlines(out, items, true);
   }
 }
 
@@ -165,6 +193,8 @@ int daemon_command(const DaemonOptions& o, std::ostream& out, std::ostream& err)
       print_review(out, rev);
       out << '\n';
     }
+  } else if (c == "overdue" && o.group == "role") {
+    print_by_role(out, r["overdue"]);
   } else if (c == "overdue") {
     print_deadlines(out, r["overdue"], true);
   } else if (c == "upcoming") {

@@ -120,6 +120,14 @@ CREATE INDEX deadlines_next_fire ON deadlines(next_fire, ref, stage) WHERE next_
 CREATE INDEX deadlines_overdue ON deadlines(ref) WHERE state IN ('overdue', 'escalated');
 CREATE INDEX reviews_open ON reviews(ref) WHERE state IN ('open', 'paused');
 )sql",
+    // 4 -> 5: indexes for `docket audit` filters (newest first by time) and
+    // its --workflow filter, which maps a workflow to its references.
+    R"sql(
+CREATE INDEX audit_kind ON audit(kind, at);
+CREATE INDEX audit_actor ON audit(actor, at);
+CREATE INDEX audit_at ON audit(at);
+CREATE INDEX reviews_workflow ON reviews(workflow);
+)sql",
 };
 
 }  // namespace

@@ -20,7 +20,7 @@
 
 namespace docket::store {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 struct ReviewRecord {
   std::string ref;

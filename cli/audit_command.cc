@@ -1,0 +1,204 @@
+// `docket audit`, `docket audit verify` and `docket audit show REF`.
+
+#include <ostream>
+
+#include "cli/commands.h"
+#include "cli/database.h"
+#include "reports/time_text.h"
+#include "reports/timeline.h"
+#include "store/audit_query.h"
+
+namespace docket::cli {
+
+using nlohmann::json;
+
+namespace {
+
+// --since and --until: a local day (the whole day) or a local time.
+std::int64_t bound(const std::string& flag, const std::string& text, bool until, const date::time_zone* zone) {
+  auto t = workflows::parse_local_time(text);
+  if (!t) throw UsageError(flag + " must be YYYY-MM-DD or YYYY-MM-DDTHH:MM, found '" + text + "'");
+  if (until && text.size() == 10) *t += date::days{1};
+  return reports::instant_of(*t, zone);
+}
+
+std::string with_commas(std::int64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  return s;
+}
+
+json record_json(const store::AuditRecord& r, const std::string& summary, const date::time_zone* zone) {
+  json details = json::parse(r.details, nullptr, false);
+  if (details.is_discarded()) details = r.details;
+  return {{"seq", r.seq},         {"at", reports::utc_iso(r.at)},    {"local", reports::local_iso(r.at, zone)},
+          {"actor", r.actor},     {"kind", r.kind},                  {"ref", r.ref},
+          {"stage", r.stage},     {"summary", summary},              {"details", details},
+          {"version", r.version}, {"clock", r.clock},                {"prev_hash", r.prev_hash},
+          {"hash", r.hash}};
+}
+
+reports::Table csv_table(const std::vector<store::AuditRecord>& records, const std::vector<std::string>& summaries,
+                         const date::time_zone* zone) {
+  reports::Table t;
+  t.columns = {{"seq", "seq"},         {"at_utc", "at"},     {"local_time", "local time"}, {"actor", "actor"},
+               {"kind", "kind"},       {"ref", "ref"},       {"stage", "stage"},           {"summary", "summary"},
+               {"details", "details"}, {"version", "version"}, {"clock", "clock"},         {"prev_hash", "prev hash"},
+               {"hash", "hash"}};
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const auto& r = records[i];
+    t.add({r.seq, reports::utc_iso(r.at), reports::local_iso(r.at, zone), r.actor, r.kind, r.ref, r.stage, summaries[i],
+           r.details, r.version, r.clock, r.prev_hash, r.hash});
+  }
+  return t;
+}
+
+}  // namespace
+
+int audit_command(const AuditOptions& o, std::ostream& out, std::ostream& err) {
+  const auto format = format_of(o);
+  auto db = open_database(o, NeedConfig::no, err);
+  if (!db) return 2;
+  store::AuditFilter f;
+  f.ref = o.ref;
+  f.workflow = o.workflow;
+  f.stage = o.stage;
+  f.actor = o.actor;
+  f.kind = o.kind;
+  f.limit = o.limit;
+  if (!o.since.empty()) f.since = bound("--since", o.since, false, db->zone);
+  if (!o.until.empty()) f.until = bound("--until", o.until, true, db->zone);
+  if (f.since && f.until && *f.since >= *f.until) throw UsageError("--since must be before --until");
+  if (!o.workflow.empty() && db->config && !db->config->has_workflow(o.workflow)) {
+    std::vector<std::string> ids;
+    for (const auto& [id, d] : db->config->reviews) ids.push_back(id);
+    for (const auto& [id, c] : db->config->cycles) ids.push_back(id);
+    throw UsageError("unknown workflow '" + o.workflow + "'" + workflows::did_you_mean(o.workflow, ids));
+  }
+  const store::AuditPage page = store::query_audit(*db->reader, f);
+  if (o.verbose) {
+    err << "query: " << static_cast<double>(page.elapsed.count()) / 1000.0 << " ms, " << page.records.size()
+        << " records" << (page.more ? ", more match" : "") << '\n';
+    for (const auto& step : page.plan) err << "plan: " << step << '\n';
+  }
+  reports::WorkflowOf workflow_of(*db->reader);
+  std::vector<std::string> summaries;
+  for (const auto& r : page.records) {
+    summaries.push_back(reports::describe(r, workflow_of(r.ref), db->config.get()));
+  }
+  const std::string more = "more records match: these are the newest " + std::to_string(page.records.size()) +
+                           "; raise --limit or narrow with --since/--until";
+  if (format == reports::Format::json) {
+    json list = json::array();
+    for (std::size_t i = 0; i < page.records.size(); ++i) list.push_back(record_json(page.records[i], summaries[i], db->zone));
+    out << json{{"records", list}, {"more", page.more}}.dump(2) << '\n';
+    return 0;
+  }
+  if (format == reports::Format::csv) {
+    reports::CsvWriter csv(out);
+    reports::write_csv(csv, csv_table(page.records, summaries, db->zone));
+    if (page.more) err << "docket: " << more << '\n';
+    return 0;
+  }
+  if (page.records.empty()) {
+    out << "No audit records match.\n";
+    return 0;
+  }
+  reports::Table t;
+  t.columns = {{"seq", "seq"}, {"when", "when"}, {"who", "who"}, {"kind", "kind"}, {"ref", "ref"}, {"what", "what"}};
+  for (std::size_t i = 0; i < page.records.size(); ++i) {
+    const auto& r = page.records[i];
+    t.add({r.seq, reports::local_minute(r.at, db->zone), r.actor == "system" ? std::string("docketd") : r.actor, r.kind,
+           r.ref, summaries[i]});
+  }
+  if (page.more) t.notes.push_back("(" + more + ")");
+  reports::write_text(out, t);
+  return 0;
+}
+
+int audit_verify_command(const VerifyOptions& o, std::ostream& out, std::ostream& err) {
+  std::optional<std::pair<std::int64_t, std::string>> expect;
+  if (!o.expect_head.empty()) {
+    const auto colon = o.expect_head.find(':');
+    std::int64_t seq = 0;
+    try {
+      if (colon != std::string::npos) seq = std::stoll(o.expect_head.substr(0, colon));
+    } catch (const std::exception&) {
+      seq = 0;
+    }
+    const std::string hash = colon == std::string::npos ? "" : o.expect_head.substr(colon + 1);
+    if (seq < 1 || hash.size() < 16 || hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      throw UsageError("--expect-head must be SEQ:HASH as verify printed it (at least 16 hex digits), found '" +
+                       o.expect_head + "'");
+    }
+    expect.emplace(seq, hash);
+  }
+  auto db = open_database(o, NeedConfig::no, err);
+  if (!db) return 2;
+  auto progress = [&](std::int64_t n) { err << "verified " << with_commas(n) << " records\n"; };
+  const auto report = store::verify_chain(*db->reader, expect,
+                                          o.verbose ? std::function<void(std::int64_t)>(progress) : nullptr);
+  const std::string file = db->reader->path().string();
+  if (report.broken) {
+    const auto& b = *report.broken;
+    out << "audit trail BROKEN at record " << b.seq << ": " << b.what << '\n';
+    if (b.seq == 2) out << "record 1 is intact\n";
+    if (b.seq > 2) out << "records 1 to " << b.seq - 1 << " are intact\n";
+    out << "database: " << file << '\n';
+    return 1;
+  }
+  if (report.records == 0) {
+    out << "audit trail empty: no records yet (" << file << ")\n";
+    return 0;
+  }
+  out << "audit trail intact: " << with_commas(report.records) << " records, 1 to " << report.head_seq << '\n';
+  out << "head: " << report.head_seq << ':' << report.head_hash << '\n';
+  out << "(keep the head somewhere docketd cannot write; `docket audit verify --expect-head " << report.head_seq << ':'
+      << report.head_hash.substr(0, 16) << "` later also catches records cut from the end)\n";
+  return 0;
+}
+
+int audit_show_command(const ShowOptions& o, std::ostream& out, std::ostream& err) {
+  const auto format = format_of(o);
+  auto db = open_database(o, NeedConfig::no, err);
+  if (!db) return 2;
+  const auto story = reports::story_of(*db->reader, o.ref, db->config.get());
+  if (story.records.empty() && story.heading.empty()) {
+    err << "docket: nothing is recorded for '" << o.ref << "' (a review's reference, or a meeting such as "
+        << "@executive/2026-06-09)\n";
+    return 1;
+  }
+  reports::WorkflowOf workflow_of(*db->reader);
+  const std::string& workflow = workflow_of(o.ref);
+  std::vector<std::string> summaries;
+  for (const auto& r : story.records) summaries.push_back(reports::describe(r, workflow, db->config.get()));
+  if (format == reports::Format::json) {
+    json list = json::array();
+    for (std::size_t i = 0; i < story.records.size(); ++i) list.push_back(record_json(story.records[i], summaries[i], db->zone));
+    out << json{{"ref", o.ref}, {"heading", story.heading}, {"records", list}, {"related", story.related}}.dump(2) << '\n';
+    return 0;
+  }
+  if (format == reports::Format::csv) {
+    reports::CsvWriter csv(out);
+    reports::write_csv(csv, csv_table(story.records, summaries, db->zone));
+    return 0;
+  }
+  for (const auto& line : story.heading) out << line << '\n';
+  out << '\n';
+  reports::Table t;
+  t.columns = {{"when", "when (" + db->zone->name() + ")"}, {"who", "who"}, {"what", "what happened"}};
+  for (std::size_t i = 0; i < story.records.size(); ++i) {
+    const auto& r = story.records[i];
+    const auto day = reports::local_day(r.at, db->zone);
+    t.add({workflows::short_date(day) + " " + reports::local_minute(r.at, db->zone).substr(11),
+           reports::actor_text(r.actor, db->config.get()), summaries[i]});
+  }
+  reports::write_text(out, t);
+  if (!story.related.empty()) {
+    out << "\nfollow-on reviews:\n";
+    for (const auto& line : story.related) out << "  " << line << '\n';
+  }
+  return 0;
+}
+
+}  // namespace docket::cli

@@ -1,0 +1,180 @@
+#include "store/audit_query.h"
+
+#include <algorithm>
+
+namespace docket::store {
+namespace {
+
+constexpr const char* kAuditColumns = "seq, at, actor, kind, ref, stage, details, version, clock, prev_hash, hash";
+
+std::string count_text(std::int64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+// Two ways to find a workflow's records: look up each of its k references
+// in the ref index (about k * N / R rows read, then sorted), or walk the
+// trail newest first keeping those of the workflow (about limit * R / k rows
+// until the page is full), for N records over R references. SQLite cannot
+// tell which is cheaper without statistics, so choose here: walk when
+// k^2 > limit * R^2 / N. Both counts come from indexes or rowids.
+bool scan_for_workflow(Reader& reader, const AuditFilter& f) {
+  if (!f.ref.empty()) return false;
+  auto one = [&](const std::string& sql, const std::string& arg = {}) {
+    auto s = reader.db().prepare(sql);
+    if (!arg.empty()) s.bind(1, arg);
+    return s.step() ? static_cast<double>(s.integer(0)) : 0.0;
+  };
+  const double k = one("SELECT count(*) FROM reviews WHERE workflow = ?1", f.workflow) +
+                   one("SELECT count(*) FROM meetings WHERE cycle = ?1", f.workflow);
+  const double refs = one("SELECT max(rowid) FROM reviews") + one("SELECT count(*) FROM meetings");
+  const double records = one("SELECT max(seq) FROM audit");
+  if (k == 0 || records == 0) return false;
+  return k * k * records > static_cast<double>(f.limit) * refs * refs;
+}
+
+}  // namespace
+
+AuditPage query_audit(Reader& reader, const AuditFilter& f) {
+  // Newest first through the indexes on (ref, seq), (kind, at), (actor, at)
+  // and (at); the page is turned round for printing.
+  const auto started = std::chrono::steady_clock::now();
+  std::string where;
+  std::vector<std::pair<int, std::string>> text_args;
+  std::vector<std::pair<int, std::int64_t>> int_args;
+  int n = 0;
+  auto clause = [&](const std::string& sql) { where += (where.empty() ? " WHERE " : " AND ") + sql; };
+  auto text = [&](const std::string& column, const std::string& value) {
+    if (value.empty()) return;
+    clause(column + " = ?" + std::to_string(++n));
+    text_args.emplace_back(n, value);
+  };
+  text("ref", f.ref);
+  text("stage", f.stage);
+  text("actor", f.actor);
+  text("kind", f.kind);
+  if (f.since) {
+    clause("at >= ?" + std::to_string(++n));
+    int_args.emplace_back(n, *f.since);
+  }
+  if (f.until) {
+    clause("at < ?" + std::to_string(++n));
+    int_args.emplace_back(n, *f.until);
+  }
+  if (!f.workflow.empty()) {
+    const std::string p = "?" + std::to_string(++n);
+    // A chair appointment is recorded against "@body". "+ref" keeps SQLite
+    // off the ref index when walking newest first is cheaper.
+    clause(std::string(scan_for_workflow(reader, f) ? "+ref" : "ref") + " IN (SELECT ref FROM reviews WHERE workflow = " +
+           p + " UNION ALL SELECT id FROM meetings WHERE cycle = " + p + " UNION ALL SELECT '@' || " + p + ")");
+    text_args.emplace_back(n, f.workflow);
+  }
+  const std::string limit = "?" + std::to_string(++n);
+  int_args.emplace_back(n, static_cast<std::int64_t>(f.limit) + 1);
+  const std::string sql =
+      std::string("SELECT ") + kAuditColumns + " FROM audit" + where + " ORDER BY at DESC, seq DESC LIMIT " + limit;
+
+  auto bind_all = [&](Statement& s) {
+    for (const auto& [i, v] : text_args) s.bind(i, v);
+    for (const auto& [i, v] : int_args) s.bind(i, v);
+  };
+  AuditPage page;
+  {  // SQLite's plan, for --verbose: a few microseconds
+    auto explain = reader.db().prepare("EXPLAIN QUERY PLAN " + sql);
+    bind_all(explain);
+    while (explain.step()) page.plan.push_back(explain.text(3));
+  }
+  auto s = reader.db().prepare(sql);
+  bind_all(s);
+  while (s.step()) page.records.push_back(audit_row(s));
+  page.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+  if (page.records.size() > f.limit) {
+    page.records.pop_back();
+    page.more = true;
+  }
+  std::reverse(page.records.begin(), page.records.end());
+  return page;
+}
+
+std::vector<AuditRecord> audit_of(Reader& reader, const std::string& ref) {
+  std::vector<AuditRecord> out;
+  auto s = reader.db().prepare(std::string("SELECT ") + kAuditColumns + " FROM audit WHERE ref = ?1 ORDER BY seq");
+  s.bind(1, ref);
+  while (s.step()) out.push_back(audit_row(s));
+  return out;
+}
+
+std::optional<AuditRecord> first_audit(Reader& reader, const std::string& ref, const std::string& stage,
+                                       const std::string& kind) {
+  auto s = reader.db().prepare(std::string("SELECT ") + kAuditColumns +
+                               " FROM audit WHERE ref = ?1 AND stage = ?2 AND kind = ?3 ORDER BY seq LIMIT 1");
+  s.bind(1, ref).bind(2, stage).bind(3, kind);
+  if (!s.step()) return std::nullopt;
+  return audit_row(s);
+}
+
+ChainReport verify_chain(Reader& reader, const std::optional<std::pair<std::int64_t, std::string>>& expect_head,
+                         const std::function<void(std::int64_t)>& progress) {
+  ChainReport rep;
+  auto s = reader.db().prepare(std::string("SELECT ") + kAuditColumns + " FROM audit ORDER BY seq");
+  std::int64_t expected = 1;
+  std::string prev;                         // hash of record expected - 1; empty before the first
+  std::optional<std::string> before_prev;  // hash of record expected - 2
+  std::optional<std::string> noted;         // the hash of the record expect_head names, when reached
+  auto fail = [&](std::int64_t seq, std::string what) { rep.broken = ChainBreak{seq, std::move(what)}; };
+  while (s.step()) {
+    AuditRecord r = audit_row(s);
+    ++rep.records;
+    const std::string at = "record " + std::to_string(r.seq);
+    if (r.seq != expected) {
+      const std::int64_t missing = r.seq - expected;
+      fail(expected, (missing == 1 ? "record " + std::to_string(expected) + " is missing"
+                                   : "records " + std::to_string(expected) + " to " + std::to_string(r.seq - 1) +
+                                         " are missing") +
+                         ": the sequence jumps from " + std::to_string(expected - 1) + " to " + std::to_string(r.seq) +
+                         " (" + count_text(missing, "record was", "records were") + " deleted)");
+      break;
+    }
+    const bool content_ok = audit_hash(r) == r.hash;
+    if (r.prev_hash != prev) {
+      const std::string before = "record " + std::to_string(r.seq - 1);
+      if (r.seq == 1) {
+        fail(1, "record 1 was altered: the first record must have an empty previous hash");
+      } else if (before_prev && r.prev_hash == *before_prev) {
+        fail(r.seq - 1, before + " was inserted: " + at + " is chained to record " + std::to_string(r.seq - 2) +
+                            ", as if " + before + " were not there");
+      } else if (content_ok) {
+        fail(r.seq - 1, before + " was altered: its hash is no longer the one " + at +
+                            " was chained to (edited and rehashed, or replaced)");
+      } else {
+        fail(r.seq, at + " was altered: neither its link to " + before +
+                        " nor its own hash is right (edited, or renumbered after a record before it was deleted "
+                        "or inserted)");
+      }
+      break;
+    }
+    if (!content_ok) {
+      fail(r.seq, at + " was edited: its contents no longer match its hash");
+      break;
+    }
+    if (expect_head && r.seq == expect_head->first) noted = r.hash;
+    before_prev = prev;
+    prev = r.hash;
+    expected = r.seq + 1;
+    rep.head_seq = r.seq;
+    rep.head_hash = r.hash;
+    if (progress && rep.records % 1000000 == 0) progress(rep.records);
+  }
+  if (!rep.broken && expect_head) {
+    const auto& [seq, hash] = *expect_head;
+    if (seq > rep.head_seq) {
+      fail(rep.head_seq + 1, "the trail ends at record " + std::to_string(rep.head_seq) + " but record " +
+                                 std::to_string(seq) + " was noted before: records were removed from the end");
+    } else if (!noted || !noted->starts_with(hash)) {
+      fail(seq, "record " + std::to_string(seq) + "'s hash is not the one noted (" + hash.substr(0, 16) +
+                    "...): the trail was rewritten up to it, every later hash recomputed");
+    }
+  }
+  return rep;
+}
+
+}  // namespace docket::store
