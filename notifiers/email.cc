@@ -19,6 +19,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -71,13 +72,23 @@ std::size_t read_upload(char* buffer, std::size_t size, std::size_t count, void*
   return n;
 }
 
-// Keeps the server's last reply line (what it said, for the audit trail).
-// Only replies: the commands curl sends, AUTH among them, are never kept.
+// What the server said: its last reply line and its last refusal (4xx or
+// 5xx; the QUIT that follows a refusal must not hide it). Only replies: the
+// commands curl sends, AUTH among them, are never kept.
+struct Replies {
+  std::string last;
+  std::string refusal;
+  long refusal_code() const { return refusal.size() >= 3 ? std::strtol(refusal.substr(0, 3).c_str(), nullptr, 10) : 0; }
+};
+
 int keep_reply(CURL*, curl_infotype type, char* data, std::size_t size, void* user) {
   if (type != CURLINFO_HEADER_IN) return 0;
   std::string line(data, size);
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-  if (!line.empty()) *static_cast<std::string*>(user) = std::move(line);
+  if (line.empty()) return 0;
+  auto* r = static_cast<Replies*>(user);
+  if (line[0] == '4' || line[0] == '5') r->refusal = line;
+  r->last = std::move(line);
   return 0;
 }
 
@@ -113,9 +124,9 @@ Delivery EmailNotifier::deliver(const Message& message) {
   curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(s_.connect_timeout.count()));
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(s_.timeout.count()));
-  std::string reply;
+  Replies replies;
   curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, keep_reply);
-  curl_easy_setopt(h, CURLOPT_DEBUGDATA, &reply);
+  curl_easy_setopt(h, CURLOPT_DEBUGDATA, &replies);
   curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
   char error_buffer[CURL_ERROR_SIZE] = "";
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
@@ -123,9 +134,10 @@ Delivery EmailNotifier::deliver(const Message& message) {
   const CURLcode rc = curl_easy_perform(h);
   long code = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-  if (rc == CURLE_OK) return {Outcome::delivered, where() + ": " + reply, {}};
-  std::string detail = where() + ": " + (reply.empty() ? "" : "last reply '" + reply + "'; ") +
-                       detail::describe(rc, error_buffer);
+  if (rc == CURLE_OK) return {Outcome::delivered, where() + ": " + replies.last, {}};
+  const std::string& said = replies.refusal.empty() ? replies.last : replies.refusal;
+  std::string detail = where() + ": " + (said.empty() ? "" : "'" + said + "'; ") + detail::describe(rc, error_buffer);
+  if (code < 400 || code >= 600) code = replies.refusal_code();
   // A reply code decides when there is one; otherwise what went wrong does.
   if (code >= 500 && code < 600) return {Outcome::permanent, detail, {}};
   if (code >= 400 && code < 500) return {Outcome::temporary, detail, {}};
