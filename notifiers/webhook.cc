@@ -12,6 +12,9 @@
 // Without `template` the body is the Message's JSON, or a generic document
 // made from the Message. Placeholder values are JSON-escaped; a template must
 // put them inside strings. Plain http:// only to a receiver on this machine.
+// `secret_file` is optional but recommended: without it no X-Docket-Signature
+// is sent. Teams and Slack incoming webhooks ignore the signature and trust
+// the secret in their URL instead, so give theirs with `url_file`.
 
 #include <curl/curl.h>
 #include <curl/urlapi.h>
