@@ -7,6 +7,7 @@ find_package(Boost 1.81 REQUIRED)  # header-only: Boost.MSM (workflows/*_machine
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3.11 REQUIRED)
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+find_package(CURL REQUIRED)  # notifiers/: SMTP and HTTP(S) delivery
 pkg_check_modules(LIBICAL REQUIRED IMPORTED_TARGET libical)
 find_package(SQLite3 REQUIRED)
 find_package(spdlog REQUIRED)
