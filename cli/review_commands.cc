@@ -193,6 +193,10 @@ int daemon_command(const DaemonOptions& o, std::ostream& out, std::ostream& err)
       print_review(out, rev);
       out << '\n';
     }
+    if (r.contains("more")) {
+      out << "... and " << r["more"].get<long>() << " more open reviews; ask for one with docket status REF, or see "
+          << "docket report compliance\n";
+    }
   } else if (c == "overdue" && o.group == "role") {
     print_by_role(out, r["overdue"]);
   } else if (c == "overdue") {

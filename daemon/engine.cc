@@ -1088,14 +1088,15 @@ Result Engine::status(const std::string& ref) {
   }
   auto stored = store_ != nullptr ? store_->open_refs(kStatusLimit + 1) : std::vector<std::string>{};
   json list = json::array();
+  std::int64_t open = 0;
   for (const Review* r : reviews_among(stored)) {
     if (r->state != ReviewState::open && r->state != ReviewState::paused) continue;
-    if (list.size() == static_cast<std::size_t>(kStatusLimit)) {
-      return {true, "", {{"reviews", list}, {"more", store_->open_count() - kStatusLimit}}};
-    }
-    list.push_back(review_json(*r));
+    if (++open <= kStatusLimit) list.push_back(review_json(*r));
   }
-  return {true, "", {{"reviews", list}}};
+  if (open <= kStatusLimit) return {true, "", {{"reviews", list}}};
+  // The store was asked for one more than the limit; count the rest there.
+  const std::int64_t total = store_ != nullptr ? std::max(open, store_->open_count()) : open;
+  return {true, "", {{"reviews", list}, {"more", total - kStatusLimit}}};
 }
 
 Result Engine::overdue() {

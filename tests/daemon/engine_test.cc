@@ -716,5 +716,19 @@ TEST(EngineScale, ALeanStoreBackedEngineMatchesOneHoldingEverything) {
   std::filesystem::remove_all(dir);
 }
 
+// `docket status` with no reference lists at most kStatusLimit reviews and
+// says how many more there are.
+TEST(EngineScale, StatusListsAtMostTheLimitAndCountsTheRest) {
+  VirtualClock clock(utc("2026-03-02T08:00"));
+  Engine e(shipped(), clock);
+  store::Batch b;
+  for (int i = 0; i < Engine::kStatusLimit + 2; ++i) {
+    ASSERT_TRUE(e.start(kManager, {"rapid-review", "R-" + std::to_string(i), "", "", {}, {}}, b).ok);
+  }
+  json all = e.status("").data;
+  EXPECT_EQ(all["reviews"].size(), static_cast<std::size_t>(Engine::kStatusLimit));
+  EXPECT_EQ(all["more"], 2);
+}
+
 }  // namespace
 }  // namespace docket::daemon
