@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "store/rows.h"
+
 namespace docket::store {
 namespace {
 

@@ -1,5 +1,7 @@
 #include "store/reader.h"
 
+#include "store/rows.h"
+
 namespace docket::store {
 namespace {
 
@@ -11,52 +13,7 @@ constexpr const char* kReviewColumns =
 constexpr const char* kMeetingColumns =
     "id, cycle, version, planned, date, state, attended, quorate, amendments, moved_reason";
 
-DeadlineRecord deadline_row(const Statement& s) {
-  DeadlineRecord d;
-  d.ref = s.text(0);
-  d.stage = s.text(1);
-  d.state = s.text(2);
-  d.due = s.text(3);
-  d.due_at = s.text(4);
-  d.fixed_due = s.text(5);
-  d.opened_on = s.text(6);
-  d.reminders_sent = static_cast<int>(s.integer(7));
-  d.rungs_sent = static_cast<int>(s.integer(8));
-  d.repeats_sent = static_cast<int>(s.integer(9));
-  d.completed_on = s.text(10);
-  d.outcome = s.text(11);
-  d.extended = s.integer(12) != 0;
-  d.next_fire = s.integer(13);
-  return d;
-}
-
-ReviewRecord review_row(const Statement& s) {
-  return {s.text(0), s.text(1), s.text(2), s.text(3), s.text(4),     s.text(5),
-          s.text(6), s.text(7), s.text(8), s.text(9), s.integer(10)};
-}
-
-MeetingRecord meeting_row(const Statement& s) {
-  return {s.text(0), s.text(1), s.text(2), s.text(3), s.text(4),
-          s.text(5), s.text(6), static_cast<int>(s.integer(7)), s.text(8), s.text(9)};
-}
-
 }  // namespace
-
-AuditRecord audit_row(const Statement& s) {
-  AuditRecord r;
-  r.seq = s.integer(0);
-  r.at = s.integer(1);
-  r.actor = s.text(2);
-  r.kind = s.text(3);
-  r.ref = s.text(4);
-  r.stage = s.text(5);
-  r.details = s.text(6);
-  r.version = s.text(7);
-  r.clock = s.text(8);
-  r.prev_hash = s.text(9);
-  r.hash = s.text(10);
-  return r;
-}
 
 Reader::Reader(const std::filesystem::path& path) : path_(path), db_(path, Connection::Mode::read_only) {
   if (schema_version() == 0) {

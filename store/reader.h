@@ -66,9 +66,4 @@ class Reader {
   Connection db_;
 };
 
-// Reads the columns of `audit` in table order (seq, at, actor, kind, ref,
-// stage, details, version, clock, prev_hash, hash) from a statement whose
-// result starts with them.
-AuditRecord audit_row(const Statement& s);
-
 }  // namespace docket::store

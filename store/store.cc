@@ -1,5 +1,7 @@
 #include "store/store.h"
 
+#include "store/rows.h"
+
 #include <iterator>
 
 #include "workflows/digest.h"
@@ -307,10 +309,7 @@ std::vector<ReviewRecord> Store::reviews() {
   auto s = db_.prepare(
       "SELECT ref, workflow, version, title, state, start, assignments, dates, paused_on, parent_ref, created_at "
       "FROM reviews ORDER BY created_at, ref");
-  while (s.step()) {
-    out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.text(7), s.text(8),
-                   s.text(9), s.integer(10)});
-  }
+  while (s.step()) out.push_back(review_row(s));
   return out;
 }
 
@@ -322,24 +321,7 @@ constexpr const char* kDeadlineColumns =
 
 std::vector<DeadlineRecord> deadline_rows(Statement& s) {
   std::vector<DeadlineRecord> out;
-  while (s.step()) {
-    DeadlineRecord d;
-    d.ref = s.text(0);
-    d.stage = s.text(1);
-    d.state = s.text(2);
-    d.due = s.text(3);
-    d.due_at = s.text(4);
-    d.fixed_due = s.text(5);
-    d.opened_on = s.text(6);
-    d.reminders_sent = static_cast<int>(s.integer(7));
-    d.rungs_sent = static_cast<int>(s.integer(8));
-    d.repeats_sent = static_cast<int>(s.integer(9));
-    d.completed_on = s.text(10);
-    d.outcome = s.text(11);
-    d.extended = s.integer(12) != 0;
-    d.next_fire = s.integer(13);
-    out.push_back(std::move(d));
-  }
+  while (s.step()) out.push_back(deadline_row(s));
   s.reset();
   return out;
 }
@@ -374,8 +356,7 @@ std::optional<ReviewRecord> Store::review(const std::string& ref) {
   s.bind(1, ref);
   std::optional<ReviewRecord> out;
   if (s.step()) {
-    out = ReviewRecord{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5),
-                       s.text(6), s.text(7), s.text(8), s.text(9), s.integer(10)};
+    out = review_row(s);
   }
   s.reset();
   return out;
@@ -470,21 +451,7 @@ std::vector<AuditRecord> Store::audit(const std::string& ref) {
       "SELECT seq, at, actor, kind, ref, stage, details, version, clock, prev_hash, hash FROM audit "
       "WHERE ?1 = '' OR ref = ?1 ORDER BY seq");
   s.bind(1, ref);
-  while (s.step()) {
-    AuditRecord r;
-    r.seq = s.integer(0);
-    r.at = s.integer(1);
-    r.actor = s.text(2);
-    r.kind = s.text(3);
-    r.ref = s.text(4);
-    r.stage = s.text(5);
-    r.details = s.text(6);
-    r.version = s.text(7);
-    r.clock = s.text(8);
-    r.prev_hash = s.text(9);
-    r.hash = s.text(10);
-    out.push_back(std::move(r));
-  }
+  while (s.step()) out.push_back(audit_row(s));
   return out;
 }
 
@@ -500,10 +467,7 @@ std::vector<MeetingRecord> Store::meetings() {
   auto s = db_.prepare(
       "SELECT id, cycle, version, planned, date, state, attended, quorate, amendments, moved_reason FROM meetings "
       "ORDER BY date, id");
-  while (s.step()) {
-    out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6),
-                   static_cast<int>(s.integer(7)), s.text(8), s.text(9)});
-  }
+  while (s.step()) out.push_back(meeting_row(s));
   return out;
 }
 
