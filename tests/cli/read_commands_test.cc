@@ -11,26 +11,15 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "tests/support/run_cli.h"
 #include "tests/support/process.h"
 #include "tests/support/rehearsal.h"
 
 namespace docket::cli {
 namespace {
 
-struct Run {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-Run docket(std::vector<std::string> args) {
-  args.insert(args.begin(), "docket");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  int code = run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
+using Run = testing::CliRun;
+using testing::docket;
 
 const std::string kConfig = testing::shipped_config().string();
 const std::string kBom = "\xEF\xBB\xBF";
