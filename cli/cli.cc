@@ -21,13 +21,17 @@ fs::path resolve_config_dir(const std::string& flag) {
   return "/etc/docket";
 }
 
-std::shared_ptr<const workflows::Config> load_or_report(const fs::path& dir, std::ostream& err) {
-  auto result = workflows::load_config(dir);
-  if (result.config) return result.config;
-  auto list = result.diagnostics.sorted();
+void report_errors(const workflows::Diagnostics& diags, const fs::path& dir, std::ostream& err) {
+  auto list = diags.sorted();
   for (const auto& d : list) err << workflows::format(d, dir.string()) << '\n';
   err << dir.string() << ": " << list.size() << (list.size() == 1 ? " error" : " errors")
       << "; nothing was loaded\n";
+}
+
+std::shared_ptr<const workflows::Config> load_or_report(const fs::path& dir, std::ostream& err) {
+  auto result = workflows::load_config(dir);
+  if (result.config) return result.config;
+  report_errors(result.diagnostics, dir, err);
   return nullptr;
 }
 

@@ -24,6 +24,8 @@ std::filesystem::path resolve_config_dir(const std::string& flag);
 
 // Loads the configuration; on errors prints every one to `err` and returns null.
 std::shared_ptr<const workflows::Config> load_or_report(const std::filesystem::path& dir, std::ostream& err);
+// Prints every diagnostic with its file:line:column, then the count.
+void report_errors(const workflows::Diagnostics& diags, const std::filesystem::path& dir, std::ostream& err);
 
 // Today on the given time zone.
 workflows::Day today(const std::string& tz_name);

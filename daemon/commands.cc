@@ -251,6 +251,20 @@ CommandRegistry::CommandRegistry() {
                            return s.reload(who, b);
                          },
                          true};
+  commands_["outbox-retry"] = {[](Services& s, const Caller& who, const json& args, store::Batch& b) {
+                                 if (!who.holds("administrator") && !who.holds("business-manager")) {
+                                   return Result::fail("you may not retry messages; that needs administrator or "
+                                                       "business-manager");
+                                 }
+                                 auto id = args.find("id");
+                                 if (id == args.end() || !id->is_number_integer()) {
+                                   return Result::fail("outbox retry: 'id' must be the message's number, as "
+                                                       "`docket outbox --failed` lists it");
+                                 }
+                                 if (!s.retry_outbox) return Result::fail("this daemon delivers nothing");
+                                 return s.retry_outbox(who, id->get<std::int64_t>(), b);
+                               },
+                               true};
   commands_["clock"] = {[](Services& s, const Caller& who, const json& args, store::Batch& b) {
                           Args a{args, {}};
                           auto advance = a.str("advance", false);
@@ -309,6 +323,7 @@ const std::map<std::string, std::vector<std::string>> kArguments = {
     {"upcoming", {"days"}},
     {"clock", {"advance"}},
     {"reload", {}},
+    {"outbox-retry", {"id"}},
     {"meeting-list", {"body"}},
     {"meeting-papers", {"body", "date"}},
     {"meeting-held", {"body", "date", "attended"}},

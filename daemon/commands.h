@@ -47,6 +47,8 @@ struct Services {
   VirtualClock* virtual_clock = nullptr;  // null unless rehearsing
   std::function<Result(const Caller&, store::Batch&)> reload;
   Checkpoint checkpoint;  // for long clock advances; may be null
+  // `outbox retry ID` (the daemon's dispatcher); null where nothing is delivered.
+  std::function<Result(const Caller&, std::int64_t, store::Batch&)> retry_outbox;
 };
 
 class CommandRegistry {

@@ -15,6 +15,9 @@ using nlohmann::json;
 
 namespace {
 
+// How long a stop waits for delivery attempts already under way.
+constexpr std::chrono::milliseconds kStopGrace{5000};
+
 fs::path default_config_dir() {
   if (const char* env = std::getenv("DOCKET_CONFIG"); env != nullptr && *env != '\0') return env;
   std::error_code ec;
@@ -59,13 +62,13 @@ int run_docketd(int argc, const char* const* argv) {
 
   // Configuration.
   const fs::path dir = config_dir.empty() ? default_config_dir() : fs::path(config_dir);
-  auto loaded = workflows::load_config(dir);
-  if (!loaded.config) {
+  auto loaded = load_setup(dir);
+  if (!loaded.setup.config) {
     for (const auto& d : loaded.diagnostics.sorted()) std::cerr << workflows::format(d, dir.string()) << '\n';
     std::cerr << "docketd: the configuration in " << dir.string() << " has errors; not starting\n";
     return 2;
   }
-  auto config = loaded.config;
+  auto config = loaded.setup.config;
   if (check_only) {
     std::cout << dir.string() << " is valid (configuration " << config->hash.substr(0, 12) << ")\n";
     return 0;
@@ -126,15 +129,13 @@ int run_docketd(int argc, const char* const* argv) {
     std::cerr << "docketd: cannot write to the database: " << e.what() << '\n';
     return 1;
   }
-  // Messages that were queued but not delivered before a stop go out now.
-  auto undelivered = st->outbox("pending");
-
   boost::asio::io_context io;
+  std::unique_ptr<Dispatcher> dispatcher;
   // Reload: load and check the whole directory; on any error keep the running
   // configuration and say why; else swap it in at once.
   auto reload = [&](const Caller& who, store::Batch& batch) -> Result {
-    auto next = workflows::load_config(dir);
-    if (!next.config) {
+    auto next = load_setup(dir);
+    if (!next.setup.config) {
       std::string why;
       auto list = next.diagnostics.sorted();
       for (const auto& d : list) {
@@ -145,20 +146,25 @@ int run_docketd(int argc, const char* const* argv) {
                           (list.size() == 1 ? " error" : " errors") + "; the running configuration is unchanged:" + why);
     }
     const std::string previous = engine.config().hash;
-    json summary = engine.reload(next.config);
+    const auto& fresh = *next.setup.config;
+    json summary = engine.reload(next.setup.config);
+    dispatcher->configure(next.setup);
     engine.ensure_meetings(batch);
-    batch.definitions = Engine::definitions_of(*next.config, clock.now().time_since_epoch().count());
+    batch.definitions = Engine::definitions_of(fresh, clock.now().time_since_epoch().count());
     store::AuditEntry e = system_record(clock, "config.reloaded",
-                                        {{"config", next.config->hash}, {"previous", previous},
+                                        {{"config", fresh.hash}, {"previous", previous},
                                          {"changed", summary["changed"]}});
     e.actor = who.person;
     batch.audit.push_back(std::move(e));
-    spdlog::info("config.reloaded config={} previous={} changed={}", next.config->hash.substr(0, 12),
+    spdlog::info("config.reloaded config={} previous={} changed={}", fresh.hash.substr(0, 12),
                  previous.substr(0, 12), summary["changed"].size());
     return Result{true, "", summary};
   };
-  Services services{engine, clock, rehearsal.get(), reload, {}};
+  // Delivery: messages left undelivered by an earlier run go out first.
+  dispatcher = std::make_unique<Dispatcher>(io, *st, clock, loaded.setup);
+  Services services{engine, clock, rehearsal.get(), reload, {}, {}};
   Server server(io, engine, *st, services, sock);
+  server.attach(*dispatcher);
   // Signals are caught before the socket opens: a stop asked for as soon as
   // clients can connect is still a clean stop.
   boost::asio::signal_set hangup(io, SIGHUP);
@@ -175,7 +181,10 @@ int run_docketd(int argc, const char* const* argv) {
     spdlog::info("daemon.stopping signal={}", sig);
     hangup.cancel();
     server.stop();
+    // Attempts in flight get a few seconds; their outcomes are committed.
+    dispatcher->stop(kStopGrace);
     store::Batch bye;
+    dispatcher->take(bye);
     bye.audit.push_back(system_record(clock, "daemon.stopped", {{"signal", sig}}));
     st->commit(bye);
     io.stop();
@@ -186,17 +195,7 @@ int run_docketd(int argc, const char* const* argv) {
     std::cerr << "docketd: " << e.what() << '\n';
     return 1;
   }
-  if (!undelivered.empty()) {
-    boost::asio::post(io, [&] {
-      for (const auto& m : undelivered) {
-        spdlog::info("notify.delivered channel=log key={} kind={} ref={} stage={} person={} late={} resumed=true",
-                     m.key, m.kind, m.ref, m.stage, m.person, m.late);
-      }
-      store::Batch done;
-      for (const auto& m : undelivered) done.delivered.push_back(m.id);
-      st->commit(done);
-    });
-  }
+  dispatcher->start();
   spdlog::info("daemon.ready socket={} database={} clock={} reviews={} timed={} config={}", sock.string(), db.string(),
                clock.mode(), engine.review_count(), engine.timed_in_memory(), config->hash.substr(0, 12));
   io.run();

@@ -217,10 +217,8 @@ Server::Server(asio::io_context& io, Engine& engine, store::Store& store, Servic
   // A long clock advance commits as it goes, recording how far it got.
   services_.checkpoint = [this](store::Batch& batch) {
     batch.meta.emplace_back("virtual_now", std::to_string(services_.clock.now().time_since_epoch().count()));
-    std::vector<store::OutboxMessage> fresh;
-    commit(batch, fresh);
+    commit(batch);
     batch = store::Batch{};
-    deliver(fresh);
   };
 }
 
@@ -274,6 +272,14 @@ void Server::accept() {
   });
 }
 
+void Server::attach(Dispatcher& dispatcher) {
+  dispatcher_ = &dispatcher;
+  dispatcher.on_results([this] { schedule_flush(); });
+  services_.retry_outbox = [this](const Caller& who, std::int64_t id, store::Batch& batch) {
+    return dispatcher_->retry(who, id, batch);
+  };
+}
+
 void Server::submit_internal(Request r) {
   pending_.push_back({nullptr, std::move(r)});
   schedule_flush();
@@ -290,9 +296,10 @@ void Server::schedule_flush() {
   asio::post(io_, [this] { flush(); });
 }
 
-void Server::commit(store::Batch& batch, std::vector<store::OutboxMessage>& fresh) {
+void Server::commit(store::Batch& batch) {
+  if (dispatcher_ != nullptr) dispatcher_->take(batch);
   try {
-    fresh = store_.commit(batch);
+    store_.commit(batch);
     engine_.committed();
   } catch (const std::exception& e) {
     // Memory may now be ahead of the database: stop, and let a restart
@@ -300,6 +307,8 @@ void Server::commit(store::Batch& batch, std::vector<store::OutboxMessage>& fres
     spdlog::critical("store.commit failed: {}; stopping so a restart recovers from the database", e.what());
     std::_Exit(70);
   }
+  // New rows, and rows whose outcome is now on disk, may go out.
+  if (dispatcher_ != nullptr) dispatcher_->committed();
 }
 
 void Server::flush() {
@@ -307,10 +316,6 @@ void Server::flush() {
   store::Batch batch;
   batch.audit = std::move(refusals_);
   refusals_.clear();
-  batch.audit.insert(batch.audit.end(), delivery_audit_.begin(), delivery_audit_.end());
-  delivery_audit_.clear();
-  batch.delivered = std::move(delivered_);
-  delivered_.clear();
   std::vector<std::pair<Pending, Result>> answered;
   std::deque<Pending> work;
   work.swap(pending_);
@@ -327,8 +332,7 @@ void Server::flush() {
   const std::size_t before_firing = batch.audit.size();
   if (!services_.clock.is_virtual()) more = engine_.fire_due(services_.clock.now(), batch, kFireChunk);
   const bool fired = batch.audit.size() != before_firing;
-  std::vector<store::OutboxMessage> fresh;
-  commit(batch, fresh);
+  commit(batch);
   for (auto& [p, r] : answered) {
     // A review in a reply is shown as committed, after anything that fired.
     if (fired && r.ok && r.data.contains("ref") && r.data.contains("stages")) {
@@ -339,32 +343,8 @@ void Server::flush() {
     }
     if (p.from) p.from->send(reply_line(p.request.id, r));
   }
-  deliver(fresh);
   if (more && !stopping_) schedule_flush();
   if (!stopping_) arm_timer();
-}
-
-// The `log` notifier: until real channels exist every message is delivered
-// by writing a structured log line, then marked delivered. A crash between
-// the two sends it again with the same idempotency key.
-void Server::deliver(const std::vector<store::OutboxMessage>& fresh) {
-  if (fresh.empty()) return;
-  for (const auto& m : fresh) {
-    spdlog::info("notify.delivered channel=log key={} kind={} ref={} stage={} person={} role={} late={}", m.key, m.kind,
-                 m.ref, m.stage, m.person, m.role, m.late);
-    delivered_.push_back(m.id);
-  }
-  store::AuditEntry e;
-  e.at = services_.clock.now().time_since_epoch().count();
-  e.actor = "system";
-  e.kind = "notification.delivered";
-  e.details = json{{"channel", "log"}, {"count", fresh.size()}, {"first_id", fresh.front().id},
-                   {"last_id", fresh.back().id}}
-                  .dump();
-  delivery_audit_.push_back(std::move(e));
-  // Marked delivered with the next commit rather than with an fsync of their
-  // own: a crash before then sends them again with the same idempotency key.
-  schedule_flush();
 }
 
 void Server::arm_timer() {

@@ -16,6 +16,7 @@
 #include <boost/asio.hpp>
 
 #include "daemon/commands.h"
+#include "daemon/dispatcher.h"
 #include "daemon/engine.h"
 #include "store/store.h"
 
@@ -34,6 +35,9 @@ class Server {
   void stop();
   // Queues a command run by the daemon itself (e.g. `reload` on SIGHUP).
   void submit_internal(Request r);
+  // The dispatcher whose outcomes join each group commit; may stay unset
+  // (then the outbox is only filled).
+  void attach(Dispatcher& dispatcher);
 
   std::size_t connections() const { return *connections_; }
 
@@ -48,9 +52,8 @@ class Server {
   void submit(std::shared_ptr<Connection> from, Request r);
   void schedule_flush();
   void flush();
-  void deliver(const std::vector<store::OutboxMessage>& fresh);
   void arm_timer();
-  void commit(store::Batch& batch, std::vector<store::OutboxMessage>& fresh);
+  void commit(store::Batch& batch);
 
   boost::asio::io_context& io_;
   Engine& engine_;
@@ -63,8 +66,7 @@ class Server {
   std::deque<Pending> pending_;
   std::vector<store::AuditEntry> refusals_;  // callers refused at the door
   std::map<unsigned, Instant> refused_at_;   // uid -> when last audited
-  std::vector<std::int64_t> delivered_;       // outbox ids delivered, marked at the next commit
-  std::vector<store::AuditEntry> delivery_audit_;
+  Dispatcher* dispatcher_ = nullptr;
   bool flush_scheduled_ = false;
   bool stopping_ = false;
   std::shared_ptr<std::size_t> connections_;

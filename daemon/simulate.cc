@@ -395,7 +395,7 @@ Transcript run_scenario(const Scenario& sc) {
   store::Store st(":memory:", clock.mode());
   Engine engine(sc.config, clock, &st);
   const CommandRegistry registry;
-  Services services{engine, clock, &clock, {}, {}};
+  Services services{engine, clock, &clock, {}, {}, {}};
   auto commit = [&](store::Batch& b, int step) {
     if (b.empty()) return;
     auto fresh = st.commit(b);

@@ -14,6 +14,10 @@ ChannelReader::ChannelReader(const toml::table& table, const SettingsContext& co
   known({"type"});
 }
 
+ChannelReader::ChannelReader(const toml::table& table, const SettingsContext& context, Diagnostics& diags,
+                             std::string what)
+    : Reader(table, context.file, diags, std::move(what)), context_(context) {}
+
 std::chrono::milliseconds ChannelReader::seconds(std::string_view key, std::chrono::milliseconds fallback) {
   const toml::node* n = get(key);
   if (n == nullptr) return fallback;

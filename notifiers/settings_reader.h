@@ -1,7 +1,8 @@
 #pragma once
 // Reading a channel's table: the workflows Reader (typed getters, unknown
 // keys with did-you-mean, positions) plus what channels share — timeouts,
-// files and secrets, templates, the loopback rule. Internal to notifiers/.
+// files and secrets, templates, the loopback rule. Used by the channels and
+// by the daemon's [delivery] table.
 
 #include <chrono>
 #include <filesystem>
@@ -30,6 +31,9 @@ class Secret {
 class ChannelReader : public workflows::detail::Reader {
  public:
   ChannelReader(const toml::table& table, const SettingsContext& context, Diagnostics& diags);
+  // For tables beside the channels that share their rules (the daemon's
+  // [delivery]); `what` names the table in messages.
+  ChannelReader(const toml::table& table, const SettingsContext& context, Diagnostics& diags, std::string what);
 
   const SettingsContext& context() const { return context_; }
 

@@ -47,4 +47,27 @@ AuditRecord audit_row(const Statement& s) {
   return r;
 }
 
+OutboxMessage outbox_row(const Statement& s) {
+  OutboxMessage m;
+  m.id = s.integer(0);
+  m.key = s.text(1);
+  m.created_at = s.integer(2);
+  m.kind = s.text(3);
+  m.ref = s.text(4);
+  m.stage = s.text(5);
+  m.person = s.text(6);
+  m.role = s.text(7);
+  m.payload = s.text(8);
+  m.late = s.integer(9) != 0;
+  m.state = s.text(10);
+  m.channel = s.text(11);
+  m.attempts = static_cast<int>(s.integer(12));
+  m.next_attempt = s.integer(13);
+  m.hold_until = s.integer(14);
+  m.first_attempt = s.integer(15);
+  m.last_error = s.text(16);
+  m.delivered_at = s.integer(17);
+  return m;
+}
+
 }  // namespace docket::store

@@ -19,5 +19,12 @@ ReviewRecord review_row(const Statement& s);
 MeetingRecord meeting_row(const Statement& s);
 // seq, at, actor, kind, ref, stage, details, version, clock, prev_hash, hash
 AuditRecord audit_row(const Statement& s);
+// id, key, created_at, kind, ref, stage, person, role, payload, late, state,
+// channel, attempts, next_attempt, hold_until, first_attempt, last_error,
+// delivered_at
+OutboxMessage outbox_row(const Statement& s);
+inline constexpr const char* kOutboxColumns =
+    "id, key, created_at, kind, ref, stage, person, role, payload, late, state, channel, attempts, next_attempt, "
+    "hold_until, first_attempt, last_error, delivered_at";
 
 }  // namespace docket::store

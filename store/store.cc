@@ -130,7 +130,23 @@ CREATE INDEX audit_actor ON audit(actor, at);
 CREATE INDEX audit_at ON audit(at);
 CREATE INDEX reviews_workflow ON reviews(workflow);
 )sql",
+    // 5 -> 6: delivery through channels, with retries, quiet hours and dead
+    // letters. The dispatcher reads pending rows in the order of their next
+    // attempt; `docket outbox --failed` reads the dead letters.
+    R"sql(
+ALTER TABLE outbox ADD COLUMN channel TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN next_attempt INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN hold_until INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN first_attempt INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN last_error TEXT NOT NULL DEFAULT '';
+DROP INDEX outbox_state;
+CREATE INDEX outbox_pending ON outbox(next_attempt, id) WHERE state = 'pending';
+CREATE INDEX outbox_unsent ON outbox(state, id) WHERE state NOT IN ('pending', 'delivered');
+)sql",
 };
+
+// Cached statements (Store::cached).
+enum Slot { kReview, kDeadlinesOf, kTimers, kUpdateOutbox, kOutboxReady, kOutboxNextAttempt, kOutboxNextHold, kSlots };
 
 }  // namespace
 
@@ -255,12 +271,13 @@ std::vector<OutboxMessage> Store::commit(const Batch& b) {
       }
     }
   }
-  if (!b.delivered.empty()) {
-    auto s = db_.prepare(
-        "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_at = ?2 WHERE id = ?1");
-    std::int64_t now = b.audit.empty() ? 0 : b.audit.back().at;
-    for (auto id : b.delivered) {
-      s.bind(1, id).bind(2, now);
+  if (!b.outbox_updates.empty()) {
+    auto& s = cached(kUpdateOutbox,
+                     "UPDATE outbox SET state = ?2, channel = ?3, attempts = ?4, next_attempt = ?5, hold_until = ?6, "
+                     "first_attempt = ?7, last_error = ?8, delivered_at = ?9 WHERE id = ?1");
+    for (const auto& u : b.outbox_updates) {
+      s.bind(1, u.id).bind(2, u.state).bind(3, u.channel).bind(4, u.attempts).bind(5, u.next_attempt);
+      s.bind(6, u.hold_until).bind(7, u.first_attempt).bind(8, u.last_error).bind(9, u.delivered_at);
       s.run();
     }
   }
@@ -333,7 +350,6 @@ std::vector<std::string> first_column(Statement& s) {
   return out;
 }
 
-enum Slot { kReview, kDeadlinesOf, kTimers, kSlots };
 
 }  // namespace
 
@@ -423,26 +439,53 @@ std::vector<std::tuple<std::string, std::string, std::int64_t>> Store::running_v
 
 std::vector<OutboxMessage> Store::outbox(const std::string& state) {
   std::vector<OutboxMessage> out;
-  auto s = db_.prepare(
-      "SELECT id, key, created_at, kind, ref, stage, person, role, payload, late, state FROM outbox "
-      "WHERE ?1 = '' OR state = ?1 ORDER BY id");
-  s.bind(1, state);
-  while (s.step()) {
-    OutboxMessage m;
-    m.id = s.integer(0);
-    m.key = s.text(1);
-    m.created_at = s.integer(2);
-    m.kind = s.text(3);
-    m.ref = s.text(4);
-    m.stage = s.text(5);
-    m.person = s.text(6);
-    m.role = s.text(7);
-    m.payload = s.text(8);
-    m.late = s.integer(9) != 0;
-    m.state = s.text(10);
-    out.push_back(std::move(m));
-  }
+  auto s = db_.prepare(std::string("SELECT ") + kOutboxColumns + " FROM outbox " +
+                       (state.empty() ? "" : "WHERE state = ?1 ") + "ORDER BY id");
+  if (!state.empty()) s.bind(1, state);
+  while (s.step()) out.push_back(outbox_row(s));
   return out;
+}
+
+std::optional<OutboxMessage> Store::outbox_message(std::int64_t id) {
+  auto s = db_.prepare(std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE id = ?1");
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return outbox_row(s);
+}
+
+std::vector<OutboxMessage> Store::outbox_ready(std::int64_t wall_ms, std::int64_t now_s, int limit) {
+  static const std::string sql = std::string("SELECT ") + kOutboxColumns +
+                                 " FROM outbox WHERE state = 'pending' AND next_attempt <= ?1 AND hold_until <= ?2 "
+                                 "ORDER BY next_attempt, id LIMIT ?3";
+  auto& s = cached(kOutboxReady, sql.c_str());
+  s.bind(1, wall_ms).bind(2, now_s).bind(3, limit);
+  std::vector<OutboxMessage> out;
+  while (s.step()) out.push_back(outbox_row(s));
+  s.reset();
+  return out;
+}
+
+std::optional<std::int64_t> Store::outbox_next_attempt(std::int64_t after_wall_ms) {
+  auto& s = cached(kOutboxNextAttempt,
+                   "SELECT next_attempt FROM outbox WHERE state = 'pending' AND next_attempt > ?1 "
+                   "ORDER BY next_attempt LIMIT 1");
+  s.bind(1, after_wall_ms);
+  std::optional<std::int64_t> at;
+  if (s.step()) at = s.integer(0);
+  s.reset();
+  return at;
+}
+
+std::optional<std::int64_t> Store::outbox_next_hold(std::int64_t after_s) {
+  // Held rows are few (reminders made outside working hours): a scan of the
+  // pending index is fine.
+  auto& s = cached(kOutboxNextHold,
+                   "SELECT MIN(hold_until) FROM outbox WHERE state = 'pending' AND hold_until > ?1");
+  s.bind(1, after_s);
+  std::optional<std::int64_t> at;
+  if (s.step() && !s.is_null(0)) at = s.integer(0);
+  s.reset();
+  return at;
 }
 
 std::vector<AuditRecord> Store::audit(const std::string& ref) {

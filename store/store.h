@@ -20,7 +20,7 @@
 
 namespace docket::store {
 
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 struct ReviewRecord {
   std::string ref;
@@ -81,7 +81,29 @@ struct OutboxMessage {
   std::string role;
   std::string payload;     // JSON: what the notifier renders
   bool late = false;       // fell due while docketd was not running
-  std::string state = "pending";  // pending | delivered | dead
+  std::string state = "pending";  // pending | delivered | dead | digested
+  // Delivery (schema 6), kept by the dispatcher.
+  std::string channel;            // the channel tried, once tried
+  int attempts = 0;
+  std::int64_t next_attempt = 0;  // wall clock, unix ms: not retried before
+  std::int64_t hold_until = 0;    // docket's clock, unix s: quiet hours
+  std::int64_t first_attempt = 0; // wall clock, unix ms; dead letter after the maximum age
+  std::string last_error;
+  std::int64_t delivered_at = 0;  // wall clock, unix s
+};
+
+// The dispatcher's news about one outbox row: its whole delivery state after
+// an attempt (or a hold, a dead letter, a retry asked for by an operator).
+struct OutboxUpdate {
+  std::int64_t id = 0;
+  std::string state = "pending";
+  std::string channel;
+  int attempts = 0;
+  std::int64_t next_attempt = 0;
+  std::int64_t hold_until = 0;
+  std::int64_t first_attempt = 0;
+  std::string last_error;
+  std::int64_t delivered_at = 0;
 };
 
 // The text of a definition version, kept so that a review can stay on the
@@ -134,14 +156,14 @@ struct Batch {
   std::vector<DeadlineRecord> deadlines;  // inserted or replaced
   std::vector<AuditEntry> audit;          // appended, chained in order
   std::vector<OutboxMessage> outbox;      // inserted; a key already present is skipped
-  std::vector<std::int64_t> delivered;    // outbox ids now delivered
+  std::vector<OutboxUpdate> outbox_updates;  // delivery state of outbox rows
   std::vector<std::pair<std::string, std::string>> meta;
   std::vector<DefinitionText> definitions;  // inserted; a version already present is kept
   std::vector<MeetingRecord> meetings;      // inserted or replaced
   std::vector<ChairRecord> chairs;          // inserted or replaced (one per body and year)
 
   bool empty() const {
-    return reviews.empty() && deadlines.empty() && audit.empty() && outbox.empty() && delivered.empty() &&
+    return reviews.empty() && deadlines.empty() && audit.empty() && outbox.empty() && outbox_updates.empty() &&
            meta.empty() && definitions.empty() && meetings.empty() && chairs.empty();
   }
 };
@@ -177,7 +199,16 @@ class Store {
   std::vector<std::string> refs_due_between(const std::string& from, const std::string& to);
   // Running reviews per (workflow, version).
   std::vector<std::tuple<std::string, std::string, std::int64_t>> running_versions();
+  // Outbox rows in a state ("" for all), in id order.
   std::vector<OutboxMessage> outbox(const std::string& state);
+  std::optional<OutboxMessage> outbox_message(std::int64_t id);
+  // Pending rows ready for an attempt: next_attempt <= wall_ms and
+  // hold_until <= now_s, oldest attempt first, up to `limit`.
+  std::vector<OutboxMessage> outbox_ready(std::int64_t wall_ms, std::int64_t now_s, int limit);
+  // The earliest next_attempt (wall ms) and hold_until (s) of pending rows
+  // not yet ready, if any.
+  std::optional<std::int64_t> outbox_next_attempt(std::int64_t after_wall_ms);
+  std::optional<std::int64_t> outbox_next_hold(std::int64_t after_s);
   std::vector<AuditRecord> audit(const std::string& ref = {});
   std::optional<std::string> meta(const std::string& key);
   std::optional<DefinitionText> definition(const std::string& version);

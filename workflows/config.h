@@ -16,6 +16,8 @@
 #include <memory>
 #include <string>
 
+#include <toml++/toml.h>
+
 #include "workflows/calendar.h"
 #include "workflows/definition.h"
 #include "workflows/diagnostics.h"
@@ -29,6 +31,11 @@ struct DaemonSettings {
   std::string timezone = "Europe/London";
   std::chrono::minutes notify_at{9 * 60};  // local time notifications go out on working days
   std::string calendar = "england-and-wales";
+  // docketd.toml as parsed, for the tables the daemon checks itself:
+  // [delivery] and [channels.*] (daemon/delivery_settings.h). Null when the
+  // file is absent.
+  std::shared_ptr<const toml::table> document;
+  std::string file = "docketd.toml";
 };
 
 struct Config {

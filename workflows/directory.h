@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "workflows/diagnostics.h"
+
 namespace docket::workflows {
 
 struct Agency {
@@ -30,6 +32,8 @@ struct Person {
   std::string unix_user;   // local account mapped to this person on the control socket
   std::string deputy_for;  // the person this one deputises for (quorum)
   std::string prefers;     // preferred notification channel, empty for the default
+  SourcePos prefers_at;    // where `prefers` is written, for the daemon's check of channel names
+  bool digest = false;     // reminders gathered into one message a day
 };
 
 struct Directory {

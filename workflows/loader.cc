@@ -144,7 +144,9 @@ DaemonSettings read_settings(const ParsedFile& f, const fs::path& dir, Diagnosti
     }
     r.finish();
   }
+  top.known({"delivery", "channels"});  // checked by the daemon, which knows the channel types
   top.finish();
+  s.file = f.rel;
   s.database = s.database.lexically_normal();
   s.socket = s.socket.lexically_normal();
   return s;
@@ -244,6 +246,8 @@ Directory read_directory(const ParsedFile& f, Diagnostics& diags) {
         deputies.emplace_back(id, r.get("deputy_for"));
       }
       p.prefers = r.string("prefers").value_or("");
+      if (const toml::node* n = r.get("prefers")) p.prefers_at = r.pos(*n);
+      p.digest = r.boolean("digest").value_or(false);
       r.finish();
       dir.people.push_back(std::move(p));
     }
@@ -1263,6 +1267,8 @@ LoadResult load_config(const fs::path& dir) {
   for (const auto& f : calendars) all_text += f.rel + '\0' + f.text + '\0';
   for (const auto& f : workflows) all_text += f.rel + '\0' + f.text + '\0';
   config->hash = sha256_hex(all_text);
+  // Moved, not copied: a copied toml++ node forgets its source position.
+  if (settings) config->daemon.document = std::make_shared<const toml::table>(std::move(settings->table));
 
   if (diags.empty()) check_dates_before_start(*config, diags);
   if (diags.empty()) result.config = std::move(config);

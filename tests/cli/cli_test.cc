@@ -23,11 +23,12 @@ const std::string kConfig = testing::shipped_config().string();
 
 std::size_t lines(const std::string& s) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')); }
 
-TEST(Validate, ShippedConfigurationPassesWithOneLine) {
+TEST(Validate, ShippedConfigurationPassesWithASummary) {
   auto r = docket({"validate", "--config", kConfig});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(lines(r.out), 1u);
+  EXPECT_EQ(lines(r.out), 2u);
   EXPECT_NE(r.out.find("is valid: 9 review types, 11 meeting cycles, 1 calendar"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("notifications: 2 channels hook (webhook) mail (email, default)"), std::string::npos) << r.out;
   EXPECT_EQ(r.err, "");
 }
 

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/store.h"
+#include "tests/support/daemon.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_config.h"
 
@@ -25,121 +26,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-const fs::path kDocketd = fs::path(DOCKET_BINARY_DIR) / "bin" / "docketd";
-const fs::path kDocket = fs::path(DOCKET_BINARY_DIR) / "bin" / "docket";
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-// One request on an open connection; the parsed reply, or null on failure.
-json call(LineClient& c, const std::string& command, const json& args = json::object(), const json& id = 1) {
-  json req{{"id", id}, {"command", command}, {"args", args}};
-  if (!c.send_line(req.dump())) return nullptr;
-  auto line = c.read_line();
-  if (!line) return nullptr;
-  json j = json::parse(*line, nullptr, false);
-  return j.is_discarded() ? json(nullptr) : j;
-}
-
-// A running docketd. Killed and reaped when it goes away.
-class Daemon {
- public:
-  Daemon(const std::vector<std::string>& argv, fs::path socket, fs::path log)
-      : socket_(std::move(socket)), log_(std::move(log)), process_(argv, log_, log_) {}
-
-  // Ready once a connection is accepted AND answered: an answer means the
-  // event loop (and with it the SIGTERM handler) is running.
-  ::testing::AssertionResult wait_ready(std::chrono::milliseconds limit = 10s) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < until) {
-      if (!process_.running()) {
-        return ::testing::AssertionFailure() << "docketd " << describe_status(process_.wait(0ms))
-                                             << " before it was ready; its log:\n" << log();
-      }
-      LineClient probe(socket_);
-      if (probe.connected()) {
-        if (probe.send_line(R"({"id":"ready?","command":"clock"})") && probe.read_line(5s)) {
-          return ::testing::AssertionSuccess();
-        }
-        return ::testing::AssertionFailure() << "docketd accepted but did not answer: " << probe.error() << "; log:\n"
-                                             << log();
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return ::testing::AssertionFailure() << "docketd not reachable on " << socket_ << " within " << limit.count()
-                                         << " ms; its log:\n" << log();
-  }
-
-  // Ready in the weaker sense: connect() succeeds (the socket is listening).
-  ::testing::AssertionResult wait_connectable(std::chrono::milliseconds limit = 10s) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < until) {
-      if (!process_.running()) return ::testing::AssertionFailure() << "docketd exited; log:\n" << log();
-      if (LineClient(socket_).connected()) return ::testing::AssertionSuccess();
-      std::this_thread::sleep_for(100us);
-    }
-    return ::testing::AssertionFailure() << "docketd not reachable on " << socket_;
-  }
-
-  // SIGTERM and wait (bounded); the raw wait status, or nullopt if it hung
-  // (it is then killed).
-  std::optional<int> terminate(std::chrono::milliseconds limit = 10s) {
-    process_.signal(SIGTERM);
-    auto st = process_.wait(limit);
-    if (!st) process_.kill_now();
-    return st;
-  }
-
-  int kill9() { return process_.kill_now(); }
-  void signal(int sig) { process_.signal(sig); }
-  bool running() { return process_.running(); }
-  std::string log() const { return slurp(log_); }
-
- private:
-  fs::path socket_;
-  fs::path log_;
-  Process process_;
-};
-
-::testing::AssertionResult exited_zero(const std::optional<int>& st, const std::string& log) {
-  if (st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "docketd " << describe_status(st) << " after SIGTERM; its log:\n" << log;
-}
-
-// A scratch directory holding the database, the socket and the logs.
-class Sandbox {
- public:
-  explicit Sandbox(fs::path config = shipped_config()) : config_(std::move(config)) {}
-
-  fs::path db() const { return tmp_.path() / "docket.db"; }
-  fs::path socket() const { return tmp_.path() / "docketd.sock"; }
-  const fs::path& dir() const { return tmp_.path(); }
-
-  std::unique_ptr<Daemon> daemon(const std::string& virtual_clock = {}) {
-    std::vector<std::string> argv{kDocketd.string(), "--config", config_.string(), "--db", db().string(),
-                                  "--socket", socket().string()};
-    if (!virtual_clock.empty()) {
-      argv.emplace_back("--virtual-clock");
-      argv.push_back(virtual_clock);
-    }
-    last_log_ = tmp_.path() / ("docketd-" + std::to_string(++spawns_) + ".log");
-    return std::make_unique<Daemon>(argv, socket(), last_log_);
-  }
-
-  RunResult docket(const std::vector<std::string>& args) {
-    std::vector<std::string> argv{kDocket.string(), "--socket", socket().string()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run_command(argv, tmp_.path());
-  }
-
- private:
-  TempDir tmp_;
-  fs::path config_;
-  int spawns_ = 0;
-  fs::path last_log_;
-};
 
 std::string stage_due(const json& review, const std::string& stage) {
   for (const auto& s : review.value("stages", json::array())) {
@@ -447,7 +333,9 @@ TEST(DocketdIntegration, BadInputIsAnsweredAndChangesNothing) {
 }
 
 TEST(DocketdIntegration, CatchUpAfterOutageIsLateAndCoalesced) {
-  Sandbox box;
+  TempConfig cfg;
+  cfg.log_delivery();  // delivered at once: this test is about what is sent, delivery_test about how
+  Sandbox box(cfg.dir());
   {
     auto d = box.daemon("2026-03-02T08:00");
     ASSERT_TRUE(d->wait_ready());

@@ -604,7 +604,7 @@ TEST_F(MeetingTest, MeetingsSurviveARestart) {
 TEST(Commands, ClockAdvanceOnlyOnARehearsalDaemon) {
   SystemClock system;
   Engine e(shipped(), system);
-  Services s{e, system, nullptr, {}, {}};
+  Services s{e, system, nullptr, {}, {}, {}};
   CommandRegistry registry;
   store::Batch b;
   Result r = registry.dispatch(s, kManager, Request{1, "clock", {{"advance", "3d"}}}, b);
@@ -613,7 +613,7 @@ TEST(Commands, ClockAdvanceOnlyOnARehearsalDaemon) {
 
   VirtualClock v(utc("2026-03-02T08:00"));
   Engine ve(shipped(), v);
-  Services vs{ve, v, &v, {}, {}};
+  Services vs{ve, v, &v, {}, {}, {}};
   ASSERT_TRUE(registry.dispatch(vs, kManager, Request{1, "start", {{"workflow", "rapid-review"}, {"ref", "RR-1"}}}, b).ok);
   Result adv = registry.dispatch(vs, kManager, Request{2, "clock", {{"advance", "30d"}}}, b);
   ASSERT_TRUE(adv.ok) << adv.error;

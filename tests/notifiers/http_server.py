@@ -7,6 +7,7 @@ The path chooses the answer:
 
   /status/CODE     answers CODE (with Retry-After: 7 for 429 and 503)
   /sleep/MS        waits MS milliseconds, then answers 200
+  /flaky/N         answers the first N posts to it 503 (Retry-After: 1), then 200
   anything else    answers 200
 """
 
@@ -26,6 +27,7 @@ class Handler(BaseHTTPRequestHandler):
     lock = threading.Lock()
     count = 0
     out = "."
+    seen = {}
 
     def log_message(self, fmt, *args):
         pass
@@ -36,6 +38,8 @@ class Handler(BaseHTTPRequestHandler):
         with Handler.lock:
             Handler.count += 1
             n = Handler.count
+            Handler.seen[self.path] = Handler.seen.get(self.path, 0) + 1
+            times = Handler.seen[self.path]
         stem = os.path.join(Handler.out, "%d" % n)
         with open(stem + ".body", "wb") as f:
             f.write(body)
@@ -51,10 +55,12 @@ class Handler(BaseHTTPRequestHandler):
             status = int(parts[1])
         elif len(parts) == 2 and parts[0] == "sleep":
             time.sleep(int(parts[1]) / 1000.0)
+        elif len(parts) == 2 and parts[0] == "flaky":
+            status = 503 if times <= int(parts[1]) else 200
         reply = b'{"answer": %d}' % status
         self.send_response(status)
         if status in (429, 503):
-            self.send_header("Retry-After", "7")
+            self.send_header("Retry-After", "1" if parts[0] == "flaky" else "7")
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(reply)))
         self.end_headers()
@@ -67,9 +73,10 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--cert")
     ap.add_argument("--key")
+    ap.add_argument("--port", type=int, default=0)
     args = ap.parse_args()
     Handler.out = args.out
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     if args.cert:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -10,6 +10,7 @@ checks found ("problems" must be empty for a well-formed message).
   --tls none|starttls|implicit   (starttls: STARTTLS offered and required)
   --reject ADDR=CODE             answer RCPT TO:<ADDR> with CODE (e.g. 550)
   --user NAME --password PW      require AUTH (over TLS) with these
+  --port N                       listen on N (to come back on the same port)
 """
 
 import argparse
@@ -116,6 +117,7 @@ def main():
     ap.add_argument("--reject", action="append", default=[])
     ap.add_argument("--user")
     ap.add_argument("--password")
+    ap.add_argument("--port", type=int, default=0, help="listen here (0: a free port)")
     args = ap.parse_args()
 
     context = None
@@ -140,7 +142,7 @@ def main():
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", args.port))
     loop = asyncio.new_event_loop()
     server = loop.run_until_complete(
         loop.create_server(factory, sock=sock, ssl=context if args.tls == "implicit" else None))

@@ -158,10 +158,64 @@ TEST_F(StoreTest, AnOutboxKeyIsStoredOnceAndDeliveryIsRecorded) {
   EXPECT_TRUE(s.commit(b).empty()) << "the same key again is not a new message";
   EXPECT_EQ(s.outbox("pending").size(), 1u);
   Batch done;
-  done.delivered.push_back(fresh[0].id);
+  OutboxUpdate u;
+  u.id = fresh[0].id;
+  u.state = "delivered";
+  u.channel = "mail";
+  u.attempts = 2;
+  u.first_attempt = 1'000;
+  u.delivered_at = 7;
+  done.outbox_updates.push_back(u);
   s.commit(done);
   EXPECT_TRUE(s.outbox("pending").empty());
-  EXPECT_EQ(s.outbox("delivered").size(), 1u);
+  auto row = s.outbox_message(fresh[0].id);
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->state, "delivered");
+  EXPECT_EQ(row->channel, "mail");
+  EXPECT_EQ(row->attempts, 2);
+  EXPECT_EQ(row->delivered_at, 7);
+}
+
+TEST_F(StoreTest, TheDispatcherReadsReadyRowsInAttemptOrderAndSkipsHeldOnes) {
+  Store s(db(), "system");
+  Batch b;
+  for (const char* key : {"a", "b", "c", "d"}) {
+    OutboxMessage m;
+    m.key = key;
+    m.kind = "reminder";
+    m.person = "k-davies";
+    m.payload = "{}";
+    b.outbox.push_back(m);
+  }
+  auto rows = s.commit(b);
+  ASSERT_EQ(rows.size(), 4u);
+  Batch later;
+  OutboxUpdate retry;  // a: failed, next attempt at 5,000 ms
+  retry.id = rows[0].id;
+  retry.attempts = 1;
+  retry.next_attempt = 5'000;
+  OutboxUpdate held;  // b: quiet hours until 100 s
+  held.id = rows[1].id;
+  held.hold_until = 100;
+  OutboxUpdate dead;  // c: a dead letter
+  dead.id = rows[2].id;
+  dead.state = "dead";
+  later.outbox_updates = {retry, held, dead};
+  s.commit(later);
+
+  auto keys = [](const std::vector<OutboxMessage>& ms) {
+    std::string out;
+    for (const auto& m : ms) out += m.key;
+    return out;
+  };
+  EXPECT_EQ(keys(s.outbox_ready(1'000, 50, 10)), "d");
+  EXPECT_EQ(keys(s.outbox_ready(6'000, 50, 10)), "da") << "due rows first by next attempt";
+  EXPECT_EQ(keys(s.outbox_ready(6'000, 100, 10)), "bda");
+  EXPECT_EQ(keys(s.outbox_ready(6'000, 100, 1)), "b");
+  EXPECT_EQ(s.outbox_next_attempt(1'000), 5'000);
+  EXPECT_EQ(s.outbox_next_attempt(5'000), std::nullopt);
+  EXPECT_EQ(s.outbox_next_hold(50), 100);
+  EXPECT_EQ(keys(s.outbox("dead")), "c");
 }
 
 TEST_F(StoreTest, AFailedBatchLeavesNothingBehind) {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 
@@ -35,6 +36,19 @@ class TempConfig {
     std::ofstream(p, std::ios::binary) << text;
   }
   void remove(const std::string& rel) const { std::filesystem::remove(dir_ / rel); }
+
+  // docketd.toml without its notification channels and [delivery]: every
+  // message then goes to the `log` channel and counts as delivered at once.
+  void log_delivery() const {
+    std::ifstream in(dir_ / "docketd.toml", std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    write("docketd.toml", text.substr(0, text.find("# --- Notifications")));
+  }
+
+  // Appends to docketd.toml (e.g. channels after log_delivery()).
+  void append(const std::string& rel, const std::string& text) const {
+    std::ofstream(dir_ / rel, std::ios::binary | std::ios::app) << text;
+  }
 
  private:
   std::filesystem::path dir_;

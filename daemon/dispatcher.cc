@@ -1,0 +1,427 @@
+#include "daemon/dispatcher.h"
+
+#include <spdlog/spdlog.h>
+
+#include "daemon/messages.h"
+#include "notifiers/backoff.h"
+#include "workflows/dates.h"
+
+namespace docket::daemon {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+namespace {
+
+// How often the dispatcher looks at the outbox when nothing is scheduled
+// sooner, so rows written by another path are never left waiting long.
+constexpr milliseconds kIdleWake{60'000};
+
+store::OutboxUpdate as_update(const store::OutboxMessage& m) {
+  store::OutboxUpdate u;
+  u.id = m.id;
+  u.state = m.state;
+  u.channel = m.channel;
+  u.attempts = m.attempts;
+  u.next_attempt = m.next_attempt;
+  u.hold_until = m.hold_until;
+  u.first_attempt = m.first_attempt;
+  u.last_error = m.last_error;
+  u.delivered_at = m.delivered_at;
+  return u;
+}
+
+std::string iso_ms(std::int64_t unix_ms) {
+  return workflows::iso_utc(std::chrono::sys_seconds{std::chrono::seconds{unix_ms / 1000}});
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(asio::io_context& io, store::Store& store, const Clock& clock, Setup setup, WallClock wall)
+    : io_(io),
+      store_(store),
+      clock_(clock),
+      wall_(std::move(wall)),
+      shared_(std::make_shared<Shared>()),
+      timer_(io),
+      rng_(std::random_device{}()) {
+  if (!wall_) wall_ = [] { return std::chrono::system_clock::now(); };
+  shared_->wake = [this] { asio::post(io_, [this] { drain(); }); };
+  configure(std::move(setup));
+}
+
+Dispatcher::~Dispatcher() {
+  {
+    std::lock_guard lock(shared_->mu);
+    shared_->stopping = true;
+    shared_->wake = nullptr;
+  }
+  shared_->work.notify_all();
+  for (auto& t : workers_) {
+    if (t.joinable()) t.detach();  // a worker still in an attempt finishes on its own; it holds `shared_`
+  }
+}
+
+void Dispatcher::configure(Setup setup) {
+  setup_ = std::move(setup);
+  notifiers::Services services;
+  services.wall_clock = wall_;
+  // Attempts in flight keep the notifier they started with.
+  notifiers_.clear();
+  for (const auto& [name, channel] : setup_.delivery->channels) {
+    notifiers_.emplace(name, std::shared_ptr<notifiers::Notifier>(channel.create(services)));
+  }
+  grow_pool();
+}
+
+void Dispatcher::grow_pool() {
+  const std::size_t wanted =
+      std::min<std::size_t>(32, static_cast<std::size_t>(setup_.delivery->in_flight) * notifiers_.size());
+  while (workers_.size() < wanted) {
+    workers_.emplace_back([shared = shared_] {
+      for (;;) {
+        Job job;
+        {
+          std::unique_lock lock(shared->mu);
+          shared->work.wait(lock, [&] { return shared->stopping || !shared->jobs.empty(); });
+          if (shared->stopping) return;  // queued jobs are abandoned: their rows stay pending
+          job = std::move(shared->jobs.front());
+          shared->jobs.pop_front();
+          ++shared->active;
+        }
+        notifiers::Delivery d;
+        try {
+          d = job.notifier->deliver(job.message);
+        } catch (const std::exception& e) {
+          d = {notifiers::Outcome::temporary, std::string("the channel failed: ") + e.what(), {}};
+        }
+        std::lock_guard lock(shared->mu);
+        shared->done.push_back({job.id, job.channel, std::move(d)});
+        --shared->active;
+        shared->idle.notify_all();
+        if (shared->wake) shared->wake();
+      }
+    });
+  }
+}
+
+std::int64_t Dispatcher::wall_ms() const {
+  return std::chrono::duration_cast<milliseconds>(wall_().time_since_epoch()).count();
+}
+
+void Dispatcher::start() {
+  started_ = true;
+  pump();
+}
+
+void Dispatcher::take(store::Batch& batch) {
+  for (auto& u : updates_) {
+    committing_.push_back(u.id);
+    batch.outbox_updates.push_back(std::move(u));
+  }
+  updates_.clear();
+  for (auto& m : new_rows_) batch.outbox.push_back(std::move(m));
+  new_rows_.clear();
+  for (auto& e : audit_) batch.audit.push_back(std::move(e));
+  audit_.clear();
+}
+
+void Dispatcher::committed() {
+  for (auto id : committing_) busy_.erase(id);
+  committing_.clear();
+  pump();
+}
+
+void Dispatcher::audit(const store::OutboxMessage& row, const std::string& kind, json details) {
+  store::AuditEntry e;
+  e.at = clock_.now().time_since_epoch().count();
+  e.actor = "system";
+  e.kind = kind;
+  e.ref = row.ref;
+  e.stage = row.stage;
+  e.details = details.dump();
+  audit_.push_back(std::move(e));
+}
+
+bool Dispatcher::quiet_now(Instant now) const {
+  const auto& q = *setup_.delivery->quiet;
+  const workflows::Config& config = *setup_.config;
+  const auto& cal = config.calendar(config.daemon.calendar);
+  const auto local = cal.zone()->to_local(now);
+  const workflows::Day day = local_day(config, now);
+  const auto minute = std::chrono::duration_cast<std::chrono::minutes>(local - date::floor<date::days>(local));
+  return !cal.is_working_day(day) || minute < q.from || minute >= q.to;
+}
+
+Instant Dispatcher::quiet_ends(Instant now) const {
+  const auto& q = *setup_.delivery->quiet;
+  const workflows::Config& config = *setup_.config;
+  const auto& cal = config.calendar(config.daemon.calendar);
+  const auto local = cal.zone()->to_local(now);
+  workflows::Day day = local_day(config, now);
+  const auto minute = std::chrono::duration_cast<std::chrono::minutes>(local - date::floor<date::days>(local));
+  if (!(cal.is_working_day(day) && minute < q.from)) {
+    do {
+      day += date::days{1};
+    } while (!cal.is_working_day(day));
+  }
+  const date::local_seconds start{(day.time_since_epoch() + q.from)};
+  auto info = cal.zone()->get_info(start);
+  if (info.result == date::local_info::nonexistent) return date::floor<std::chrono::seconds>(info.first.end);
+  return date::floor<std::chrono::seconds>(cal.zone()->to_sys(start, date::choose::earliest));
+}
+
+void Dispatcher::hold(const store::OutboxMessage& row, Instant until) {
+  store::OutboxUpdate u = as_update(row);
+  u.hold_until = until.time_since_epoch().count();
+  updates_.push_back(u);
+  busy_.emplace(row.id, row);
+  spdlog::info("notify.held key={} kind={} until={} reason=quiet_hours", row.key, row.kind,
+               workflows::iso_utc(until));
+}
+
+void Dispatcher::gather_digests() {
+  const auto& digest = setup_.delivery->digest;
+  if (!digest) return;
+  const Instant now = clock_.now();
+  const workflows::Config& config = *setup_.config;
+  const auto& cal = config.calendar(config.daemon.calendar);
+  const workflows::Day day = local_day(config, now);
+  if (day == digest_day_ || !cal.is_working_day(day)) return;
+  const auto local = cal.zone()->to_local(now);
+  if (local - date::floor<date::days>(local) < digest->at) return;
+  digest_day_ = day;
+  std::map<std::string, std::vector<store::OutboxMessage>> by_person;
+  for (auto& m : store_.outbox("digest")) {
+    if (busy_.count(m.id) == 0) by_person[m.person].push_back(std::move(m));
+  }
+  for (const auto& [person, items] : by_person) {
+    store::OutboxMessage d;
+    // The first item's id makes the key unique even after a restart the same day.
+    d.key = "digest:" + person + ":" + workflows::iso(day) + ":" + std::to_string(items.front().id);
+    d.created_at = now.time_since_epoch().count();
+    d.kind = "digest";
+    d.person = person;
+    json ids = json::array();
+    for (const auto& item : items) {
+      ids.push_back(item.id);
+      store::OutboxUpdate u = as_update(item);
+      u.state = "digested";
+      u.last_error = "sent in " + d.key;
+      updates_.push_back(u);
+      busy_.emplace(item.id, item);
+    }
+    d.payload = json{{"items", ids}}.dump();
+    spdlog::info("notify.digest person={} items={} key={}", person, items.size(), d.key);
+    new_rows_.push_back(std::move(d));
+  }
+  if (!by_person.empty() && request_commit_) request_commit_();
+}
+
+void Dispatcher::pump() {
+  if (!started_ || stopping_) return;
+  const DeliverySettings& delivery = *setup_.delivery;
+  const workflows::Config& config = *setup_.config;
+  gather_digests();
+  int free = 0;
+  for (const auto& [name, n] : notifiers_) free += std::max(0, delivery.in_flight - in_flight_[name]);
+  bool changed = false;
+  std::vector<Job> jobs;
+  if (free > 0) {
+    const Instant now = clock_.now();
+    auto rows = store_.outbox_ready(wall_ms(), now.time_since_epoch().count(),
+                                    free + static_cast<int>(busy_.size()));
+    for (auto& row : rows) {
+      if (busy_.count(row.id) != 0) continue;
+      const workflows::Person* person = config.directory.person(row.person);
+      if (row.kind != "digest" && delivery.digest && person != nullptr && person->digest &&
+          delivery.digest->kinds.count(row.kind) != 0) {
+        store::OutboxUpdate u = as_update(row);
+        u.state = "digest";
+        updates_.push_back(u);
+        busy_.emplace(row.id, row);
+        changed = true;
+        continue;
+      }
+      if (delivery.quiet && delivery.quiet->hold.count(row.kind) != 0 && quiet_now(now)) {
+        hold(row, quiet_ends(now));
+        changed = true;
+        continue;
+      }
+      const std::string& channel = delivery.channel_for(person).name();
+      int& running = in_flight_[channel];
+      if (running >= delivery.in_flight) continue;
+      Job job;
+      job.id = row.id;
+      job.channel = channel;
+      job.notifier = notifiers_.at(channel);
+      if (row.kind == "digest") {
+        std::vector<store::OutboxMessage> items;
+        json payload = json::parse(row.payload, nullptr, false);
+        if (payload.is_object() && payload["items"].is_array()) {
+          for (const auto& id : payload["items"]) {
+            if (auto item = store_.outbox_message(id.get<std::int64_t>())) items.push_back(std::move(*item));
+          }
+        }
+        job.message = render_digest(row.key, row.person, items, config, delivery, now);
+      } else {
+        job.message = render_message(row, config, delivery, now);
+      }
+      ++running;
+      busy_.emplace(row.id, std::move(row));
+      jobs.push_back(std::move(job));
+    }
+  }
+  if (!jobs.empty()) {
+    {
+      std::lock_guard lock(shared_->mu);
+      for (auto& j : jobs) shared_->jobs.push_back(std::move(j));
+    }
+    shared_->work.notify_all();
+  }
+  if (changed && request_commit_) request_commit_();
+  arm_timer();
+}
+
+void Dispatcher::drain() {
+  std::vector<Done> done;
+  {
+    std::lock_guard lock(shared_->mu);
+    done.swap(shared_->done);
+  }
+  if (done.empty()) return;
+  for (const auto& d : done) {
+    auto it = busy_.find(d.id);
+    if (it == busy_.end()) continue;
+    --in_flight_[d.channel];
+    settle(it->second, d.channel, d.delivery);
+  }
+  if (request_commit_) request_commit_();
+  pump();
+}
+
+void Dispatcher::settle(const store::OutboxMessage& row, const std::string& channel, const notifiers::Delivery& d) {
+  const DeliverySettings& delivery = *setup_.delivery;
+  const std::int64_t wall = wall_ms();
+  store::OutboxUpdate u = as_update(row);
+  u.channel = channel;
+  u.attempts = row.attempts + 1;
+  if (u.first_attempt == 0) u.first_attempt = wall;
+  json details{{"id", row.id},
+               {"key", row.key},
+               {"kind", row.kind},
+               {"person", row.person},
+               {"channel", channel},
+               {"attempt", u.attempts},
+               {"outcome", notifiers::to_string(d.outcome)},
+               {"detail", d.detail}};
+  std::string dead_reason;
+  if (d.outcome == notifiers::Outcome::delivered) {
+    u.state = "delivered";
+    u.delivered_at = wall / 1000;
+    u.last_error.clear();
+  } else {
+    u.last_error = d.detail;
+    if (d.outcome == notifiers::Outcome::permanent) {
+      dead_reason = "the channel refused it for good";
+    } else {
+      milliseconds delay = notifiers::next_attempt_delay(u.attempts, delivery.first_retry, delivery.max_retry, rng_);
+      if (d.retry_after) delay = std::max<milliseconds>(delay, *d.retry_after);
+      const std::int64_t next = wall + delay.count();
+      if (next - u.first_attempt > std::chrono::duration_cast<milliseconds>(delivery.dead_after).count()) {
+        dead_reason = "still failing after " + std::to_string(delivery.dead_after.count() / 3600) + " hours";
+      } else {
+        u.next_attempt = next;
+        details["next_attempt"] = iso_ms(next);
+      }
+    }
+    if (!dead_reason.empty()) u.state = "dead";
+  }
+  audit(row, "notification.attempt", details);
+  if (!dead_reason.empty()) {
+    audit(row, "notification.dead",
+          {{"id", row.id}, {"key", row.key}, {"channel", channel}, {"attempts", u.attempts}, {"reason", dead_reason},
+           {"detail", d.detail}});
+    spdlog::error("notify.dead key={} channel={} attempts={} reason=\"{}\" detail=\"{}\"", row.key, channel,
+                  u.attempts, dead_reason, d.detail);
+  } else if (d.outcome != notifiers::Outcome::delivered) {
+    spdlog::warn("notify.retry key={} channel={} attempt={} next={} detail=\"{}\"", row.key, channel, u.attempts,
+                 iso_ms(u.next_attempt), d.detail);
+  } else {
+    spdlog::info("notify.delivered key={} channel={} attempt={} kind={} ref={} person={} late={}", row.key, channel,
+                 u.attempts, row.kind, row.ref, row.person, row.late);
+  }
+  updates_.push_back(std::move(u));
+}
+
+void Dispatcher::arm_timer() {
+  if (stopping_) return;
+  const std::int64_t wall = wall_ms();
+  std::int64_t wake = wall + kIdleWake.count();
+  if (auto next = store_.outbox_next_attempt(wall)) wake = std::min(wake, *next);
+  if (!clock_.is_virtual()) {
+    // Docket's clock is the wall clock here: a hold or a digest is a time too.
+    const std::int64_t now_s = clock_.now().time_since_epoch().count();
+    if (auto held = store_.outbox_next_hold(now_s)) wake = std::min(wake, *held * 1000);
+  }
+  timer_.expires_after(milliseconds(std::max<std::int64_t>(wake - wall, 1)));
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) pump();
+  });
+}
+
+void Dispatcher::stop(milliseconds grace) {
+  stopping_ = true;
+  timer_.cancel();
+  {
+    std::unique_lock lock(shared_->mu);
+    shared_->jobs.clear();  // not started: their rows stay pending for the next start
+    shared_->idle.wait_for(lock, grace, [&] { return shared_->active == 0; });
+    shared_->stopping = true;
+    shared_->wake = nullptr;
+  }
+  shared_->work.notify_all();
+  std::vector<Done> done;
+  {
+    std::lock_guard lock(shared_->mu);
+    done.swap(shared_->done);
+  }
+  for (const auto& d : done) {
+    auto it = busy_.find(d.id);
+    if (it == busy_.end()) continue;
+    --in_flight_[d.channel];
+    settle(it->second, d.channel, d.delivery);
+  }
+  for (auto& t : workers_) {
+    if (t.joinable()) t.detach();
+  }
+  workers_.clear();
+}
+
+Result Dispatcher::retry(const Caller& who, std::int64_t id, store::Batch& batch) {
+  auto row = store_.outbox_message(id);
+  if (!row) return Result::fail("there is no message " + std::to_string(id) + " in the outbox");
+  if (row->state != "dead") {
+    return Result::fail("message " + std::to_string(id) + " is " + row->state +
+                        "; only a dead letter can be retried (see docket outbox --failed)");
+  }
+  store::OutboxUpdate u = as_update(*row);
+  u.state = "pending";
+  u.channel.clear();  // routed afresh: the person may prefer another channel now
+  u.next_attempt = 0;
+  u.hold_until = 0;
+  u.first_attempt = 0;  // a new maximum age
+  batch.outbox_updates.push_back(u);
+  store::AuditEntry e;
+  e.at = clock_.now().time_since_epoch().count();
+  e.actor = who.person;
+  e.kind = "notification.retried";
+  e.ref = row->ref;
+  e.stage = row->stage;
+  e.details = json{{"id", id}, {"key", row->key}, {"attempts", row->attempts}, {"last_error", row->last_error}}.dump();
+  batch.audit.push_back(std::move(e));
+  return {true, "", json{{"id", id}, {"key", row->key}, {"state", "pending"}}};
+}
+
+}  // namespace docket::daemon
