@@ -165,7 +165,11 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         ->type_name("DIR");
   }
 
-  ReadCommands readers(app, config);  // audit, report, export: the database, read-only
+  ReadCommands readers(app, config);  // audit, report, export, outbox: the database, read-only
+  CLI::App* retry = readers.outbox_retry();
+  retry->add_option("id", d.id, "The message's ID, as `docket outbox --failed` lists it")->required();
+  retry->add_flag("--json", d.json, "Print the daemon's JSON answer");
+  retry->add_option("--socket", socket, "docketd's control socket")->type_name("PATH");
 
   // A mistyped command gets a suggestion rather than CLI11's "A subcommand is required".
   for (int i = 1; i < argc; ++i) {
@@ -212,6 +216,12 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (simulate->parsed()) {
       so.config = config;
       return simulate_command(so, out, err);
+    }
+    if (retry->parsed()) {
+      d.command = "outbox-retry";
+      d.config = config;
+      d.socket = socket;
+      return daemon_command(d, out, err);
     }
     if (auto code = readers.run(out, err)) return *code;
     for (const auto& [sub, name] : nested) {

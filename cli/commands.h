@@ -80,6 +80,7 @@ struct DaemonOptions {
   std::string person;
   std::string year;
   int days = 14;
+  std::int64_t id = 0;  // outbox retry
   std::string group;  // overdue --by role
   bool json = false;
 };

@@ -81,6 +81,16 @@ ReadCommands::ReadCommands(CLI::App& app, std::string& config) : config_(config)
   ics_->add_option("--workflow", e.workflow, "Only this review type or meeting cycle");
   ics_->add_option("--output", e.output, "Write to this file (default: standard output)")->type_name("FILE");
   ics_->add_option("--as-of", e.as_of, "Count this day as today (default: the database's own day)")->type_name("DATE");
+
+  outbox_ = app.add_subcommand("outbox", "Messages not yet delivered: pending, held, and dead letters "
+                                         "(read-only); `outbox retry ID` sends a dead letter again");
+  outbox_->require_subcommand(0, 1);
+  auto& ob = outbox_options_;
+  common(outbox_, ob, config_, true);
+  outbox_->add_flag("--failed", ob.failed, "Only dead letters: messages docket gave up on");
+  outbox_->add_flag_callback("--json", [&ob] { ob.format = "json"; }, "Same as --format json");
+  outbox_->add_option("--limit", ob.limit, "At most N messages (default 200)")->check(CLI::Range(1, 1000000))->type_name("N");
+  retry_ = outbox_->add_subcommand("retry", "Queue a dead letter again (through docketd)");
 }
 
 std::optional<int> ReadCommands::run(std::ostream& out, std::ostream& err) {
@@ -108,6 +118,10 @@ std::optional<int> ReadCommands::run(std::ostream& out, std::ostream& err) {
     if (meetings_->parsed()) {
       report_options_.config = config_;
       return report_meetings_command(report_options_, out, err);
+    }
+    if (outbox_->parsed() && !retry_->parsed()) {
+      outbox_options_.config = config_;
+      return outbox_command(outbox_options_, out, err);
     }
     if (ics_->parsed()) {
       export_options_.config = config_;

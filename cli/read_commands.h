@@ -8,6 +8,7 @@
 //   docket report compliance [--from DATE] [--to DATE] [--financial-year 2026/27]
 //   docket report meetings [--financial-year 2026/27]
 //   docket export ics [--person ID] [--workflow ID] [--output FILE]
+//   docket outbox [--failed] (`outbox retry ID` goes to the daemon)
 //
 // Each takes --db PATH (default: [daemon] database in docketd.toml) and
 // --config DIR. Exit codes: 0 an answer; 1 a negative answer (a broken
@@ -59,6 +60,12 @@ struct ExportOptions : ReadOptions {
 };
 int export_ics_command(const ExportOptions& o, std::ostream& out, std::ostream& err);
 
+struct OutboxOptions : ReadOptions {
+  bool failed = false;  // only dead letters
+  std::size_t limit = 200;
+};
+int outbox_command(const OutboxOptions& o, std::ostream& out, std::ostream& err);
+
 // Adds audit, report and export to `app`; `config` is the top-level
 // --config, shared with the other commands. After parsing, run() runs the
 // one that was given, or returns nullopt when none was.
@@ -75,11 +82,18 @@ class ReadCommands {
   CLI::App* compliance_ = nullptr;
   CLI::App* meetings_ = nullptr;
   CLI::App* ics_ = nullptr;
+  CLI::App* outbox_ = nullptr;
+  CLI::App* retry_ = nullptr;
   AuditOptions audit_options_;
   VerifyOptions verify_options_;
   ShowOptions show_options_;
   ReportOptions report_options_;
   ExportOptions export_options_;
+  OutboxOptions outbox_options_;
+
+ public:
+  // `outbox retry ID`, which the daemon runs: the caller sends it.
+  CLI::App* outbox_retry() const { return retry_; }
 };
 
 }  // namespace docket::cli

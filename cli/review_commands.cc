@@ -160,6 +160,8 @@ int daemon_command(const DaemonOptions& o, std::ostream& out, std::ostream& err)
     args["to"] = o.to;
   } else if (c == "upcoming") {
     args["days"] = o.days;
+  } else if (c == "outbox-retry") {
+    args["id"] = o.id;
   } else if (c == "clock" && !o.advance.empty()) {
     args["advance"] = o.advance;
   } else if (c.starts_with("meeting-") || c == "chair-appoint") {
@@ -228,6 +230,8 @@ int daemon_command(const DaemonOptions& o, std::ostream& out, std::ostream& err)
     }
     int kept = r["reviews_on_earlier_versions"].get<int>();
     if (kept > 0) out << "  " << kept << " running review" << (kept == 1 ? " keeps" : "s keep") << " an earlier version\n";
+  } else if (c == "outbox-retry") {
+    out << "message " << o.id << " (" << str(r, "key") << ") is queued again\n";
   } else if (c == "clock") {
     out << (o.advance.empty() ? "" : "advanced; ") << str(r, "mode") << " clock now " << str(r, "local") << " ("
         << str(r, "now") << ")\n";

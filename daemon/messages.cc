@@ -60,8 +60,10 @@ notifiers::Values message_values(const store::OutboxMessage& m, const workflows:
   v["stage_title"] = first_of(p, "stage_title", "milestone_title");
   const std::string meeting = text_of(p, "meeting");
   if (auto day = workflows::parse_day(meeting)) v["meeting_date"] = workflows::long_date(*day);
-  // A meeting's reference is its body and date, not the internal "@body/day".
-  v["reference"] = m.ref.starts_with('@') ? v["workflow_title"] + " " + meeting : m.ref;
+  // A meeting is named by its date ("Executive meeting on 2026-06-09" reads
+  // from workflow_title and reference), not by the internal "@body/day".
+  const bool is_meeting = m.ref.starts_with('@');
+  v["reference"] = is_meeting ? "meeting on " + meeting : m.ref;
   const std::string due = text_of(p, "due");
   v["due_date"] = due;
   if (auto day = workflows::parse_day(due)) {
@@ -81,7 +83,7 @@ notifiers::Values message_values(const store::OutboxMessage& m, const workflows:
   v["rung"] = text_of(p, "rung");
   v["late"] = m.late ? "yes" : "no";
   v["note"] = text_of(p, "note");
-  if (delivery.link) v["link"] = delivery.link->render(v);
+  if (delivery.link && !is_meeting) v["link"] = delivery.link->render(v);  // meetings have no page of their own
   return v;
 }
 

@@ -1,0 +1,344 @@
+// Delivery end to end: the real docketd on the shipped configuration, its
+// channels pointed at real peers on loopback (aiosmtpd and Python's
+// http.server), on a rehearsal clock. The mails and posts the peers receive
+// are checked against the people and dates the workflow gives, and the audit
+// trail against the attempts made.
+//
+// Deadlines are reached with `docket clock advance`, never by waiting;
+// retries wait on the wall clock for about a second (first_retry_seconds = 1)
+// inside bounded polls.
+
+#include <openssl/hmac.h>
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "store/store.h"
+#include "tests/notifiers/peers.h"
+#include "tests/support/daemon.h"
+
+namespace docket::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using notifiers::testing::eventually;
+using notifiers::testing::PythonPeer;
+using namespace std::chrono_literals;
+
+std::string replace(std::string text, const std::string& from, const std::string& to) {
+  auto at = text.find(from);
+  if (at == std::string::npos) throw std::runtime_error("'" + from + "' is not in the shipped configuration");
+  return text.replace(at, from.size(), to);
+}
+
+// The shipped configuration with mail to `smtp_port` and the webhook to
+// `hook_url`, retrying after about a second.
+void point_at(const TempConfig& cfg, int smtp_port, const std::string& hook_url) {
+  std::string t = slurp(cfg.dir() / "docketd.toml");
+  t = replace(t, "port = 2525", "port = " + std::to_string(smtp_port));
+  t = replace(t, "url = \"http://127.0.0.1:8085/hook\"", "url = \"" + hook_url + "\"");
+  t = replace(t, "first_retry_seconds = 30", "first_retry_seconds = 1");
+  t = replace(t, "max_retry_seconds = 3600", "max_retry_seconds = 1");
+  cfg.write("docketd.toml", t);
+}
+
+// Adds a line to a person's entry in directory.toml.
+void set_person(const TempConfig& cfg, const std::string& person, const std::string& line) {
+  std::string t = slurp(cfg.dir() / "directory.toml");
+  t = replace(t, "[people." + person + "]\n", "[people." + person + "]\n" + line + "\n");
+  cfg.write("directory.toml", t);
+}
+
+std::vector<json> mails(const PythonPeer& smtp) {
+  std::vector<json> out;
+  for (std::size_t i = 1; i <= smtp.count(); ++i) out.push_back(smtp.record(static_cast<int>(i)));
+  return out;
+}
+
+std::string header(const json& mail, const std::string& name) {
+  return mail["parsed"]["headers"].value(name, std::string{});
+}
+
+::testing::AssertionResult ok(const RunResult& r) {
+  if (r.code == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "exit " << r.code << ": " << r.err << r.out;
+}
+
+// `docket outbox` on the live database, as JSON rows.
+json outbox(Sandbox& box, const TempConfig& cfg, bool failed = false) {
+  std::vector<std::string> args{"outbox", "--json", "--db", box.db().string(), "--config", cfg.dir().string()};
+  if (failed) args.emplace_back("--failed");
+  auto r = box.docket(args);
+  if (r.code != 0) return json{{"error", r.err}};
+  return json::parse(r.out)["rows"];
+}
+
+std::vector<store::AuditRecord> audit_of_kind(const fs::path& db, const std::string& kind) {
+  store::Store st(db, "virtual");
+  std::vector<store::AuditRecord> out;
+  for (auto& a : st.audit()) {
+    if (a.kind == kind) out.push_back(std::move(a));
+  }
+  return out;
+}
+
+TEST(Delivery, ARehearsedRapidReviewMailsEachReminderAndEscalationToTheRightPersonOnce) {
+  PythonPeer smtp("smtp_server.py", {});
+  PythonPeer hook("http_server.py", {});
+  TempConfig cfg;
+  point_at(cfg, smtp.port(), "http://127.0.0.1:" + std::to_string(hook.port()) + "/hook");
+  Sandbox box(cfg.dir());
+  auto d = box.daemon("2026-03-02T08:00");
+  ASSERT_TRUE(d->wait_ready());
+  ASSERT_TRUE(ok(box.docket({"start", "rapid-review", "--ref", "RR-2026-014", "--on", "2026-03-02", "--assign",
+                             "lead-reviewer=c-jones"})));
+  // The Panel is told in time; the Rapid Review itself runs late.
+  ASSERT_TRUE(ok(box.docket({"clock", "advance", "4d"})));
+  ASSERT_TRUE(ok(box.docket({"clock", "advance", "2h"})));  // Fri 6 March, 10:00
+  ASSERT_TRUE(ok(box.docket({"complete", "RR-2026-014", "notify-panel", "--on", "2026-03-06"})));
+  ASSERT_TRUE(ok(box.docket({"clock", "advance", "25d"})));  // Tue 31 March, 10:00
+
+  // Reminders go to the stage's owner two (and five) working days before;
+  // escalations climb the ladder after the due date, each person once.
+  const std::multiset<std::string> expected{
+      "kim.davies@example.org Reminder: RR-2026-014 Notify the national Child Safeguarding Practice Review Panel "
+      "is due Monday 9 March 2026",
+      "chris.jones@example.org Reminder: RR-2026-014 Complete the Rapid Review; send it and the decision on a local "
+      "review to the Panel is due Monday 23 March 2026",
+      "chris.jones@example.org Reminder: RR-2026-014 Complete the Rapid Review; send it and the decision on a local "
+      "review to the Panel is due Monday 23 March 2026",
+      "kim.davies@example.org Overdue: RR-2026-014 Complete the Rapid Review; send it and the decision on a local "
+      "review to the Panel was due Monday 23 March 2026",
+      "alex.morgan@example.org Overdue: RR-2026-014 Complete the Rapid Review; send it and the decision on a local "
+      "review to the Panel was due Monday 23 March 2026",
+      "morgan.clarke@example.org Overdue: RR-2026-014 Complete the Rapid Review; send it and the decision on a "
+      "local review to the Panel was due Monday 23 March 2026",
+      "jo.okafor@example.org Overdue: RR-2026-014 Complete the Rapid Review; send it and the decision on a local "
+      "review to the Panel was due Monday 23 March 2026",
+      "rhian.hughes@example.org Overdue: RR-2026-014 Complete the Rapid Review; send it and the decision on a local "
+      "review to the Panel was due Monday 23 March 2026",
+      "priya.singh@example.org Overdue: RR-2026-014 Complete the Rapid Review; send it and the decision on a local "
+      "review to the Panel was due Monday 23 March 2026",
+  };
+  // Delivered when nothing is left in the outbox.
+  ASSERT_TRUE(eventually(
+      [&] {
+        json waiting = outbox(box, cfg);
+        return waiting.is_array() && waiting.empty();
+      },
+      20s))
+      << outbox(box, cfg).dump(2) << "\ndocketd log:\n" << d->log();
+  ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
+
+  std::multiset<std::string> got;
+  std::set<std::string> message_ids;
+  std::size_t meeting_mails = 0;  // the partnership's meetings run on the same clock
+  for (const auto& m : mails(smtp)) {
+    if (header(m, "subject").find("RR-2026-014") == std::string::npos) {
+      EXPECT_NE(header(m, "subject").find(" meeting on "), std::string::npos) << header(m, "subject");
+      EXPECT_TRUE(message_ids.insert(header(m, "message-id")).second) << "a Message-ID twice: " << m.dump(2);
+      ++meeting_mails;
+      continue;
+    }
+    EXPECT_EQ(m["problems"], json::array()) << m.dump(2);
+    ASSERT_EQ(m["rcpt_tos"].size(), 1u);
+    const std::string to = m["rcpt_tos"][0];
+    const std::string subject = header(m, "subject");
+    got.insert(to + " " + subject);
+    EXPECT_TRUE(message_ids.insert(header(m, "message-id")).second) << "a Message-ID twice: " << m.dump(2);
+    EXPECT_EQ(header(m, "auto-submitted"), "auto-generated");
+    const std::string body = m["parsed"]["body"];
+    EXPECT_NE(body.find("https://docket.example.org/reviews/RR-2026-014"), std::string::npos) << body;
+    if (subject.starts_with("Overdue")) {
+      EXPECT_NE(body.find("working day(s) overdue"), std::string::npos) << body;
+      EXPECT_NE(body.find("escalation step"), std::string::npos) << body;
+    }
+  }
+  EXPECT_EQ(got, expected);
+
+  // Every row is delivered, each after one attempt, and audited.
+  store::Store st(box.db(), "virtual");
+  auto rows = st.outbox("");
+  EXPECT_EQ(rows.size(), expected.size() + meeting_mails);
+  for (const auto& r : rows) {
+    EXPECT_EQ(r.state, "delivered") << r.key;
+    EXPECT_EQ(r.channel, "mail") << r.key;
+    EXPECT_EQ(r.attempts, 1) << r.key;
+  }
+  std::size_t delivered = 0;
+  for (const auto& a : st.audit()) {
+    if (a.kind != "notification.attempt") continue;
+    EXPECT_EQ(json::parse(a.details)["outcome"], "delivered") << a.details;
+    ++delivered;
+  }
+  EXPECT_EQ(delivered, rows.size());
+
+  // A restart at the same moment sends nothing again.
+  {
+    auto again = box.daemon("2026-03-31T10:00");
+    ASSERT_TRUE(again->wait_ready());
+    ASSERT_TRUE(exited_zero(again->terminate(), again->log()));
+  }
+  EXPECT_EQ(smtp.count(), rows.size());
+  EXPECT_EQ(hook.count(), 0u) << "nobody in this review prefers the webhook";
+}
+
+TEST(Delivery, MailWaitsWhileTheServerIsDownAndGoesOnceAfterARestart) {
+  const int port = notifiers::testing::unused_port();
+  TempConfig cfg;
+  point_at(cfg, port, "http://127.0.0.1:9/hook");
+  Sandbox box(cfg.dir());
+  {
+    auto d = box.daemon("2026-03-02T08:00");
+    ASSERT_TRUE(d->wait_ready());
+    ASSERT_TRUE(ok(box.docket({"start", "rapid-review", "--ref", "RR-7", "--on", "2026-03-02", "--assign",
+                               "lead-reviewer=c-jones"})));
+    ASSERT_TRUE(ok(box.docket({"clock", "advance", "3d"})));
+    ASSERT_TRUE(ok(box.docket({"clock", "advance", "2h"})));  // Thu 5 March 10:00: the Panel reminder is due
+    // Nobody listens: the message waits, with its failures on record.
+    ASSERT_TRUE(eventually(
+        [&] {
+          json rows = outbox(box, cfg);
+          return rows.is_array() && rows.size() == 1 && rows[0]["attempts"].get<int>() >= 2;
+        },
+        15s))
+        << outbox(box, cfg).dump(2) << "\n" << d->log();
+    json row = outbox(box, cfg)[0];
+    EXPECT_EQ(row["state"], "pending");
+    EXPECT_EQ(row["person"], "k-davies");
+    EXPECT_NE(row["last_error"].get<std::string>(), "");
+    ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
+  }
+  // The mail server comes back; so does docketd, which delivers what waited.
+  PythonPeer smtp("smtp_server.py", {"--port", std::to_string(port)});
+  {
+    auto d = box.daemon("2026-03-05T10:00");
+    ASSERT_TRUE(d->wait_ready());
+    ASSERT_TRUE(eventually([&] { return smtp.count() >= 1; }, 15s)) << d->log();
+    ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
+  }
+  ASSERT_EQ(smtp.count(), 1u) << "delivered once";
+  json mail = smtp.record(1);
+  EXPECT_EQ(mail["rcpt_tos"][0], "kim.davies@example.org");
+  EXPECT_NE(header(mail, "subject").find("RR-7"), std::string::npos);
+
+  store::Store st(box.db(), "virtual");
+  auto rows = st.outbox("");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].state, "delivered");
+  auto attempts = audit_of_kind(box.db(), "notification.attempt");
+  ASSERT_EQ(static_cast<int>(attempts.size()), rows[0].attempts);
+  ASSERT_GE(attempts.size(), 3u);
+  for (std::size_t i = 0; i + 1 < attempts.size(); ++i) {
+    EXPECT_EQ(json::parse(attempts[i].details)["outcome"], "temporary") << attempts[i].details;
+  }
+  EXPECT_EQ(json::parse(attempts.back().details)["outcome"], "delivered");
+  EXPECT_EQ(json::parse(attempts.back().details)["attempt"], rows[0].attempts);
+}
+
+std::string hmac_hex(const std::string& key, const std::string& data) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), mac, &len);
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) {
+    static const char* digits = "0123456789abcdef";
+    hex += digits[mac[i] >> 4];
+    hex += digits[mac[i] & 15];
+  }
+  return hex;
+}
+
+TEST(Delivery, WebhooksAreSignedRetriedOn503AndDeadLetteredOn400UntilRetried) {
+  PythonPeer smtp("smtp_server.py", {});
+  PythonPeer hook("http_server.py", {});
+  TempConfig cfg;
+  const std::string base = "http://127.0.0.1:" + std::to_string(hook.port());
+  point_at(cfg, smtp.port(), base + "/flaky/2");
+  cfg.write("hook-secret", "s3cret-for-the-test\n");
+  cfg.append("docketd.toml", "\n[channels.refusing]\ntype = \"webhook\"\nurl = \"" + base + "/status/400\"\n");
+  std::string t = slurp(cfg.dir() / "docketd.toml");
+  cfg.write("docketd.toml", replace(t, "# secret_file = \"webhook-secret\"", "secret_file = \"hook-secret\""));
+  set_person(cfg, "k-davies", "prefers = \"hook\"");
+  set_person(cfg, "c-jones", "prefers = \"refusing\"");
+  Sandbox box(cfg.dir());
+  auto d = box.daemon("2026-03-02T08:00");
+  ASSERT_TRUE(d->wait_ready()) << d->log();
+  ASSERT_TRUE(ok(box.docket({"start", "rapid-review", "--ref", "RR-9", "--on", "2026-03-02", "--assign",
+                             "lead-reviewer=c-jones"})));
+  ASSERT_TRUE(ok(box.docket({"clock", "advance", "3d"})));
+  ASSERT_TRUE(ok(box.docket({"clock", "advance", "2h"})));  // Thu 5 March: the Panel reminder to k-davies
+  ASSERT_TRUE(eventually([&] { return hook.count() >= 3; }, 15s)) << d->log();
+  ASSERT_TRUE(ok(box.docket({"complete", "RR-9", "notify-panel", "--on", "2026-03-05"})));  // no escalations
+
+  // Two 503s, then success: three posts of one message, each signed.
+  std::set<std::string> keys;
+  for (int i = 1; i <= 3; ++i) {
+    json rec = hook.record(i);
+    const std::string body = hook.raw(i, ".body");
+    const json& h = rec["headers"];
+    EXPECT_EQ(rec["path"], "/flaky/2");
+    keys.insert(h.value("idempotency-key", ""));
+    const std::string ts = h.value("x-docket-timestamp", "");
+    EXPECT_EQ(h.value("x-docket-signature", ""), "sha256=" + hmac_hex("s3cret-for-the-test", ts + "." + body));
+    json doc = json::parse(body);
+    EXPECT_EQ(doc["event"], "reminder");
+    EXPECT_EQ(doc["reference"], "RR-9");
+    EXPECT_EQ(doc["stage"], "notify-panel");
+    EXPECT_EQ(doc["due"], "2026-03-09");
+  }
+  EXPECT_EQ(keys.size(), 1u) << "every retry carries the same Idempotency-Key";
+
+  // c-jones's first reminder (Mon 16 March) goes to a receiver that says 400.
+  ASSERT_TRUE(ok(box.docket({"clock", "advance", "11d"})));
+  ASSERT_TRUE(eventually(
+      [&] {
+        json dead = outbox(box, cfg, true);
+        return dead.is_array() && dead.size() == 1;
+      },
+      15s))
+      << outbox(box, cfg, true).dump(2) << d->log();
+  json dead = outbox(box, cfg, true)[0];
+  EXPECT_EQ(dead["person"], "c-jones");
+  EXPECT_EQ(dead["attempts"], 1) << "a 400 is not retried";
+  EXPECT_NE(dead["last_error"].get<std::string>().find("400"), std::string::npos) << dead.dump();
+
+  // An operator sends it again: one more attempt, dead again.
+  const std::string id = std::to_string(dead["id"].get<std::int64_t>());
+  auto retried = box.docket({"outbox", "retry", id});
+  ASSERT_TRUE(ok(retried));
+  EXPECT_NE(retried.out.find("queued again"), std::string::npos) << retried.out;
+  ASSERT_TRUE(eventually(
+      [&] {
+        json rows = outbox(box, cfg, true);
+        return rows.is_array() && rows.size() == 1 && rows[0]["attempts"] == 2;
+      },
+      15s))
+      << outbox(box, cfg, true).dump(2);
+  auto refused = box.docket({"outbox", "retry", "999999"});
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_NE(refused.err.find("no message 999999"), std::string::npos) << refused.err;
+  ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
+
+  // The audit trail holds each attempt, the dead letters and the retry.
+  std::vector<std::string> outcomes;
+  for (const auto& a : audit_of_kind(box.db(), "notification.attempt")) {
+    json j = json::parse(a.details);
+    outcomes.push_back(j["channel"].get<std::string>() + ":" + j["outcome"].get<std::string>());
+  }
+  EXPECT_EQ(outcomes, (std::vector<std::string>{"hook:temporary", "hook:temporary", "hook:delivered",
+                                                "refusing:permanent", "refusing:permanent"}));
+  EXPECT_EQ(audit_of_kind(box.db(), "notification.dead").size(), 2u);
+  auto retries = audit_of_kind(box.db(), "notification.retried");
+  ASSERT_EQ(retries.size(), 1u);
+  EXPECT_EQ(retries[0].actor, "a-morgan") << "root is a-morgan in the shipped directory";
+}
+
+}  // namespace
+}  // namespace docket::testing
