@@ -340,5 +340,111 @@ TEST(Delivery, WebhooksAreSignedRetriedOn503AndDeadLetteredOn400UntilRetried) {
   EXPECT_EQ(retries[0].actor, "a-morgan") << "root is a-morgan in the shipped directory";
 }
 
+std::vector<json> mails_to(const PythonPeer& smtp, const std::string& address) {
+  std::vector<json> out;
+  for (auto& m : mails(smtp)) {
+    if (m["rcpt_tos"][0] == address) out.push_back(std::move(m));
+  }
+  return out;
+}
+
+bool has_subject(const PythonPeer& smtp, const std::string& part) {
+  for (const auto& m : mails(smtp)) {
+    if (header(m, "subject").find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(Delivery, QuietHoursHoldRemindersTillMorningWhileEscalationsGoAtOnce) {
+  PythonPeer smtp("smtp_server.py", {});
+  TempConfig cfg;
+  point_at(cfg, smtp.port(), "http://127.0.0.1:9/hook");
+  Sandbox box(cfg.dir());
+  {
+    auto d = box.daemon("2026-03-02T08:00");
+    ASSERT_TRUE(d->wait_ready());
+    ASSERT_TRUE(ok(box.docket({"start", "rapid-review", "--ref", "RR-Q", "--on", "2026-03-02", "--assign",
+                               "lead-reviewer=c-jones"})));
+    ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
+  }
+  // Back at 3 a.m. on Wednesday 11 March: the Panel reminder (Thu 5) and the
+  // first escalation (Tue 10) fell due during the outage.
+  auto d = box.daemon("2026-03-11T03:00");
+  ASSERT_TRUE(d->wait_ready());
+  ASSERT_TRUE(eventually([&] { return has_subject(smtp, "Overdue: RR-Q Notify"); }, 15s)) << d->log();
+  json held;
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (const auto& row : outbox(box, cfg)) {
+          if (row["ref"] == "RR-Q" && row["kind"] == "reminder" && row["held_until"].is_string()) held = row;
+        }
+        return held.is_object();
+      },
+      15s))
+      << outbox(box, cfg).dump(2);
+  EXPECT_EQ(held["held_until"], "2026-03-11 08:00");
+  EXPECT_EQ(held["attempts"], 0);
+  EXPECT_FALSE(has_subject(smtp, "Reminder: RR-Q")) << "a reminder does not wake anyone at 3 a.m.";
+
+  ASSERT_TRUE(ok(box.docket({"clock", "advance", "5h"})));  // 08:00: working hours
+  ASSERT_TRUE(eventually([&] { return has_subject(smtp, "Reminder: RR-Q Notify"); }, 15s)) << d->log();
+  ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
+  auto kim = mails_to(smtp, "kim.davies@example.org");
+  ASSERT_EQ(kim.size(), 2u);
+  EXPECT_NE(header(kim[0], "subject").find("Overdue"), std::string::npos) << "the escalation went first";
+  EXPECT_NE(header(kim[1], "subject").find("Reminder"), std::string::npos);
+}
+
+TEST(Delivery, ADigestGathersAPersonsRemindersIntoOneMessageAWorkingDay) {
+  PythonPeer smtp("smtp_server.py", {});
+  TempConfig cfg;
+  point_at(cfg, smtp.port(), "http://127.0.0.1:9/hook");
+  set_person(cfg, "c-jones", "digest = true");
+  Sandbox box(cfg.dir());
+  auto d = box.daemon("2026-03-02T08:00");
+  ASSERT_TRUE(d->wait_ready());
+  ASSERT_TRUE(ok(box.docket({"start", "rapid-review", "--ref", "RR-D", "--on", "2026-03-02", "--assign",
+                             "lead-reviewer=c-jones"})));
+  ASSERT_TRUE(ok(box.docket({"complete", "RR-D", "notify-panel", "--on", "2026-03-02"})));
+  ASSERT_TRUE(ok(box.docket({"clock", "advance", "14d"})));  // Mon 16 March 08:00
+  ASSERT_TRUE(ok(box.docket({"clock", "advance", "2h"})));   // 10:00: the first reminder waits for a digest
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (const auto& row : outbox(box, cfg)) {
+          if (row["ref"] == "RR-D" && row["state"] == "digest") return true;
+        }
+        return false;
+      },
+      15s))
+      << outbox(box, cfg).dump(2);
+  ASSERT_TRUE(ok(box.docket({"clock", "advance", "1d"})));  // Tue 17 March 10:00: its digest goes
+  ASSERT_TRUE(eventually([&] { return !mails_to(smtp, "chris.jones@example.org").empty(); }, 15s)) << d->log();
+  ASSERT_TRUE(ok(box.docket({"clock", "advance", "2d"})));  // Thu 19: the second reminder ...
+  ASSERT_TRUE(ok(box.docket({"clock", "advance", "1d"})));  // ... in Friday's digest
+  ASSERT_TRUE(eventually([&] { return mails_to(smtp, "chris.jones@example.org").size() >= 2; }, 15s)) << d->log();
+  ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
+
+  auto chris = mails_to(smtp, "chris.jones@example.org");
+  ASSERT_EQ(chris.size(), 2u) << "only digests, never the reminders one by one";
+  EXPECT_EQ(header(chris[0], "subject"), "docket: 1 item(s) for Tuesday 17 March 2026");
+  EXPECT_EQ(header(chris[1], "subject"), "docket: 1 item(s) for Friday 20 March 2026");
+  for (const auto& m : chris) {
+    const std::string body = m["parsed"]["body"];
+    EXPECT_NE(body.find("- RR-D Complete the Rapid Review; send it and the decision on a local review to the Panel: "
+                        "due Monday 23 March 2026"),
+              std::string::npos)
+        << body;
+  }
+  store::Store st(box.db(), "virtual");
+  int digested = 0;
+  for (const auto& row : st.outbox("")) {
+    if (row.person == "c-jones" && row.kind == "reminder") {
+      EXPECT_EQ(row.state, "digested") << row.key;
+      ++digested;
+    }
+  }
+  EXPECT_EQ(digested, 2);
+}
+
 }  // namespace
 }  // namespace docket::testing
