@@ -200,9 +200,21 @@ std::string describe(const store::AuditRecord& r, const std::string& workflow, c
   if (k == "config.reloaded") {
     return "Configuration reloaded: " + str(d, "config").substr(0, 12) + " (was " + str(d, "previous").substr(0, 12) + ")";
   }
-  if (k == "notification.delivered") {
+  if (k == "notification.delivered") {  // before schema 6: one record per batch
     return "Notifications delivered through " + str(d, "channel") + ": " + str(d, "count");
   }
+  if (k == "notification.attempt") {
+    const std::string outcome = str(d, "outcome");
+    std::string s = str(d, "kind") + " to " + str(d, "person") + " through " + str(d, "channel");
+    if (outcome == "delivered") return "Delivered: " + s;
+    s = (outcome == "temporary" ? "Delivery failed, will retry: " : "Delivery refused: ") + s + " (" +
+        str(d, "detail") + ")";
+    return s;
+  }
+  if (k == "notification.dead") {
+    return "Gave up delivering " + str(d, "key") + " after " + str(d, "attempts") + " attempt(s): " + str(d, "reason");
+  }
+  if (k == "notification.retried") return "Dead letter " + str(d, "key") + " queued again";
   if (k == "clock.advanced") return "Rehearsal clock moved from " + str(d, "from") + " to " + str(d, "to");
   std::string s = k;
   if (!r.stage.empty()) s += " " + stage;

@@ -338,6 +338,15 @@ TEST(Delivery, WebhooksAreSignedRetriedOn503AndDeadLetteredOn400UntilRetried) {
   auto retries = audit_of_kind(box.db(), "notification.retried");
   ASSERT_EQ(retries.size(), 1u);
   EXPECT_EQ(retries[0].actor, "a-morgan") << "root is a-morgan in the shipped directory";
+
+  // The review's story tells the deliveries too.
+  auto story = box.docket({"audit", "show", "RR-9", "--db", box.db().string(), "--config", cfg.dir().string()});
+  ASSERT_TRUE(ok(story));
+  EXPECT_NE(story.out.find("Delivery failed, will retry: reminder to k-davies through hook"), std::string::npos)
+      << story.out;
+  EXPECT_NE(story.out.find("Delivered: reminder to k-davies through hook"), std::string::npos) << story.out;
+  EXPECT_NE(story.out.find("Gave up delivering RR-9:rapid-review:reminder:1:c-jones"), std::string::npos)
+      << story.out;
 }
 
 std::vector<json> mails_to(const PythonPeer& smtp, const std::string& address) {
