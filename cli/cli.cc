@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/backup_commands.h"
 #include "cli/commands.h"
 #include "cli/read_commands.h"
 
@@ -162,6 +163,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   }
 
   ReadCommands readers(app, config);  // audit, report, export: the database, read-only
+  BackupCommands backups(app, config);
 
   // A mistyped command gets a suggestion rather than CLI11's "A subcommand is required".
   for (int i = 1; i < argc; ++i) {
@@ -210,6 +212,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       return simulate_command(so, out, err);
     }
     if (auto code = readers.run(out, err)) return *code;
+    if (auto code = backups.run(out, err)) return *code;
     for (const auto& [sub, name] : nested) {
       if (!sub->parsed()) continue;
       d.command = name;
