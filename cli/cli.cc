@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/backup_commands.h"
 #include "cli/commands.h"
 #include "cli/read_commands.h"
 
@@ -170,6 +171,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   retry->add_option("id", d.id, "The message's ID, as `docket outbox --failed` lists it")->required();
   retry->add_flag("--json", d.json, "Print the daemon's JSON answer");
   retry->add_option("--socket", socket, "docketd's control socket")->type_name("PATH");
+  BackupCommands backups(app, config);
 
   // A mistyped command gets a suggestion rather than CLI11's "A subcommand is required".
   for (int i = 1; i < argc; ++i) {
@@ -224,6 +226,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       return daemon_command(d, out, err);
     }
     if (auto code = readers.run(out, err)) return *code;
+    if (auto code = backups.run(out, err)) return *code;
     for (const auto& [sub, name] : nested) {
       if (!sub->parsed()) continue;
       d.command = name;

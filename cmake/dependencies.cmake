@@ -9,5 +9,6 @@ find_package(nlohmann_json 3.11 REQUIRED)
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 find_package(CURL REQUIRED)  # notifiers/: SMTP and HTTP(S) delivery
 pkg_check_modules(LIBICAL REQUIRED IMPORTED_TARGET libical)
+pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)  # daemon/: sd_notify, watchdog, journald
 find_package(SQLite3 REQUIRED)
 find_package(spdlog REQUIRED)

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/server.h"
+#include "daemon/systemd.h"
 
 namespace docket::daemon {
 
@@ -16,7 +17,9 @@ using nlohmann::json;
 namespace {
 
 // How long a stop waits for delivery attempts already under way.
-constexpr std::chrono::milliseconds kStopGrace{5000};
+constexpr std::chrono::milliseconds kDeliveryGrace{5000};
+// How long a stop waits for what the loop still holds after the last commit.
+constexpr std::chrono::seconds kStopGrace{10};
 
 fs::path default_config_dir() {
   if (const char* env = std::getenv("DOCKET_CONFIG"); env != nullptr && *env != '\0') return env;
@@ -40,6 +43,7 @@ int run_docketd(int argc, const char* const* argv) {
   CLI::App app{"docketd keeps a Safeguarding Partnership's statutory clocks.", "docketd"};
   std::string config_dir, db_path, socket_path, virtual_clock;
   bool check_only = false;
+  int idle_timeout = 60;
   app.add_option("--config", config_dir, "Configuration directory (default: $DOCKET_CONFIG, ./config, /etc/docket)")
       ->type_name("DIR");
   app.add_option("--db", db_path, "SQLite database (default: from docketd.toml)")->type_name("PATH");
@@ -49,6 +53,9 @@ int run_docketd(int argc, const char* const* argv) {
                  "`docket clock advance`")
       ->type_name("TIME");
   app.add_flag("--check-config", check_only, "Load and validate the configuration, then exit");
+  app.add_option("--idle-timeout", idle_timeout, "Close a connection that sends nothing for this many seconds")
+      ->type_name("SECONDS")
+      ->check(CLI::Range(1, 86400));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -58,7 +65,8 @@ int run_docketd(int argc, const char* const* argv) {
     std::cerr << "docketd: " << e.what() << " (try 'docketd --help')\n";
     return 2;
   }
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S%z %^%l%$ %v");
+  restrict_file_creation();
+  install_logging();
 
   // Configuration.
   const fs::path dir = config_dir.empty() ? default_config_dir() : fs::path(config_dir);
@@ -98,6 +106,7 @@ int run_docketd(int argc, const char* const* argv) {
   try {
     std::error_code ec;
     if (db.has_parent_path()) fs::create_directories(db.parent_path(), ec);
+    secure_database_file(db);
     st = std::make_unique<store::Store>(db, clock.mode());
   } catch (const std::exception& e) {
     std::cerr << "docketd: cannot open the database: " << e.what() << '\n';
@@ -165,6 +174,11 @@ int run_docketd(int argc, const char* const* argv) {
   Services services{engine, clock, rehearsal.get(), reload, {}, {}};
   Server server(io, engine, *st, services, sock);
   server.attach(*dispatcher);
+  server.set_idle_timeout(std::chrono::seconds(idle_timeout));
+  ServiceManager systemd(io, [&] {
+    return std::to_string(st->open_count()) + " open reviews, " + std::to_string(engine.timed_in_memory()) +
+           " timed events near, " + std::to_string(server.connections()) + " connections";
+  });
   // Signals are caught before the socket opens: a stop asked for as soon as
   // clients can connect is still a clean stop.
   boost::asio::signal_set hangup(io, SIGHUP);
@@ -176,17 +190,16 @@ int run_docketd(int argc, const char* const* argv) {
   };
   hangup.async_wait(on_hangup);
   boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  int stop_signal = 0;
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     spdlog::info("daemon.stopping signal={}", sig);
+    systemd.stopping();
     hangup.cancel();
+    stop_signal = sig;
     server.stop();
-    // Attempts in flight get a few seconds; their outcomes are committed.
-    dispatcher->stop(kStopGrace);
-    store::Batch bye;
-    dispatcher->take(bye);
-    bye.audit.push_back(system_record(clock, "daemon.stopped", {{"signal", sig}}));
-    st->commit(bye);
+    // Attempts in flight get a few seconds; their outcomes are committed below.
+    dispatcher->stop(kDeliveryGrace);
     io.stop();
   });
   try {
@@ -195,10 +208,33 @@ int run_docketd(int argc, const char* const* argv) {
     std::cerr << "docketd: " << e.what() << '\n';
     return 1;
   }
+  secure_socket(sock);
   dispatcher->start();
   spdlog::info("daemon.ready socket={} database={} clock={} reviews={} timed={} config={}", sock.string(), db.string(),
                clock.mode(), engine.review_count(), engine.timed_in_memory(), config->hash.substr(0, 12));
+  // READY=1 from inside the loop: the store is recovered and the socket accepts.
+  boost::asio::post(io, [&] { systemd.ready(); });
   io.run();
+
+  // Stopped: no new connections, the queued commands committed and
+  // answered. What the loop still holds (replies being written, delivered
+  // messages to mark) gets a bounded time, then the database is closed.
+  io.restart();
+  const auto until = std::chrono::steady_clock::now() + kStopGrace;
+  while (!server.idle() && io.run_one_until(until) > 0) {
+  }
+  if (!server.idle()) spdlog::warn("daemon.stop_grace_expired seconds={}", kStopGrace.count());
+  try {
+    store::Batch bye;
+    dispatcher->take(bye);  // the outcomes of the last attempts
+    bye.audit.push_back(system_record(clock, "daemon.stopped", {{"signal", stop_signal}}));
+    st->commit(bye);
+    st.reset();
+  } catch (const std::exception& e) {
+    spdlog::error("daemon.stopped_uncleanly error={}", e.what());
+    return 1;
+  }
+  spdlog::info("daemon.stopped signal={}", stop_signal);
   return 0;
 }
 

@@ -16,7 +16,6 @@ using nlohmann::json;
 namespace {
 
 constexpr std::size_t kMaxConnections = 512;
-constexpr std::chrono::seconds kIdleTimeout{60};
 
 std::string user_name(uid_t uid) {
   std::vector<char> buf(16384);
@@ -101,7 +100,7 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void read() {
-    idle_.expires_after(kIdleTimeout);
+    idle_.expires_after(server_.idle_timeout_);
     idle_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
       if (ec) return;
       if (auto self = weak.lock()) self->close();
@@ -286,6 +285,10 @@ void Server::submit_internal(Request r) {
 }
 
 void Server::submit(std::shared_ptr<Connection> from, Request r) {
+  if (stopping_) {
+    from->send(reply_line(r.id, Result::fail("docketd is stopping; try again once it is back")));
+    return;
+  }
   pending_.push_back({std::move(from), std::move(r)});
   schedule_flush();
 }

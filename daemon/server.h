@@ -40,6 +40,12 @@ class Server {
   void attach(Dispatcher& dispatcher);
 
   std::size_t connections() const { return *connections_; }
+  // Nothing queued to run or commit (a stop waits, bounded, for this).
+  bool idle() const {
+    return pending_.empty() && !flush_scheduled_ && refusals_.empty();
+  }
+  // A connection that sends nothing for this long is closed (default 60 s).
+  void set_idle_timeout(std::chrono::seconds t) { idle_timeout_ = t; }
 
  private:
   class Connection;
@@ -69,6 +75,7 @@ class Server {
   Dispatcher* dispatcher_ = nullptr;
   bool flush_scheduled_ = false;
   bool stopping_ = false;
+  std::chrono::seconds idle_timeout_{60};
   std::shared_ptr<std::size_t> connections_;
 };
 

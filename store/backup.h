@@ -1,0 +1,54 @@
+#pragma once
+// Backing up and restoring docketd's database file.
+//
+// A backup is read through a read-only connection with SQLite's online
+// backup API, in one step, so it is one consistent snapshot (everything
+// committed when it began, including what is still in the write-ahead log)
+// and docketd keeps writing meanwhile: a WAL reader never blocks the writer.
+// The copy is written beside its destination, synced and renamed into place,
+// mode 0600, as a single self-contained file (rollback journal, no -wal).
+//
+// A restore trusts nothing it has not checked: check_database() runs
+// SQLite's integrity_check, reads the schema version (older ones are
+// migrated when docketd opens the file; newer ones are refused) and walks
+// the audit chain. replace_database() then swaps the file in, keeping the
+// database it replaces beside it.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace docket::store {
+
+struct BackupSummary {
+  int schema_version = 0;
+  std::int64_t audit_records = 0;  // the newest record's sequence number
+  std::string head_hash;           // its hash, for `docket audit verify --expect-head`
+  std::uintmax_t bytes = 0;
+};
+
+// Copies the database `from` to `to` (replaced atomically if it exists).
+// Throws StoreError with SQLite's reason.
+BackupSummary backup_database(const std::filesystem::path& from, const std::filesystem::path& to);
+
+struct DatabaseCheck {
+  int schema_version = 0;
+  std::int64_t audit_records = 0;
+  std::string head_hash;
+  std::optional<std::string> problem;  // why the file must not be restored; nullopt when it is sound
+};
+
+// Checks a database file; never throws for a bad file (the reason is in
+// `problem`).
+DatabaseCheck check_database(const std::filesystem::path& file);
+
+// Puts a copy of `from` (already checked) in place of `target`, which no
+// process may have open. A current `target` is checkpointed and kept as
+// `target.before-restore-YYYYMMDDTHHMMSSZ`, whose path is returned; the new
+// file takes the old one's owner and group (the service account), mode 0600.
+// At every moment `target` is a complete database, the old or the new.
+std::optional<std::filesystem::path> replace_database(const std::filesystem::path& from,
+                                                      const std::filesystem::path& target);
+
+}  // namespace docket::store

@@ -1,0 +1,213 @@
+// `docket backup` and `docket restore` against a real docketd: an online copy
+// taken while commands commit is one consistent snapshot; restore refuses
+// while docketd runs and refuses a file that fails its checks, and a round
+// trip brings back exactly what was backed up.
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <set>
+
+#include "store/audit_query.h"
+#include "store/backup.h"
+#include "store/reader.h"
+#include "store/store.h"
+#include "tests/support/docketd.h"
+
+namespace docket::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+json start_request(const std::string& ref) {
+  return {{"workflow", "rapid-review"}, {"ref", ref}, {"on", "2026-03-02"}};
+}
+
+// The refs with a review row, and those with a review.started record: in a
+// consistent snapshot they are the same.
+std::pair<std::set<std::string>, std::set<std::string>> reviews_and_starts(const fs::path& db) {
+  store::Reader r(db);
+  std::set<std::string> rows, started;
+  auto s = r.db().prepare("SELECT ref FROM reviews");
+  while (s.step()) rows.insert(s.text(0));
+  auto a = r.db().prepare("SELECT ref FROM audit WHERE kind = 'review.started'");
+  while (a.step()) started.insert(a.text(0));
+  return {rows, started};
+}
+
+unsigned mode_of(const fs::path& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 ? st.st_mode & 0777 : 0;
+}
+
+TEST(BackupRestore, OnlineBackupIsOneSnapshotAndRestoreRoundTrips) {
+  OpsSandbox box;
+  auto d = box.daemon({"--virtual-clock", "2026-03-02T08:00"});
+  ASSERT_TRUE(d->wait_ready());
+
+  // A writer commits reviews one by one for as long as the backup runs.
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    LineClient c(box.socket());
+    for (int i = 0; i < 20000 && !stop; ++i) {
+      json reply = call_line(c, "start", start_request("RR-B-" + std::to_string(i)), i);
+      if (reply.is_null() || !reply.value("ok", false)) break;
+      ++written;
+    }
+  });
+  while (written < 20 && d->running()) std::this_thread::sleep_for(1ms);  // bounded by the writer's 20,000
+  const fs::path copy = box.dir() / "backup.db";
+  auto backup = box.docket({"backup", copy.string(), "--db", box.db().string()});
+  stop = true;
+  writer.join();
+  ASSERT_EQ(backup.code, 0) << backup.how << "\n" << backup.out << backup.err;
+  EXPECT_TRUE(contains(backup.out, "backed up " + box.db().string() + " to " + copy.string())) << backup.out;
+  EXPECT_EQ(mode_of(copy), 0600u);
+  EXPECT_FALSE(fs::exists(copy.string() + "-wal")) << "a backup is one self-contained file";
+
+  auto check = store::check_database(copy);
+  ASSERT_FALSE(check.problem) << *check.problem;
+  EXPECT_EQ(check.schema_version, store::kSchemaVersion);
+  auto [rows, starts] = reviews_and_starts(copy);
+  EXPECT_GE(rows.size(), 20u);
+  EXPECT_EQ(rows, starts) << "the reviews and their audit records come from one moment";
+
+  // Restore refuses while docketd answers, and changes nothing.
+  auto refused = box.docket({"restore", copy.string(), "--db", box.db().string(), "--socket", box.socket().string()});
+  EXPECT_EQ(refused.code, 1) << refused.out << refused.err;
+  EXPECT_TRUE(contains(refused.err, "docketd is running")) << refused.err;
+
+  // What happens after the backup is not in it.
+  {
+    LineClient c(box.socket());
+    json reply = call_line(c, "start", start_request("RR-AFTER"));
+    ASSERT_TRUE(reply.value("ok", false)) << reply.dump();
+  }
+  ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
+
+  auto restored = box.docket({"restore", copy.string(), "--db", box.db().string(), "--socket", box.socket().string()});
+  ASSERT_EQ(restored.code, 0) << restored.out << restored.err;
+  EXPECT_TRUE(contains(restored.out, "integrity ok, schema " + std::to_string(store::kSchemaVersion) +
+                                         ", audit chain intact"))
+      << restored.out;
+  EXPECT_TRUE(contains(restored.out, "the database it replaced is kept as ")) << restored.out;
+  EXPECT_EQ(mode_of(box.db()), 0600u);
+
+  // The kept file still holds what came after; the restored one does not.
+  fs::path kept;
+  for (const auto& e : fs::directory_iterator(box.dir())) {
+    if (contains(e.path().filename().string(), "docket.db.before-restore-") &&
+        !contains(e.path().filename().string(), "-wal") && !contains(e.path().filename().string(), "-shm")) {
+      kept = e.path();
+    }
+  }
+  ASSERT_FALSE(kept.empty());
+  EXPECT_TRUE(reviews_and_starts(kept).first.count("RR-AFTER"));
+  EXPECT_FALSE(store::check_database(kept).problem);
+  EXPECT_EQ(reviews_and_starts(box.db()).first, rows);
+
+  // docketd runs on the restored database and the chain goes on from it.
+  auto again = box.daemon({"--virtual-clock", "2026-03-02T08:00"});
+  ASSERT_TRUE(again->wait_ready());
+  {
+    LineClient c(box.socket());
+    json status = call_line(c, "status", {{"ref", *rows.begin()}});
+    EXPECT_TRUE(status.value("ok", false)) << status.dump();
+    json gone = call_line(c, "status", {{"ref", "RR-AFTER"}});
+    EXPECT_FALSE(gone.value("ok", true)) << gone.dump();
+  }
+  ASSERT_TRUE(exited_zero(again->terminate(), again->log()));
+  auto after = store::check_database(box.db());
+  EXPECT_FALSE(after.problem) << *after.problem;
+  EXPECT_GT(after.audit_records, check.audit_records);
+}
+
+class RestoreRefuses : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto d = box_.daemon({"--virtual-clock", "2026-03-02T08:00"});
+    ASSERT_TRUE(d->wait_ready());
+    LineClient c(box_.socket());
+    for (int i = 0; i < 30; ++i) ASSERT_TRUE(call_line(c, "start", start_request("RR-R-" + std::to_string(i)))["ok"]);
+    ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
+    before_ = slurp(box_.db());
+    auto b = box_.docket({"backup", good().string(), "--db", box_.db().string()});
+    ASSERT_EQ(b.code, 0) << b.err;
+  }
+
+  fs::path good() const { return box_.dir() / "good.db"; }
+
+  // Restoring `file` is refused with `why`, and the database is untouched.
+  void expect_refused(const fs::path& file, const std::string& why) {
+    auto r = box_.docket({"restore", file.string(), "--db", box_.db().string(), "--socket", box_.socket().string()});
+    EXPECT_EQ(r.code, 1) << r.how << "\n" << r.out << r.err;
+    EXPECT_TRUE(contains(r.err, "not restoring " + file.string() + ": ")) << r.err;
+    EXPECT_TRUE(contains(r.err, why)) << r.err;
+    EXPECT_EQ(slurp(box_.db()), before_) << "a refused restore changed the database";
+  }
+
+  OpsSandbox box_;
+  std::string before_;
+};
+
+TEST_F(RestoreRefuses, AFileThatIsNotADatabase) {
+  const fs::path junk = box_.dir() / "junk.db";
+  std::ofstream(junk) << std::string(8192, 'x');
+  expect_refused(junk, "cannot be read as a docket database");
+}
+
+TEST_F(RestoreRefuses, ATamperedAuditTrail) {
+  const fs::path tampered = box_.dir() / "tampered.db";
+  fs::copy_file(good(), tampered);
+  {
+    store::Connection c(tampered, store::Connection::Mode::read_write);
+    c.exec("DROP TRIGGER audit_no_update");
+    c.exec("UPDATE audit SET actor = 'someone-else' WHERE seq = 5");
+  }
+  expect_refused(tampered, "its audit trail is broken at record 5");
+}
+
+TEST_F(RestoreRefuses, ANewerSchema) {
+  const fs::path newer = box_.dir() / "newer.db";
+  fs::copy_file(good(), newer);
+  {
+    store::Connection c(newer, store::Connection::Mode::read_write);
+    c.exec("PRAGMA user_version = " + std::to_string(store::kSchemaVersion + 1));
+  }
+  expect_refused(newer, "newer than this docket understands");
+}
+
+TEST_F(RestoreRefuses, AFileThatFailsTheIntegrityCheck) {
+  const fs::path broken = box_.dir() / "broken.db";
+  fs::copy_file(good(), broken);
+  {
+    // Swap two index entries' order in SQLite's eyes: rewrite a row behind an
+    // index's back with the index check left on, then turn it off again.
+    store::Connection c(broken, store::Connection::Mode::read_write);
+    c.exec("PRAGMA writable_schema = ON");
+    c.exec("UPDATE sqlite_schema SET sql = 'CREATE INDEX reviews_workflow ON reviews(title)' "
+           "WHERE name = 'reviews_workflow'");
+  }
+  expect_refused(broken, "integrity check fails");
+}
+
+TEST_F(RestoreRefuses, TheDatabaseItself) {
+  auto r = box_.docket({"restore", box_.db().string(), "--db", box_.db().string(), "--socket",
+                        box_.socket().string()});
+  EXPECT_EQ(r.code, 2) << r.out << r.err;
+  auto b = box_.docket({"backup", box_.db().string(), "--db", box_.db().string()});
+  EXPECT_EQ(b.code, 2) << b.out << b.err;
+  EXPECT_EQ(slurp(box_.db()), before_);
+}
+
+}  // namespace
+}  // namespace docket::testing
