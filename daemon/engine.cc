@@ -13,6 +13,8 @@ using nlohmann::json;
 namespace {
 
 constexpr std::chrono::minutes kLateAfter{5};
+// Distinct plans kept (see Engine::plan_of); a few MiB at most.
+constexpr std::size_t kSharedPlans = 4096;
 
 store::TimerKey timer_key(Instant at, const std::string& owner, const std::string& stage) {
   return {at.time_since_epoch().count(), owner, stage};
@@ -262,6 +264,7 @@ json Engine::reload(std::shared_ptr<const Config> config) {
   }
   config_ = std::move(config);
   pinned_.clear();  // read against the new configuration when next needed
+  plans_.clear();   // and let the plans of earlier configurations go
   meetings_ensured_for_ = 0;  // new or changed cycles get their meetings at the next ensure
   return {{"config", config_->hash}, {"changed", changed}, {"reviews_on_earlier_versions", kept}};
 }
@@ -274,7 +277,33 @@ std::vector<store::DefinitionText> Engine::definitions_of(const Config& config, 
 
 // --- plans and timelines ---------------------------------------------------
 
-ReviewPlan Engine::plan_of(const Review& r) const {
+std::shared_ptr<const ReviewPlan> Engine::plan_of(const Review& r) {
+  // The key: the definition and configuration by address (SharedPlan keeps
+  // both alive), then every input plan_review reads.
+  std::string key;
+  auto put = [&key](const auto& v) { key.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  auto put_text = [&key, &put](const std::string& t) {
+    put(t.size());
+    key += t;
+  };
+  put(r.definition);
+  put(r.config.get());
+  put(r.start.time_since_epoch().count());
+  put(r.start_has_time);
+  for (const auto& [name, day] : r.dates) {
+    put_text(name);
+    put(day.time_since_epoch().count());
+  }
+  key += '|';
+  for (const auto& d : r.deadlines) {
+    if (!d.completed_on && !d.fixed_due) continue;
+    put(d.stage);
+    put(d.completed_on ? d.completed_on->time_since_epoch().count() : -1);
+    put(d.fixed_due ? d.fixed_due->time_since_epoch().count() : -1);
+    put(d.completed_on.has_value());
+    put(d.fixed_due.has_value());
+  }
+  if (auto it = plans_.find(key); it != plans_.end()) return it->second.plan;
   PlanInputs in;
   in.start = r.start;
   in.start_has_time = r.start_has_time;
@@ -283,7 +312,10 @@ ReviewPlan Engine::plan_of(const Review& r) const {
     if (d.completed_on) in.completed[d.stage->id] = *d.completed_on;
     if (d.fixed_due) in.fixed_due[d.stage->id] = *d.fixed_due;
   }
-  return plan_review(*r.config, *r.definition, in);
+  auto plan = std::make_shared<const ReviewPlan>(plan_review(*r.config, *r.definition, in));
+  if (plans_.size() >= kSharedPlans) plans_.clear();
+  plans_.emplace(std::move(key), SharedPlan{r.config, r.pinned, plan});
+  return plan;
 }
 
 namespace {
@@ -336,7 +368,7 @@ void Engine::index(const std::string& owner, Deadline& d, Instant next) {
   if (next != Instant{}) timed_.insert(timer_key(next, owner, d.stage->id));
 }
 
-void Engine::schedule(Review& r, Deadline& d) { schedule(r, d, plan_of(r)); }
+void Engine::schedule(Review& r, Deadline& d) { schedule(r, d, *plan_of(r)); }
 
 void Engine::schedule(Review& r, Deadline& d, const ReviewPlan& plan) {
   if (r.state != ReviewState::open) {
@@ -357,7 +389,8 @@ void Engine::refresh(Review& r, store::Batch& batch, const std::string& actor) {
   // The plan depends on the start, the dates, and what is completed or
   // fixed; opening stages and moving their due dates changes none of that, so
   // one plan serves the whole refresh.
-  const auto plan = plan_of(r);
+  const auto shared = plan_of(r);
+  const ReviewPlan& plan = *shared;
   // Opening one stage can open another (a chain of completions), so repeat
   // until nothing new opens; a definition has finitely many stages.
   for (std::size_t round = 0; round <= r.definition->stages.size(); ++round) {
@@ -540,15 +573,15 @@ void Engine::fire_deadline(Deadline& d, const PlannedItem& item, const Calendar&
 }
 
 void Engine::fire(Review& r, Deadline& d, Instant now, store::Batch& batch) {
-  auto plan = plan_of(r);
-  const PlannedItem* item = item_for(plan, d.stage->id);
+  const auto plan = plan_of(r);
+  const PlannedItem* item = item_for(*plan, d.stage->id);
   if (item == nullptr) return;
   Emit emit{[&](const std::string& kind, int index, int repeat, const std::vector<std::string>& roles, Instant at) {
               notify(r, d, kind, index, repeat, roles, at, now, batch);
             },
             [&](const std::string& kind, json details) { audit(batch, "system", kind, r, d.stage->id, details); }};
   fire_deadline(d, *item, calendar_of(r), now, emit);
-  schedule(r, d, plan);
+  schedule(r, d, *plan);
   save(batch, r, d);
 }
 
@@ -969,8 +1002,8 @@ Result Engine::extend(const Caller& who, const std::string& ref, const std::stri
   refresh(*r, batch, who.person);
   // Reminders whose time has already passed on the new timeline are not sent.
   const Calendar& cal = calendar_of(*r);
-  auto plan = plan_of(*r);
-  if (const PlannedItem* item = item_for(plan, stage_id)) {
+  const auto plan = plan_of(*r);
+  if (const PlannedItem* item = item_for(*plan, stage_id)) {
     int passed = 0;
     for (const auto& n : item->reminders) {
       Instant at = n.at ? instant_of(cal, *n.at) : at_notify_time(cal, n.day);
