@@ -241,7 +241,7 @@ class Engine {
     std::function<void(const std::string& kind, int index, int repeat, const std::vector<std::string>& roles,
                        Instant at)>
         notify;
-    std::function<void(const std::string& kind, nlohmann::json details)> audit;
+    std::function<void(const std::string& kind, std::string details)> audit;  // details as JSON text
   };
   Instant when(const workflows::Calendar& cal, const workflows::PlannedNotice& n) const;
   Instant overdue_at(const workflows::Calendar& cal, const Deadline& d) const;
@@ -280,6 +280,9 @@ class Engine {
   // Appends one audit record, stamped with the engine's clock.
   void record(store::Batch& b, const std::string& actor, const std::string& kind, const std::string& ref,
               const std::string& stage, const nlohmann::json& details, const std::string& version) const;
+  // The same with the details already written as JSON text (json_text.h).
+  void record_text(store::Batch& b, const std::string& actor, const std::string& kind, const std::string& ref,
+                   const std::string& stage, std::string details, const std::string& version) const;
   void audit(store::Batch& b, const std::string& actor, const std::string& kind, const Review& r,
              const std::string& stage, nlohmann::json details) const;
   void save(store::Batch& b, const Review& r);
