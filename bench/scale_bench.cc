@@ -89,8 +89,9 @@ struct Options {
   long reviews = 1'000'000;
   int clients = 16;
   int seconds = 5;
-  int depth = 32;
-  bool keep = false;  // --keep: leave the database and docketd's log for a look  // requests each client keeps in flight (the protocol's ids allow it)
+  int depth = 32;  // requests each client keeps in flight (the protocol's ids allow it)
+  bool keep = false;           // --keep yes: leave the database and docketd's log for a look
+  bool generate_only = false;  // --generate-only yes: stop after writing the database (for profiling)
   fs::path dir;
 };
 
@@ -249,9 +250,11 @@ int main(int argc, char** argv) {
     else if (k == "--seconds") o.seconds = std::stoi(argv[i + 1]);
     else if (k == "--depth") o.depth = std::stoi(argv[i + 1]);
     else if (k == "--keep" && argv[i + 1] == std::string("yes")) o.keep = true;
+    else if (k == "--generate-only" && argv[i + 1] == std::string("yes")) o.generate_only = true;
     else if (k == "--dir") o.dir = argv[i + 1];
     else {
-      std::cerr << "usage: docket_bench [--reviews N] [--clients N] [--seconds S] [--depth N] [--dir DIR]\n";
+      std::cerr << "usage: docket_bench [--reviews N] [--clients N] [--seconds S] [--depth N] [--dir DIR] "
+                   "[--keep yes] [--generate-only yes]\n";
       return 2;
     }
   }
@@ -274,6 +277,7 @@ int main(int argc, char** argv) {
   const long deadlines = generate(config, db, o.reviews, now);
   std::printf("  generated %ld reviews and %ld deadline rows in %.1f s (%s)\n", o.reviews, deadlines, since(t0),
               db.c_str());
+  if (o.generate_only) return 0;
 
   // Cold start to ready.
   t0 = steady_clock::now();

@@ -1,5 +1,7 @@
 #include "daemon/engine.h"
 
+#include "daemon/json_text.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -13,6 +15,8 @@ using nlohmann::json;
 namespace {
 
 constexpr std::chrono::minutes kLateAfter{5};
+// Distinct plans kept (see Engine::plan_of); a few MiB at most.
+constexpr std::size_t kSharedPlans = 4096;
 
 store::TimerKey timer_key(Instant at, const std::string& owner, const std::string& stage) {
   return {at.time_since_epoch().count(), owner, stage};
@@ -262,6 +266,7 @@ json Engine::reload(std::shared_ptr<const Config> config) {
   }
   config_ = std::move(config);
   pinned_.clear();  // read against the new configuration when next needed
+  plans_.clear();   // and let the plans of earlier configurations go
   meetings_ensured_for_ = 0;  // new or changed cycles get their meetings at the next ensure
   return {{"config", config_->hash}, {"changed", changed}, {"reviews_on_earlier_versions", kept}};
 }
@@ -274,7 +279,33 @@ std::vector<store::DefinitionText> Engine::definitions_of(const Config& config, 
 
 // --- plans and timelines ---------------------------------------------------
 
-ReviewPlan Engine::plan_of(const Review& r) const {
+std::shared_ptr<const ReviewPlan> Engine::plan_of(const Review& r) {
+  // The key: the definition and configuration by address (SharedPlan keeps
+  // both alive), then every input plan_review reads.
+  std::string key;
+  auto put = [&key](const auto& v) { key.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  auto put_text = [&key, &put](const std::string& t) {
+    put(t.size());
+    key += t;
+  };
+  put(r.definition);
+  put(r.config.get());
+  put(r.start.time_since_epoch().count());
+  put(r.start_has_time);
+  for (const auto& [name, day] : r.dates) {
+    put_text(name);
+    put(day.time_since_epoch().count());
+  }
+  key += '|';
+  for (const auto& d : r.deadlines) {
+    if (!d.completed_on && !d.fixed_due) continue;
+    put(d.stage);
+    put(d.completed_on ? d.completed_on->time_since_epoch().count() : -1);
+    put(d.fixed_due ? d.fixed_due->time_since_epoch().count() : -1);
+    put(d.completed_on.has_value());
+    put(d.fixed_due.has_value());
+  }
+  if (auto it = plans_.find(key); it != plans_.end()) return it->second.plan;
   PlanInputs in;
   in.start = r.start;
   in.start_has_time = r.start_has_time;
@@ -283,7 +314,10 @@ ReviewPlan Engine::plan_of(const Review& r) const {
     if (d.completed_on) in.completed[d.stage->id] = *d.completed_on;
     if (d.fixed_due) in.fixed_due[d.stage->id] = *d.fixed_due;
   }
-  return plan_review(*r.config, *r.definition, in);
+  auto plan = std::make_shared<const ReviewPlan>(plan_review(*r.config, *r.definition, in));
+  if (plans_.size() >= kSharedPlans) plans_.clear();
+  plans_.emplace(std::move(key), SharedPlan{r.config, r.pinned, plan});
+  return plan;
 }
 
 namespace {
@@ -336,7 +370,7 @@ void Engine::index(const std::string& owner, Deadline& d, Instant next) {
   if (next != Instant{}) timed_.insert(timer_key(next, owner, d.stage->id));
 }
 
-void Engine::schedule(Review& r, Deadline& d) { schedule(r, d, plan_of(r)); }
+void Engine::schedule(Review& r, Deadline& d) { schedule(r, d, *plan_of(r)); }
 
 void Engine::schedule(Review& r, Deadline& d, const ReviewPlan& plan) {
   if (r.state != ReviewState::open) {
@@ -357,7 +391,8 @@ void Engine::refresh(Review& r, store::Batch& batch, const std::string& actor) {
   // The plan depends on the start, the dates, and what is completed or
   // fixed; opening stages and moving their due dates changes none of that, so
   // one plan serves the whole refresh.
-  const auto plan = plan_of(r);
+  const auto shared = plan_of(r);
+  const ReviewPlan& plan = *shared;
   // Opening one stage can open another (a chain of completions), so repeat
   // until nothing new opens; a definition has finitely many stages.
   for (std::size_t round = 0; round <= r.definition->stages.size(); ++round) {
@@ -425,7 +460,7 @@ void Engine::notify(const Review& r, const Deadline& d, const std::string& kind,
                     const std::vector<std::string>& roles, Instant due_instant, Instant now, store::Batch& batch) {
   const Calendar& cal = calendar_of(r);
   const bool late = now - due_instant > kLateAfter;
-  const Day today_ = today(cal);
+  const int working_days_left = working_days_between(cal, today(cal), d.due);
   std::set<std::string> addressed;  // a person holding two of the roles hears once
   for (const auto& role : roles) {
     std::vector<std::string> people;
@@ -445,20 +480,21 @@ void Engine::notify(const Review& r, const Deadline& d, const std::string& kind,
     }
     for (const auto& person : people) {
       if (!addressed.insert(person).second) continue;
-      json payload{{"kind", kind},
-                   {"ref", r.ref},
-                   {"workflow", r.workflow},
-                   {"workflow_title", r.definition->title},
-                   {"stage", d.stage->id},
-                   {"stage_title", d.stage->title},
-                   {"due", iso(d.due)},
-                   {"role", role},
-                   {"late", late},
-                   {"working_days_left", working_days_between(cal, today_, d.due)}};
-      if (d.due_at) payload["due_at"] = iso(*d.due_at);
-      if (kind == "escalation") payload["rung"] = index + 1;
-      if (repeat > 0) payload["repeat"] = repeat;
-      if (!note.empty()) payload["note"] = note;
+      // Keys in nlohmann's (sorted) order: the text is what payload.dump() gave.
+      JsonObject payload;
+      payload.add("due", iso(d.due));
+      if (d.due_at) payload.add("due_at", iso(*d.due_at));
+      payload.add("kind", kind).add("late", late);
+      if (!note.empty()) payload.add("note", note);
+      payload.add("ref", r.ref);
+      if (repeat > 0) payload.add("repeat", repeat);
+      payload.add("role", role);
+      if (kind == "escalation") payload.add("rung", index + 1);
+      payload.add("stage", d.stage->id)
+          .add("stage_title", d.stage->title)
+          .add("workflow", r.workflow)
+          .add("workflow_title", r.definition->title)
+          .add("working_days_left", working_days_left);
       store::OutboxMessage m;
       m.key = r.ref + ":" + d.stage->id + ":" + kind + ":" + std::to_string(index + 1) +
               (repeat > 0 ? "." + std::to_string(repeat) : std::string{}) + ":" +
@@ -469,7 +505,7 @@ void Engine::notify(const Review& r, const Deadline& d, const std::string& kind,
       m.stage = d.stage->id;
       m.person = person;
       m.role = role;
-      m.payload = payload.dump();
+      m.payload = payload.done();
       m.late = late;
       batch.outbox.push_back(std::move(m));
     }
@@ -494,15 +530,17 @@ void Engine::fire_deadline(Deadline& d, const PlannedItem& item, const Calendar&
       Instant at = when(cal, n);
       step(DeadlineEvent::remind);
       emit.notify("reminder", latest, 0, n.to, at);
-      emit.audit("deadline.reminder", {{"reminder", latest + 1},
-                                       {"before", n.why},
-                                       {"to", n.to},
-                                       {"late", late(at)},
-                                       {"skipped", latest - d.reminders_sent}});
+      emit.audit("deadline.reminder", JsonObject{}
+                                          .add("before", n.why)
+                                          .add("late", late(at))
+                                          .add("reminder", latest + 1)
+                                          .add("skipped", latest - d.reminders_sent)
+                                          .add("to", n.to)
+                                          .done());
       d.reminders_sent = latest + 1;
     }
     if (overdue_at(cal, d) <= now && step(DeadlineEvent::fall_overdue)) {
-      emit.audit("deadline.overdue", {{"due", iso(d.due)}});
+      emit.audit("deadline.overdue", JsonObject{}.add("due", iso(d.due)).done());
     }
   }
   if (d.state == DeadlineState::overdue || d.state == DeadlineState::escalated) {
@@ -513,7 +551,12 @@ void Engine::fire_deadline(Deadline& d, const PlannedItem& item, const Calendar&
       if (at > now) break;
       step(DeadlineEvent::escalate);
       emit.notify("escalation", d.rungs_sent, 0, n.to, at);
-      emit.audit("deadline.escalated", {{"rung", d.rungs_sent + 1}, {"after", n.why}, {"to", n.to}, {"late", late(at)}});
+      emit.audit("deadline.escalated", JsonObject{}
+                                           .add("after", n.why)
+                                           .add("late", late(at))
+                                           .add("rung", d.rungs_sent + 1)
+                                           .add("to", n.to)
+                                           .done());
       ++d.rungs_sent;
     }
     // Repeats of the last rung that fell due together go out once.
@@ -531,8 +574,12 @@ void Engine::fire_deadline(Deadline& d, const PlannedItem& item, const Calendar&
       if (passed > d.repeats_sent) {
         step(DeadlineEvent::escalate);
         emit.notify("escalation", d.rungs_sent - 1, passed, last.to, first_at);
-        emit.audit("deadline.escalated",
-                   {{"rung", d.rungs_sent}, {"repeat", passed}, {"to", last.to}, {"late", late(first_at)}});
+        emit.audit("deadline.escalated", JsonObject{}
+                                             .add("late", late(first_at))
+                                             .add("repeat", passed)
+                                             .add("rung", d.rungs_sent)
+                                             .add("to", last.to)
+                                             .done());
         d.repeats_sent = passed;
       }
     }
@@ -540,15 +587,17 @@ void Engine::fire_deadline(Deadline& d, const PlannedItem& item, const Calendar&
 }
 
 void Engine::fire(Review& r, Deadline& d, Instant now, store::Batch& batch) {
-  auto plan = plan_of(r);
-  const PlannedItem* item = item_for(plan, d.stage->id);
+  const auto plan = plan_of(r);
+  const PlannedItem* item = item_for(*plan, d.stage->id);
   if (item == nullptr) return;
   Emit emit{[&](const std::string& kind, int index, int repeat, const std::vector<std::string>& roles, Instant at) {
               notify(r, d, kind, index, repeat, roles, at, now, batch);
             },
-            [&](const std::string& kind, json details) { audit(batch, "system", kind, r, d.stage->id, details); }};
+            [&](const std::string& kind, std::string details) {
+              record_text(batch, "system", kind, r.ref, d.stage->id, std::move(details), r.version);
+            }};
   fire_deadline(d, *item, calendar_of(r), now, emit);
-  schedule(r, d, plan);
+  schedule(r, d, *plan);
   save(batch, r, d);
 }
 
@@ -582,15 +631,19 @@ bool Engine::fire_due(Instant now, store::Batch& batch, std::size_t limit) {
 
 void Engine::record(store::Batch& b, const std::string& actor, const std::string& kind, const std::string& ref,
                     const std::string& stage, const json& details, const std::string& version) const {
-  store::AuditEntry e;
+  record_text(b, actor, kind, ref, stage, details.dump(), version);
+}
+
+void Engine::record_text(store::Batch& b, const std::string& actor, const std::string& kind, const std::string& ref,
+                         const std::string& stage, std::string details, const std::string& version) const {
+  store::AuditEntry& e = b.audit.emplace_back();
   e.at = clock_.now().time_since_epoch().count();
   e.actor = actor;
   e.kind = kind;
   e.ref = ref;
   e.stage = stage;
-  e.details = details.dump();
+  e.details = std::move(details);
   e.version = version;
-  b.audit.push_back(std::move(e));
 }
 
 void Engine::audit(store::Batch& b, const std::string& actor, const std::string& kind, const Review& r,
@@ -969,8 +1022,8 @@ Result Engine::extend(const Caller& who, const std::string& ref, const std::stri
   refresh(*r, batch, who.person);
   // Reminders whose time has already passed on the new timeline are not sent.
   const Calendar& cal = calendar_of(*r);
-  auto plan = plan_of(*r);
-  if (const PlannedItem* item = item_for(plan, stage_id)) {
+  const auto plan = plan_of(*r);
+  if (const PlannedItem* item = item_for(*plan, stage_id)) {
     int passed = 0;
     for (const auto& n : item->reminders) {
       Instant at = n.at ? instant_of(cal, *n.at) : at_notify_time(cal, n.day);

@@ -28,6 +28,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -230,13 +231,17 @@ class Engine {
   // Recomputes due dates of every open deadline from the plan, opens stages
   // whose time has come, and re-arms timers.
   void refresh(Review& r, store::Batch& batch, const std::string& actor);
-  workflows::ReviewPlan plan_of(const Review& r) const;
+  // A review's plan. Planning is a pure function of the definition (in its
+  // configuration) and the review's inputs: the start, the supplied dates,
+  // and what is completed or fixed. Reviews with the same inputs (all those of
+  // one type started the same day and not yet completed) share one plan.
+  std::shared_ptr<const workflows::ReviewPlan> plan_of(const Review& r);
   // Deadline timing and firing, shared by review stages and meeting milestones.
   struct Emit {
     std::function<void(const std::string& kind, int index, int repeat, const std::vector<std::string>& roles,
                        Instant at)>
         notify;
-    std::function<void(const std::string& kind, nlohmann::json details)> audit;
+    std::function<void(const std::string& kind, std::string details)> audit;  // details as JSON text
   };
   Instant when(const workflows::Calendar& cal, const workflows::PlannedNotice& n) const;
   Instant overdue_at(const workflows::Calendar& cal, const Deadline& d) const;
@@ -275,6 +280,9 @@ class Engine {
   // Appends one audit record, stamped with the engine's clock.
   void record(store::Batch& b, const std::string& actor, const std::string& kind, const std::string& ref,
               const std::string& stage, const nlohmann::json& details, const std::string& version) const;
+  // The same with the details already written as JSON text (json_text.h).
+  void record_text(store::Batch& b, const std::string& actor, const std::string& kind, const std::string& ref,
+                   const std::string& stage, std::string details, const std::string& version) const;
   void audit(store::Batch& b, const std::string& actor, const std::string& kind, const Review& r,
              const std::string& stage, nlohmann::json details) const;
   void save(store::Batch& b, const Review& r);
@@ -292,6 +300,14 @@ class Engine {
   std::set<std::string> dirty_;            // refs changed since the last commit
   // Definitions of earlier versions, read from the stored text once each.
   std::map<std::string, std::shared_ptr<const workflows::ReviewDefinition>> pinned_;
+  // Plans by their inputs (see plan_of). Each keeps the configuration and
+  // definition it was made from alive, so a key's addresses are never reused.
+  struct SharedPlan {
+    std::shared_ptr<const workflows::Config> config;
+    std::shared_ptr<const workflows::ReviewDefinition> pinned;
+    std::shared_ptr<const workflows::ReviewPlan> plan;
+  };
+  std::unordered_map<std::string, SharedPlan> plans_;
   std::map<std::string, Meeting> meetings_;  // by id
   std::map<std::pair<std::string, std::string>, store::ChairRecord> chairs_;  // (body, year)
   int meetings_ensured_for_ = 0;  // the first year of the financial year last ensured

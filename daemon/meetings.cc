@@ -190,7 +190,9 @@ void Engine::fire(Meeting& m, Deadline& d, Instant now, store::Batch& batch) {
   Emit emit{[&](const std::string& kind, int index_, int repeat, const std::vector<std::string>& roles, Instant at) {
               notify(m, &d, kind, index_, repeat, roles, at, now, batch);
             },
-            [&](const std::string& kind, json details) { audit(batch, "system", kind, m, d.stage->id, details); }};
+            [&](const std::string& kind, std::string details) {
+              audit(batch, "system", kind, m, d.stage->id, json::parse(details));
+            }};
   fire_deadline(d, *item, cal, now, emit);
   if (d.stage->marks == "papers-published" && reminded_before == 0 && d.reminders_sent > 0) {
     auto t = meeting_transition(m.state, MeetingEvent::papers_near);

@@ -28,10 +28,17 @@ Calendar::Calendar(std::string id, std::string tz_name, std::vector<date::weekda
   std::set<int> years;
   for (const auto& h : published_) years.insert(static_cast<int>(date::year_month_day{h.day}.year()));
   published_years_.assign(years.begin(), years.end());
+  const Day first{date::year{kFirstCachedYear} / date::January / 1};
+  const Day end{date::year{kLastCachedYear + 1} / date::January / 1};
+  first_cached_day_ = first.time_since_epoch().count();
+  by_day_.assign(static_cast<std::size_t>((end - first).count()), 0);
   for (int y = kFirstCachedYear; y <= kLastCachedYear; ++y) {
     for (auto& h : holidays_in(y)) {
-      int key = h.day.time_since_epoch().count();
-      cache_.emplace(key, std::move(h));
+      auto& slot = by_day_[static_cast<std::size_t>(h.day.time_since_epoch().count() - first_cached_day_)];
+      if (slot != 0) continue;  // two holidays on one day: the first, as before
+      cached_.push_back(std::move(h));
+      if (cached_.size() >= 0xFFFF) throw std::runtime_error("calendar " + id_ + " has too many holidays");
+      slot = static_cast<std::uint16_t>(cached_.size());
     }
   }
 }
@@ -45,21 +52,21 @@ bool Calendar::is_published_year(int year) const {
 }
 
 const Holiday* Calendar::holiday(Day d) const {
-  int y = static_cast<int>(date::year_month_day{d}.year());
-  if (y < kFirstCachedYear || y > kLastCachedYear) {
-    // Far outside any real review: compute without caching. The pointer
-    // would dangle, so answer from a per-thread slot.
-    thread_local Holiday slot;
-    for (auto& h : holidays_in(y)) {
-      if (h.day == d) {
-        slot = h;
-        return &slot;
-      }
-    }
-    return nullptr;
+  const auto offset = static_cast<std::size_t>(d.time_since_epoch().count() - first_cached_day_);
+  if (offset < by_day_.size()) {
+    const std::uint16_t i = by_day_[offset];
+    return i == 0 ? nullptr : &cached_[i - 1U];
   }
-  auto it = cache_.find(d.time_since_epoch().count());
-  return it == cache_.end() ? nullptr : &it->second;
+  // Far outside any real review: compute without caching. The pointer would
+  // dangle, so answer from a per-thread slot.
+  thread_local Holiday slot;
+  for (auto& h : holidays_in(static_cast<int>(date::year_month_day{d}.year()))) {
+    if (h.day == d) {
+      slot = h;
+      return &slot;
+    }
+  }
+  return nullptr;
 }
 
 std::vector<Holiday> Calendar::holidays_in(int year) const {

@@ -8,7 +8,7 @@
 // how one-off moves (the 2020 early May holiday on VE Day) stay correct.
 
 #include <string>
-#include <unordered_map>
+#include <cstdint>
 #include <vector>
 
 #include <date/date.h>
@@ -71,7 +71,12 @@ class Calendar {
   std::vector<Holiday> published_;
   std::vector<HolidayRule> rules_;
   std::vector<int> published_years_;
-  std::unordered_map<int, Holiday> cache_;  // days since epoch -> holiday
+  // The holidays of the cached years, and for each day of those years the
+  // index of its holiday plus one (0: none). The planner asks for every day it
+  // counts, so this is one load rather than a date conversion and a hash.
+  std::vector<Holiday> cached_;
+  std::vector<std::uint16_t> by_day_;
+  int first_cached_day_ = 0;  // days since epoch of 1 January kFirstCachedYear
 };
 
 }  // namespace docket::workflows

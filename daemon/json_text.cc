@@ -1,0 +1,105 @@
+#include "daemon/json_text.h"
+
+#include <cassert>
+#include <charconv>
+
+#include <nlohmann/json.hpp>
+
+namespace docket::daemon {
+
+void append_json_string(std::string& out, std::string_view s) {
+  std::size_t plain = 0;  // the leading run that needs no escaping
+  while (plain < s.size()) {
+    const auto c = static_cast<unsigned char>(s[plain]);
+    if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+    ++plain;
+  }
+  out += '"';
+  out.append(s.data(), plain);
+  if (plain == s.size()) {
+    out += '"';
+    return;
+  }
+  for (std::size_t i = plain; i < s.size(); ++i) {
+    if (static_cast<unsigned char>(s[i]) >= 0x80) {
+      // UTF-8 is checked by nlohmann (and refused when invalid, as before).
+      out.resize(out.size() - plain - 1);
+      out += nlohmann::json(std::string(s)).dump();
+      return;
+    }
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (std::size_t i = plain; i < s.size(); ++i) {
+    const char c = s[i];
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += "\\u00";
+          out += kHex[(c >> 4) & 0xF];
+          out += kHex[c & 0xF];
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+void JsonObject::key(std::string_view k) {
+  assert(text_.size() == 1 || last_key_ < k);  // sorted, as nlohmann would print them
+  last_key_ = k;
+  if (text_.size() > 1) text_ += ',';
+  append_json_string(text_, k);
+  text_ += ':';
+}
+
+JsonObject& JsonObject::add(std::string_view k, std::string_view value) {
+  key(k);
+  append_json_string(text_, value);
+  return *this;
+}
+
+JsonObject& JsonObject::add(std::string_view k, std::int64_t value) {
+  key(k);
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  text_.append(buf, end);
+  return *this;
+}
+
+JsonObject& JsonObject::add(std::string_view k, bool value) {
+  key(k);
+  text_ += value ? "true" : "false";
+  return *this;
+}
+
+JsonObject& JsonObject::add(std::string_view k, const std::vector<std::string>& values) {
+  key(k);
+  text_ += '[';
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) text_ += ',';
+    append_json_string(text_, values[i]);
+  }
+  text_ += ']';
+  return *this;
+}
+
+JsonObject& JsonObject::add_raw(std::string_view k, std::string_view json) {
+  key(k);
+  text_ += json;
+  return *this;
+}
+
+std::string JsonObject::done() {
+  text_ += '}';
+  return std::move(text_);
+}
+
+}  // namespace docket::daemon
