@@ -1,6 +1,8 @@
 # docket — everything a newcomer needs. Run as root on Debian 12 (or with sudo).
 #   make run    install what is missing, build Release, run on the shipped config/
 #   make test   install what is missing, build, run every test with ctest
+#   make test-sanitize   the same under AddressSanitizer + UBSan (build-sanitize/)
+#   make fuzz   libFuzzer targets (clang) for FUZZ_SECONDS each (build-fuzz/)
 
 SHELL := /bin/bash
 BUILD_DIR ?= build
@@ -15,13 +17,21 @@ DEBIAN_PACKAGES := build-essential cmake ninja-build pkg-config tzdata \
   nlohmann-json3-dev libhowardhinnant-date-dev libical-dev libssl-dev \
   libsystemd-dev python3 python3-aiosmtpd python3-icalendar
 
-.PHONY: all deps build run test bench clean
+# Only `make fuzz` needs clang and its sanitizer runtimes.
+FUZZ_PACKAGES := clang libclang-rt-14-dev
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+SANITIZE_DIR := build-sanitize
+
+.PHONY: all deps fuzz-deps build run test test-sanitize fuzz bench clean
 
 all: build
 
 # Quick no-op when everything is present: one dpkg-query, no apt-get.
-deps:
-	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
+deps: PACKAGES = $(DEBIAN_PACKAGES)
+fuzz-deps: PACKAGES = $(FUZZ_PACKAGES)
+deps fuzz-deps:
+	@missing=$$(for p in $(PACKAGES); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; \
 	  done); \
 	if [ -n "$$missing" ]; then \
@@ -48,6 +58,23 @@ run: build
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
+# Every test once more under AddressSanitizer and UndefinedBehaviorSanitizer
+# (the `sanitize` preset, a Debug build in build-sanitize/).
+test-sanitize: deps
+	cmake --preset sanitize
+	cmake --build --preset sanitize -j $(JOBS)
+	ctest --preset sanitize -j $(JOBS)
+
+# libFuzzer: the definition loader, the control protocol and the
+# date/duration parsers, each for FUZZ_SECONDS on seeds from config/,
+# tests/data and fuzz/seeds. A crash fails the run and leaves its input in
+# build-fuzz/artifacts/.
+fuzz: deps fuzz-deps
+	cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+	  -DDOCKET_FUZZ=ON -DDOCKET_BUILD_TESTS=OFF
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_workflow fuzz_request fuzz_duration
+	fuzz/run $(FUZZ_DIR) $(FUZZ_SECONDS)
+
 # The scale benchmark (about 10 minutes at the default million reviews):
 # prints its figures beside the targets. REVIEWS=100000 for a quick look.
 REVIEWS ?= 1000000
@@ -55,4 +82,4 @@ bench: build
 	$(BUILD_DIR)/bin/docket_bench --reviews $(REVIEWS)
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) $(FUZZ_DIR)

@@ -20,7 +20,7 @@ namespace docket::daemon {
 namespace fs = std::filesystem;
 
 ServiceManager::ServiceManager(boost::asio::io_context& io, std::function<std::string()> status)
-    : io_(io), status_(std::move(status)), timer_(io) {
+    : status_(std::move(status)), timer_(io) {
   std::uint64_t usec = 0;
   if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) watchdog_ = std::chrono::microseconds(usec);
 }

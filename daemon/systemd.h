@@ -45,7 +45,6 @@ class ServiceManager {
   void ping();
   void notify(const std::string& state);
 
-  boost::asio::io_context& io_;
   std::function<std::string()> status_;
   std::optional<std::chrono::microseconds> watchdog_;
   boost::asio::steady_timer timer_;

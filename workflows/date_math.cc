@@ -1,5 +1,8 @@
 #include "workflows/date_math.h"
 
+#include <cstdint>
+#include <set>
+
 #include <cassert>
 
 namespace docket::workflows {
@@ -69,14 +72,31 @@ Day roll(const Calendar& cal, Day d, Roll r) {
   return d;
 }
 
+// Counted by weeks and by each year's holidays rather than day by day: a
+// deadline may lie thousands of years out (an extension to 9999-12-31, a
+// count of 100000 months), and `docket status` counts the days left on the
+// daemon's one thread.
 int working_days_between(const Calendar& cal, Day from, Day to) {
-  int sign = to >= from ? 1 : -1;
-  int n = 0;
-  for (Day cur = from; cur != to;) {
-    cur += date::days{sign};
-    if (cal.is_working_day(cur)) n += sign;
+  if (to < from) return -working_days_between(cal, to, from);
+  const auto span = (to - from).count();  // the days in (from, to]
+  int worked_per_week = 0;
+  for (int i = 1; i <= 7; ++i) worked_per_week += cal.is_weekend(from + date::days{i}) ? 0 : 1;
+  const auto weeks = span / 7;
+  std::int64_t n = static_cast<std::int64_t>(weeks) * worked_per_week;
+  for (Day cur = from + date::days{weeks * 7}; cur != to;) {
+    cur += date::days{1};
+    if (!cal.is_weekend(cur)) ++n;
   }
-  return n;
+  const int first = static_cast<int>(date::year_month_day{from}.year());
+  const int last = static_cast<int>(date::year_month_day{to}.year());
+  std::set<Day> off;  // a day two holidays share is one day off
+  for (int y = first; y <= last; ++y) {
+    for (const auto& h : cal.holidays_in(y)) {
+      if (h.day > from && h.day <= to && !cal.is_weekend(h.day)) off.insert(h.day);
+    }
+  }
+  n -= static_cast<std::int64_t>(off.size());
+  return static_cast<int>(n);
 }
 
 }  // namespace docket::workflows

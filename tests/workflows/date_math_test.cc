@@ -119,5 +119,38 @@ TEST_F(DateMath, WorkingDaysBetween) {
   EXPECT_EQ(working_days_between(cal(), d("2026-03-02"), d("2026-03-02")), 0);
 }
 
+// Found by fuzz/fuzz_duration: counting day by day, `docket status` on a
+// deadline extended to 9999-12-31 (or due "100000 months after start") held
+// docketd's one thread for seconds, recomputing each far year's holidays for
+// every day. Counted by weeks and holidays, the answer is the same.
+TEST_F(DateMath, WorkingDaysBetweenAgreesWithCountingDayByDay) {
+  auto by_day = [](Day from, Day to) {
+    int n = 0;
+    for (Day cur = from; cur < to;) {
+      cur += date::days{1};
+      if (cal().is_working_day(cur)) ++n;
+    }
+    return n;
+  };
+  const Day base = d("2025-12-20");
+  for (int a = 0; a < 400; a += 7) {
+    for (int len = 0; len < 800; len += 13) {
+      const Day from = base + date::days{a}, to = from + date::days{len};
+      ASSERT_EQ(working_days_between(cal(), from, to), by_day(from, to)) << iso(from) << " to " << iso(to);
+      ASSERT_EQ(working_days_between(cal(), to, from), -by_day(from, to)) << iso(to) << " to " << iso(from);
+    }
+  }
+  // Across the end of the cached years (2200) into years counted by rule.
+  EXPECT_EQ(working_days_between(cal(), d("2199-06-01"), d("2201-06-01")), by_day(d("2199-06-01"), d("2201-06-01")));
+}
+
+TEST_F(DateMath, WorkingDaysToTheYear9999AreCounted) {
+  const int n = working_days_between(cal(), d("2026-03-02"), d("9999-12-31"));
+  // About 252 working days a year for 7,974 years.
+  EXPECT_GT(n, 7974 * 250);
+  EXPECT_LT(n, 7974 * 254);
+  EXPECT_EQ(working_days_between(cal(), d("9999-12-31"), d("2026-03-02")), -n);
+}
+
 }  // namespace
 }  // namespace docket::workflows
