@@ -284,19 +284,23 @@ void Dispatcher::pump() {
   arm_timer();
 }
 
-void Dispatcher::drain() {
+bool Dispatcher::settle_finished() {
   std::vector<Done> done;
   {
     std::lock_guard lock(shared_->mu);
     done.swap(shared_->done);
   }
-  if (done.empty()) return;
   for (const auto& d : done) {
     auto it = busy_.find(d.id);
     if (it == busy_.end()) continue;
     --in_flight_[d.channel];
     settle(it->second, d.channel, d.delivery);
   }
+  return !done.empty();
+}
+
+void Dispatcher::drain() {
+  if (!settle_finished()) return;
   if (request_commit_) request_commit_();
   pump();
 }
@@ -382,17 +386,7 @@ void Dispatcher::stop(milliseconds grace) {
     shared_->wake = nullptr;
   }
   shared_->work.notify_all();
-  std::vector<Done> done;
-  {
-    std::lock_guard lock(shared_->mu);
-    done.swap(shared_->done);
-  }
-  for (const auto& d : done) {
-    auto it = busy_.find(d.id);
-    if (it == busy_.end()) continue;
-    --in_flight_[d.channel];
-    settle(it->second, d.channel, d.delivery);
-  }
+  settle_finished();  // committed by the caller's last take()
   for (auto& t : workers_) {
     if (t.joinable()) t.detach();
   }

@@ -99,6 +99,8 @@ class Dispatcher {
 
   void pump();
   void drain();
+  // Settles every attempt the workers have finished; false if there were none.
+  bool settle_finished();
   void settle(const store::OutboxMessage& row, const std::string& channel, const notifiers::Delivery& d);
   void hold(const store::OutboxMessage& row, Instant until);
   void gather_digests();
