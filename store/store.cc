@@ -2,6 +2,7 @@
 
 #include "store/rows.h"
 
+#include <charconv>
 #include <iterator>
 
 #include "workflows/digest.h"
@@ -134,22 +135,43 @@ CREATE INDEX reviews_workflow ON reviews(workflow);
 
 }  // namespace
 
-std::string audit_hash(const AuditRecord& r) {
-  // Length-prefixed fields, so no choice of field contents can collide.
-  std::string data;
-  auto field = [&](const std::string& s) { data += std::to_string(s.size()) + ':' + s; };
-  field(r.prev_hash);
-  field(std::to_string(r.seq));
-  field(std::to_string(r.at));
-  field(r.actor);
-  field(r.kind);
-  field(r.ref);
-  field(r.stage);
-  field(r.details);
-  field(r.version);
-  field(r.clock);
+namespace {
+
+// The hash of one record: its fields length-prefixed, so no choice of field
+// contents can collide, after the previous record's hash. The text is built
+// in one buffer per thread: this runs for every record written and verified.
+std::string chain_hash(std::string_view prev_hash, std::int64_t seq, const AuditEntry& e, std::string_view clock) {
+  thread_local std::string data;
+  data.clear();
+  auto decimal = [](std::int64_t v, char (&buf)[24]) {
+    return std::string_view(buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, v).ptr - buf));
+  };
+  auto field = [&](std::string_view s) {
+    char buf[24];
+    data += decimal(static_cast<std::int64_t>(s.size()), buf);
+    data += ':';
+    data += s;
+  };
+  auto number = [&](std::int64_t v) {
+    char buf[24];
+    field(decimal(v, buf));
+  };
+  field(prev_hash);
+  number(seq);
+  number(e.at);
+  field(e.actor);
+  field(e.kind);
+  field(e.ref);
+  field(e.stage);
+  field(e.details);
+  field(e.version);
+  field(clock);
   return workflows::sha256_hex(data);
 }
+
+}  // namespace
+
+std::string audit_hash(const AuditRecord& r) { return chain_hash(r.prev_hash, r.seq, r, r.clock); }
 
 Store::Store(const std::filesystem::path& path, std::string clock)
     : db_(path, Connection::Mode::read_write), clock_(std::move(clock)) {
@@ -228,16 +250,12 @@ std::vector<OutboxMessage> Store::commit(const Batch& b) {
         "INSERT INTO audit (seq, at, actor, kind, ref, stage, details, version, clock, prev_hash, hash) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
     for (const auto& e : b.audit) {
-      AuditRecord r;
-      static_cast<AuditEntry&>(r) = e;
-      r.seq = ++seq;
-      r.clock = clock_;
-      r.prev_hash = prev;
-      r.hash = audit_hash(r);
-      s.bind(1, r.seq).bind(2, r.at).bind(3, r.actor).bind(4, r.kind).bind(5, r.ref).bind(6, r.stage);
-      s.bind(7, r.details).bind(8, r.version).bind(9, r.clock).bind(10, r.prev_hash).bind(11, r.hash);
+      std::string hash = chain_hash(prev, ++seq, e, clock_);
+      s.bind(1, seq).bind(2, e.at).bind_static(3, e.actor).bind_static(4, e.kind).bind_static(5, e.ref);
+      s.bind_static(6, e.stage).bind_static(7, e.details).bind_static(8, e.version).bind_static(9, clock_);
+      s.bind_static(10, prev).bind_static(11, hash);
       s.run();
-      prev = r.hash;
+      prev = std::move(hash);
     }
   }
   if (!b.outbox.empty()) {
