@@ -599,6 +599,7 @@ void Engine::fire(Review& r, Deadline& d, Instant now, store::Batch& batch) {
   fire_deadline(d, *item, calendar_of(r), now, emit);
   schedule(r, d, *plan);
   save(batch, r, d);
+  batch.deadlines.back().timing_only = true;  // firing moves nothing but the timing columns
 }
 
 bool Engine::fire_due(Instant now, store::Batch& batch, std::size_t limit) {

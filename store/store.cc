@@ -236,10 +236,22 @@ std::vector<OutboxMessage> Store::commit(const Batch& b) {
         "fixed_due = excluded.fixed_due, opened_on = excluded.opened_on, reminders_sent = excluded.reminders_sent, "
         "rungs_sent = excluded.rungs_sent, repeats_sent = excluded.repeats_sent, completed_on = excluded.completed_on, "
         "outcome = excluded.outcome, extended = excluded.extended, next_fire = excluded.next_fire");
+    // A timed event changes only the timing columns; updating just those
+    // leaves the due-date index alone (SQLite rewrites every index a SET names).
+    auto timing = db_.prepare(
+        "UPDATE deadlines SET state = ?3, reminders_sent = ?4, rungs_sent = ?5, repeats_sent = ?6, next_fire = ?7 "
+        "WHERE ref = ?1 AND stage = ?2");
     for (const auto& d : b.deadlines) {
-      s.bind(1, d.ref).bind(2, d.stage).bind(3, d.state).bind(4, d.due).bind(5, d.due_at).bind(6, d.fixed_due);
-      s.bind(7, d.opened_on).bind(8, d.reminders_sent).bind(9, d.rungs_sent).bind(10, d.repeats_sent);
-      s.bind(11, d.completed_on).bind(12, d.outcome).bind(13, d.extended ? 1 : 0).bind(14, d.next_fire);
+      if (d.timing_only) {
+        timing.bind_static(1, d.ref).bind_static(2, d.stage).bind_static(3, d.state).bind(4, d.reminders_sent);
+        timing.bind(5, d.rungs_sent).bind(6, d.repeats_sent).bind(7, d.next_fire);
+        timing.run();
+        if (db_.changes() > 0) continue;  // else the row is missing: write it whole
+      }
+      s.bind_static(1, d.ref).bind_static(2, d.stage).bind_static(3, d.state).bind_static(4, d.due);
+      s.bind_static(5, d.due_at).bind_static(6, d.fixed_due).bind_static(7, d.opened_on).bind(8, d.reminders_sent);
+      s.bind(9, d.rungs_sent).bind(10, d.repeats_sent).bind_static(11, d.completed_on).bind_static(12, d.outcome);
+      s.bind(13, d.extended ? 1 : 0).bind(14, d.next_fire);
       s.run();
     }
   }

@@ -51,6 +51,10 @@ struct DeadlineRecord {
   std::string outcome;
   bool extended = false;
   std::int64_t next_fire = 0;  // unix seconds of the next timed event; 0 for none
+  // Written, not read: set when only state, the three counts and next_fire
+  // differ from the row as stored (or as written earlier in the same batch),
+  // as after a timed event. Commit then updates just those columns.
+  bool timing_only = false;
 };
 
 struct AuditEntry {
