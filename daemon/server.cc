@@ -342,6 +342,7 @@ void Server::flush() {
   deliver(fresh);
   if (more && !stopping_) schedule_flush();
   if (!stopping_) arm_timer();
+  store_.end_reads();  // hold no snapshot while idle
 }
 
 // The `log` notifier: until real channels exist every message is delivered

@@ -35,6 +35,8 @@ class Connection {
   Statement prepare(std::string_view sql);
   std::int64_t last_insert_rowid() const;
   int changes() const;
+  // True unless a transaction (BEGIN ... COMMIT) is open.
+  bool autocommit() const;
   sqlite3* raw() const { return db_; }
 
  private:

@@ -211,8 +211,17 @@ void Store::migrate() {
   }
 }
 
+void Store::begin_reads() {
+  if (db_.autocommit()) db_.exec("BEGIN");
+}
+
+void Store::end_reads() {
+  if (!db_.autocommit()) db_.exec("COMMIT");  // a read transaction: nothing to write
+}
+
 std::vector<OutboxMessage> Store::commit(const Batch& b) {
   std::vector<OutboxMessage> fresh;
+  end_reads();
   if (b.empty()) return fresh;
   Transaction t(db_);
   if (!b.reviews.empty()) {
@@ -383,6 +392,7 @@ std::optional<ReviewRecord> Store::review(const std::string& ref) {
   auto& s = cached(kReview,
                    "SELECT ref, workflow, version, title, state, start, assignments, dates, paused_on, parent_ref, "
                    "created_at FROM reviews WHERE ref = ?1");
+  begin_reads();
   s.bind(1, ref);
   std::optional<ReviewRecord> out;
   if (s.step()) {
@@ -395,6 +405,7 @@ std::optional<ReviewRecord> Store::review(const std::string& ref) {
 std::vector<DeadlineRecord> Store::deadlines_of(const std::string& ref) {
   static const std::string sql = std::string(kDeadlineColumns) + "WHERE ref = ?1";
   auto& s = cached(kDeadlinesOf, sql.c_str());
+  begin_reads();
   s.bind(1, ref);
   return deadline_rows(s);
 }
@@ -409,6 +420,7 @@ std::vector<TimerKey> Store::timers_after(const TimerKey& after, int limit) {
   auto& s = cached(kTimers,
                    "SELECT next_fire, ref, stage FROM deadlines WHERE next_fire != 0 AND "
                    "(next_fire, ref, stage) > (?1, ?2, ?3) ORDER BY next_fire, ref, stage LIMIT ?4");
+  begin_reads();
   s.bind(1, after.at).bind(2, after.ref).bind(3, after.stage).bind(4, limit);
   std::vector<TimerKey> out;
   while (s.step()) out.push_back({s.integer(0), s.text(1), s.text(2)});
