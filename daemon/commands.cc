@@ -1,5 +1,7 @@
 #include "daemon/commands.h"
 
+#include "daemon/json_text.h"
+
 #include <charconv>
 
 namespace docket::daemon {
@@ -27,13 +29,20 @@ std::variant<Request, std::string> parse_request(const std::string& line) {
 }
 
 std::string reply_line(const json& id, const Result& r) {
-  json j{{"id", id}, {"ok", r.ok}};
-  if (r.ok) {
-    j["result"] = r.data;
-  } else {
-    j["error"] = r.error;
+  // The keys in nlohmann's sorted order, written straight out: the text is
+  // what dumping {"id", "ok", "result" | "error"} with replace gave.
+  std::string out = "{";
+  if (!r.ok) {
+    out += "\"error\":";
+    append_json_string(out, r.error, true);
+    out += ',';
   }
-  return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  out += "\"id\":";
+  append_json(out, id);
+  out += r.ok ? ",\"ok\":true,\"result\":" : ",\"ok\":false";
+  if (r.ok) append_json(out, r.data);
+  out += "}\n";
+  return out;
 }
 
 void advance_to(Engine& engine, VirtualClock& clock, Instant target, store::Batch& batch,

@@ -66,6 +66,20 @@ json to_json(const std::map<std::string, Day>& m) {
   return j;
 }
 
+// The same objects as JSON text (json_text.h); std::map orders the keys as
+// nlohmann does.
+std::string json_text(const std::map<std::string, std::string>& m) {
+  JsonObject j;
+  for (const auto& [k, v] : m) j.add(k, v);
+  return j.done();
+}
+
+std::string json_text(const std::map<std::string, Day>& m) {
+  JsonObject j;
+  for (const auto& [k, v] : m) j.add(k, iso(v));
+  return j.done();
+}
+
 // A planned notice and the instant it goes out.
 struct Notice {
   Instant at;
@@ -421,14 +435,19 @@ void Engine::refresh(Review& r, store::Batch& batch, const std::string& actor) {
                                 [&](const Deadline& x) { return x.stage > &s; });
         r.deadlines.insert(pos, fresh);
         opened = true;
-        audit(batch, actor, "deadline.opened", r, s.id,
-              {{"due", item->due_at ? iso(*item->due_at) : iso(*item->due)}, {"why", item->why}});
+        record_text(batch, actor, "deadline.opened", r.ref, s.id,
+                    JsonObject{}
+                        .add("due", item->due_at ? iso(*item->due_at) : iso(*item->due))
+                        .add("why", item->why)
+                        .done(),
+                    r.version);
         continue;
       }
       if (is_final(d->state) || item == nullptr || !item->due) continue;
       if (d->due != *item->due || d->due_at != item->due_at) {
-        audit(batch, actor, "deadline.rescheduled", r, s.id,
-              {{"from", iso(d->due)}, {"to", iso(*item->due)}, {"why", item->why}});
+        record_text(batch, actor, "deadline.rescheduled", r.ref, s.id,
+                    JsonObject{}.add("from", iso(d->due)).add("to", iso(*item->due)).add("why", item->why).done(),
+                    r.version);
         d->due = *item->due;
         d->due_at = item->due_at;
       }
@@ -599,6 +618,7 @@ void Engine::fire(Review& r, Deadline& d, Instant now, store::Batch& batch) {
   fire_deadline(d, *item, calendar_of(r), now, emit);
   schedule(r, d, *plan);
   save(batch, r, d);
+  batch.deadlines.back().timing_only = true;  // firing moves nothing but the timing columns
 }
 
 bool Engine::fire_due(Instant now, store::Batch& batch, std::size_t limit) {
@@ -804,12 +824,13 @@ Result Engine::start(const Caller& who, const StartArgs& a, store::Batch& batch)
   }
   auto [it, inserted] = reviews_.emplace(r.ref, std::move(r));
   Review& stored = it->second;
-  json details{{"workflow", def.id},         {"version", def.version},
-               {"start", start_text(stored)}, {"title", stored.title},
-               {"assign", to_json(stored.assignments)}, {"dates", to_json(stored.dates)},
-               {"clock", clock_.mode()}};
-  if (!a.on.empty()) details["on"] = a.on;
-  audit(batch, who.person, "review.started", stored, "", details);
+  JsonObject details;
+  details.add_raw("assign", json_text(stored.assignments))
+      .add("clock", clock_.mode())
+      .add_raw("dates", json_text(stored.dates));
+  if (!a.on.empty()) details.add("on", a.on);
+  details.add("start", start_text(stored)).add("title", stored.title).add("version", def.version).add("workflow", def.id);
+  record_text(batch, who.person, "review.started", stored.ref, "", details.done(), stored.version);
   save(batch, stored);
   refresh(stored, batch, who.person);
   return {true, "", review_json(stored)};
@@ -1084,38 +1105,52 @@ Result Engine::cancel(const Caller& who, const std::string& ref, const std::stri
 
 // --- queries ---------------------------------------------------------------
 
+// Built by emplacing into the object's map: an initializer list of pairs is
+// copied value by value, and every command that changes a review answers
+// with it.
 json Engine::deadline_json(const Review& r, const Deadline& d) const {
   const Calendar& cal = calendar_of(r);
-  json j{{"stage", d.stage->id},
-         {"title", d.stage->title},
-         {"state", to_string(d.state)},
-         {"due", iso(d.due)},
-         {"opened_on", iso(d.opened_on)},
-         {"limit", to_string(d.stage->limit)},
-         {"owner", d.stage->owner}};
-  if (d.due_at) j["due_at"] = iso(*d.due_at);
-  if (d.completed_on) j["completed_on"] = iso(*d.completed_on);
-  if (!d.outcome.empty()) j["outcome"] = d.outcome;
-  if (d.extended) j["extended"] = true;
-  if (d.rungs_sent > 0) j["rung"] = d.rungs_sent;
-  if (!is_final(d.state)) j["working_days_left"] = working_days_between(cal, today(cal), d.due);
-  if (d.next_fire != Instant{}) j["next_notice"] = iso_utc(d.next_fire);
+  json j(json::value_t::object);
+  auto& o = j.get_ref<json::object_t&>();
+  o.emplace("stage", d.stage->id);
+  o.emplace("title", d.stage->title);
+  o.emplace("state", to_string(d.state));
+  o.emplace("due", iso(d.due));
+  o.emplace("opened_on", iso(d.opened_on));
+  o.emplace("limit", to_string(d.stage->limit));
+  o.emplace("owner", d.stage->owner);
+  if (d.due_at) o.emplace("due_at", iso(*d.due_at));
+  if (d.completed_on) o.emplace("completed_on", iso(*d.completed_on));
+  if (!d.outcome.empty()) o.emplace("outcome", d.outcome);
+  if (d.extended) o.emplace("extended", true);
+  if (d.rungs_sent > 0) o.emplace("rung", d.rungs_sent);
+  if (!is_final(d.state)) o.emplace("working_days_left", working_days_between(cal, today(cal), d.due));
+  if (d.next_fire != Instant{}) o.emplace("next_notice", iso_utc(d.next_fire));
   if (!d.stage->owner.empty()) {
     auto it = r.assignments.find(d.stage->owner);
-    if (it != r.assignments.end()) j["owner_person"] = it->second;
+    if (it != r.assignments.end()) o.emplace("owner_person", it->second);
   }
   return j;
 }
 
 json Engine::review_json(const Review& r) const {
-  json stages = json::array();
-  for (const auto& d : r.deadlines) stages.push_back(deadline_json(r, d));
-  json j{{"ref", r.ref},           {"workflow", r.workflow}, {"version", r.version},
-         {"title", r.title},       {"state", to_string(r.state)}, {"start", start_text(r)},
-         {"assignments", to_json(r.assignments)}, {"stages", stages}};
-  if (!r.dates.empty()) j["dates"] = to_json(r.dates);
-  if (r.paused_on) j["paused_on"] = iso(*r.paused_on);
-  if (!r.parent_ref.empty()) j["parent"] = r.parent_ref;
+  json stages(json::value_t::array);
+  auto& list = stages.get_ref<json::array_t&>();
+  list.reserve(r.deadlines.size());
+  for (const auto& d : r.deadlines) list.push_back(deadline_json(r, d));
+  json j(json::value_t::object);
+  auto& o = j.get_ref<json::object_t&>();
+  o.emplace("ref", r.ref);
+  o.emplace("workflow", r.workflow);
+  o.emplace("version", r.version);
+  o.emplace("title", r.title);
+  o.emplace("state", to_string(r.state));
+  o.emplace("start", start_text(r));
+  o.emplace("assignments", to_json(r.assignments));
+  o.emplace("stages", std::move(stages));
+  if (!r.dates.empty()) o.emplace("dates", to_json(r.dates));
+  if (r.paused_on) o.emplace("paused_on", iso(*r.paused_on));
+  if (!r.parent_ref.empty()) o.emplace("parent", r.parent_ref);
   return j;
 }
 

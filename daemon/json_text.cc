@@ -7,7 +7,7 @@
 
 namespace docket::daemon {
 
-void append_json_string(std::string& out, std::string_view s) {
+void append_json_string(std::string& out, std::string_view s, bool replace_invalid) {
   std::size_t plain = 0;  // the leading run that needs no escaping
   while (plain < s.size()) {
     const auto c = static_cast<unsigned char>(s[plain]);
@@ -24,7 +24,9 @@ void append_json_string(std::string& out, std::string_view s) {
     if (static_cast<unsigned char>(s[i]) >= 0x80) {
       // UTF-8 is checked by nlohmann (and refused when invalid, as before).
       out.resize(out.size() - plain - 1);
-      out += nlohmann::json(std::string(s)).dump();
+      out += nlohmann::json(std::string(s))
+                 .dump(-1, ' ', false,
+                       replace_invalid ? nlohmann::json::error_handler_t::replace : nlohmann::json::error_handler_t::strict);
       return;
     }
   }
@@ -50,6 +52,51 @@ void append_json_string(std::string& out, std::string_view s) {
     }
   }
   out += '"';
+}
+
+void append_json(std::string& out, const nlohmann::json& j) {
+  using nlohmann::json;
+  switch (j.type()) {
+    case json::value_t::null: out += "null"; return;
+    case json::value_t::boolean: out += j.get<bool>() ? "true" : "false"; return;
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned: {
+      char buf[24];
+      auto [end, ec] = j.is_number_unsigned() ? std::to_chars(buf, buf + sizeof buf, j.get<std::uint64_t>())
+                                              : std::to_chars(buf, buf + sizeof buf, j.get<std::int64_t>());
+      out.append(buf, end);
+      return;
+    }
+    case json::value_t::string:
+      append_json_string(out, j.get_ref<const std::string&>(), true);
+      return;
+    case json::value_t::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& [k, v] : j.items()) {
+        if (!first) out += ',';
+        first = false;
+        append_json_string(out, k, true);
+        out += ':';
+        append_json(out, v);
+      }
+      out += '}';
+      return;
+    }
+    case json::value_t::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& v : j) {
+        if (!first) out += ',';
+        first = false;
+        append_json(out, v);
+      }
+      out += ']';
+      return;
+    }
+    default:  // floating point, binary, discarded: as nlohmann writes them
+      out += j.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
 }
 
 void JsonObject::key(std::string_view k) {

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace docket::daemon {
 
 class JsonObject {
@@ -40,7 +42,14 @@ class JsonObject {
   std::string_view last_key_;  // keys are literals or outlive the object
 };
 
-// `s` as a JSON string, quoted and escaped as nlohmann's dump() does.
-void append_json_string(std::string& out, std::string_view s);
+// `s` as a JSON string, quoted and escaped as nlohmann's dump() does. With
+// `replace_invalid`, invalid UTF-8 becomes U+FFFD (dump's
+// error_handler_t::replace) instead of throwing.
+void append_json_string(std::string& out, std::string_view s, bool replace_invalid = false);
+
+// `j` as compact text, byte for byte j.dump(-1, ' ', false,
+// error_handler_t::replace), which allocated on every value. Replies to
+// commands are written with it.
+void append_json(std::string& out, const nlohmann::json& j);
 
 }  // namespace docket::daemon

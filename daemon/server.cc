@@ -348,6 +348,7 @@ void Server::flush() {
   }
   if (more && !stopping_) schedule_flush();
   if (!stopping_) arm_timer();
+  store_.end_reads();  // hold no snapshot while idle
 }
 
 void Server::arm_timer() {

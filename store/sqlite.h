@@ -35,6 +35,8 @@ class Connection {
   Statement prepare(std::string_view sql);
   std::int64_t last_insert_rowid() const;
   int changes() const;
+  // True unless a transaction (BEGIN ... COMMIT) is open.
+  bool autocommit() const;
   sqlite3* raw() const { return db_; }
 
  private:
@@ -52,6 +54,9 @@ class Statement {
 
   // Binding is 1-based, as in SQLite.
   Statement& bind(int i, std::string_view v);
+  // Binds without copying: `v` must stay alive and unchanged until the
+  // statement is reset (run() resets). For the commit's hot loops.
+  Statement& bind_static(int i, std::string_view v);
   Statement& bind(int i, std::int64_t v);
   Statement& bind(int i, int v) { return bind(i, static_cast<std::int64_t>(v)); }
   Statement& bind_null(int i);

@@ -2,6 +2,7 @@
 
 #include "store/rows.h"
 
+#include <charconv>
 #include <iterator>
 
 #include "workflows/digest.h"
@@ -151,22 +152,43 @@ enum Slot { kReview, kDeadlinesOf, kTimers, kUpdateOutbox, kOutboxReady, kOutbox
 
 }  // namespace
 
-std::string audit_hash(const AuditRecord& r) {
-  // Length-prefixed fields, so no choice of field contents can collide.
-  std::string data;
-  auto field = [&](const std::string& s) { data += std::to_string(s.size()) + ':' + s; };
-  field(r.prev_hash);
-  field(std::to_string(r.seq));
-  field(std::to_string(r.at));
-  field(r.actor);
-  field(r.kind);
-  field(r.ref);
-  field(r.stage);
-  field(r.details);
-  field(r.version);
-  field(r.clock);
+namespace {
+
+// The hash of one record: its fields length-prefixed, so no choice of field
+// contents can collide, after the previous record's hash. The text is built
+// in one buffer per thread: this runs for every record written and verified.
+std::string chain_hash(std::string_view prev_hash, std::int64_t seq, const AuditEntry& e, std::string_view clock) {
+  thread_local std::string data;
+  data.clear();
+  auto decimal = [](std::int64_t v, char (&buf)[24]) {
+    return std::string_view(buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, v).ptr - buf));
+  };
+  auto field = [&](std::string_view s) {
+    char buf[24];
+    data += decimal(static_cast<std::int64_t>(s.size()), buf);
+    data += ':';
+    data += s;
+  };
+  auto number = [&](std::int64_t v) {
+    char buf[24];
+    field(decimal(v, buf));
+  };
+  field(prev_hash);
+  number(seq);
+  number(e.at);
+  field(e.actor);
+  field(e.kind);
+  field(e.ref);
+  field(e.stage);
+  field(e.details);
+  field(e.version);
+  field(clock);
   return workflows::sha256_hex(data);
 }
+
+}  // namespace
+
+std::string audit_hash(const AuditRecord& r) { return chain_hash(r.prev_hash, r.seq, r, r.clock); }
 
 Store::Store(const std::filesystem::path& path, std::string clock)
     : db_(path, Connection::Mode::read_write), clock_(std::move(clock)) {
@@ -206,8 +228,17 @@ void Store::migrate() {
   }
 }
 
+void Store::begin_reads() {
+  if (db_.autocommit()) db_.exec("BEGIN");
+}
+
+void Store::end_reads() {
+  if (!db_.autocommit()) db_.exec("COMMIT");  // a read transaction: nothing to write
+}
+
 std::vector<OutboxMessage> Store::commit(const Batch& b) {
   std::vector<OutboxMessage> fresh;
+  end_reads();
   if (b.empty()) return fresh;
   Transaction t(db_);
   if (!b.reviews.empty()) {
@@ -231,10 +262,22 @@ std::vector<OutboxMessage> Store::commit(const Batch& b) {
         "fixed_due = excluded.fixed_due, opened_on = excluded.opened_on, reminders_sent = excluded.reminders_sent, "
         "rungs_sent = excluded.rungs_sent, repeats_sent = excluded.repeats_sent, completed_on = excluded.completed_on, "
         "outcome = excluded.outcome, extended = excluded.extended, next_fire = excluded.next_fire");
+    // A timed event changes only the timing columns; updating just those
+    // leaves the due-date index alone (SQLite rewrites every index a SET names).
+    auto timing = db_.prepare(
+        "UPDATE deadlines SET state = ?3, reminders_sent = ?4, rungs_sent = ?5, repeats_sent = ?6, next_fire = ?7 "
+        "WHERE ref = ?1 AND stage = ?2");
     for (const auto& d : b.deadlines) {
-      s.bind(1, d.ref).bind(2, d.stage).bind(3, d.state).bind(4, d.due).bind(5, d.due_at).bind(6, d.fixed_due);
-      s.bind(7, d.opened_on).bind(8, d.reminders_sent).bind(9, d.rungs_sent).bind(10, d.repeats_sent);
-      s.bind(11, d.completed_on).bind(12, d.outcome).bind(13, d.extended ? 1 : 0).bind(14, d.next_fire);
+      if (d.timing_only) {
+        timing.bind_static(1, d.ref).bind_static(2, d.stage).bind_static(3, d.state).bind(4, d.reminders_sent);
+        timing.bind(5, d.rungs_sent).bind(6, d.repeats_sent).bind(7, d.next_fire);
+        timing.run();
+        if (db_.changes() > 0) continue;  // else the row is missing: write it whole
+      }
+      s.bind_static(1, d.ref).bind_static(2, d.stage).bind_static(3, d.state).bind_static(4, d.due);
+      s.bind_static(5, d.due_at).bind_static(6, d.fixed_due).bind_static(7, d.opened_on).bind(8, d.reminders_sent);
+      s.bind(9, d.rungs_sent).bind(10, d.repeats_sent).bind_static(11, d.completed_on).bind_static(12, d.outcome);
+      s.bind(13, d.extended ? 1 : 0).bind(14, d.next_fire);
       s.run();
     }
   }
@@ -245,16 +288,12 @@ std::vector<OutboxMessage> Store::commit(const Batch& b) {
         "INSERT INTO audit (seq, at, actor, kind, ref, stage, details, version, clock, prev_hash, hash) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
     for (const auto& e : b.audit) {
-      AuditRecord r;
-      static_cast<AuditEntry&>(r) = e;
-      r.seq = ++seq;
-      r.clock = clock_;
-      r.prev_hash = prev;
-      r.hash = audit_hash(r);
-      s.bind(1, r.seq).bind(2, r.at).bind(3, r.actor).bind(4, r.kind).bind(5, r.ref).bind(6, r.stage);
-      s.bind(7, r.details).bind(8, r.version).bind(9, r.clock).bind(10, r.prev_hash).bind(11, r.hash);
+      std::string hash = chain_hash(prev, ++seq, e, clock_);
+      s.bind(1, seq).bind(2, e.at).bind_static(3, e.actor).bind_static(4, e.kind).bind_static(5, e.ref);
+      s.bind_static(6, e.stage).bind_static(7, e.details).bind_static(8, e.version).bind_static(9, clock_);
+      s.bind_static(10, prev).bind_static(11, hash);
       s.run();
-      prev = r.hash;
+      prev = std::move(hash);
     }
   }
   if (!b.outbox.empty()) {
@@ -370,6 +409,7 @@ std::optional<ReviewRecord> Store::review(const std::string& ref) {
   auto& s = cached(kReview,
                    "SELECT ref, workflow, version, title, state, start, assignments, dates, paused_on, parent_ref, "
                    "created_at FROM reviews WHERE ref = ?1");
+  begin_reads();
   s.bind(1, ref);
   std::optional<ReviewRecord> out;
   if (s.step()) {
@@ -382,6 +422,7 @@ std::optional<ReviewRecord> Store::review(const std::string& ref) {
 std::vector<DeadlineRecord> Store::deadlines_of(const std::string& ref) {
   static const std::string sql = std::string(kDeadlineColumns) + "WHERE ref = ?1";
   auto& s = cached(kDeadlinesOf, sql.c_str());
+  begin_reads();
   s.bind(1, ref);
   return deadline_rows(s);
 }
@@ -396,6 +437,7 @@ std::vector<TimerKey> Store::timers_after(const TimerKey& after, int limit) {
   auto& s = cached(kTimers,
                    "SELECT next_fire, ref, stage FROM deadlines WHERE next_fire != 0 AND "
                    "(next_fire, ref, stage) > (?1, ?2, ?3) ORDER BY next_fire, ref, stage LIMIT ?4");
+  begin_reads();
   s.bind(1, after.at).bind(2, after.ref).bind(3, after.stage).bind(4, limit);
   std::vector<TimerKey> out;
   while (s.step()) out.push_back({s.integer(0), s.text(1), s.text(2)});

@@ -51,6 +51,10 @@ struct DeadlineRecord {
   std::string outcome;
   bool extended = false;
   std::int64_t next_fire = 0;  // unix seconds of the next timed event; 0 for none
+  // Written, not read: set when only state, the three counts and next_fire
+  // differ from the row as stored (or as written earlier in the same batch),
+  // as after a timed event. Commit then updates just those columns.
+  bool timing_only = false;
 };
 
 struct AuditEntry {
@@ -180,6 +184,13 @@ class Store {
   // were new (with their ids); duplicates by key are left out.
   std::vector<OutboxMessage> commit(const Batch& batch);
 
+  // The point and range reads below share one read transaction from the first
+  // of them to the next commit (or end_reads()): on its own each statement
+  // took and released WAL's read lock, two fcntl calls per read. This process
+  // is the only writer and ends the transaction before it writes, so what is
+  // read is always the latest committed state.
+  void end_reads();
+
   std::vector<ReviewRecord> reviews();
   std::vector<DeadlineRecord> deadlines();
 
@@ -223,6 +234,7 @@ class Store {
   void migrate();
   // A prepared statement kept for the life of the store (hot point reads).
   Statement& cached(int slot, const char* sql);
+  void begin_reads();
 
   Connection db_;
   std::vector<std::unique_ptr<Statement>> statements_;

@@ -1,5 +1,7 @@
 #include "daemon/json_text.h"
 
+#include "daemon/commands.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -35,6 +37,21 @@ TEST(JsonText, MatchesNlohmannDumpForTheSameObject) {
 
 TEST(JsonText, RefusesInvalidUtf8AsDumpDoes) {
   EXPECT_THROW(JsonObject{}.add("bad", "\xff\xfe"), json::type_error);
+}
+
+TEST(JsonText, RepliesAreWrittenAsDumpWithReplacementWrote) {
+  json data = json::parse(R"({"ref": "RR-1", "n": -3, "u": 18446744073709551615, "f": 1.5, "e": 1e300,
+                              "none": null, "yes": true, "list": [1, "two", [], {}], "deep": {"b": {"a": [false]}},
+                              "text": "caf\u00e9 \" \\ \n \u0001"})");
+  data["bad"] = std::string("bad \xff utf8");
+  for (const json& id : {json(7), json("seven"), json(nullptr), json::array({1, 2})}) {
+    for (const Result& r : {Result{true, "", data}, Result::fail("no review \"x\" \xfe here")}) {
+      json j{{"id", id}, {"ok", r.ok}};
+      if (r.ok) j["result"] = r.data;
+      else j["error"] = r.error;
+      EXPECT_EQ(reply_line(id, r), j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n");
+    }
+  }
 }
 
 }  // namespace
