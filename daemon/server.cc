@@ -242,6 +242,7 @@ void Server::start() {
   ::chmod(socket_path_.c_str(), 0660);
   accept();
   arm_timer();
+  store_.end_reads();  // loading read the store; hold no snapshot until the first flush
 }
 
 void Server::stop() {
