@@ -114,6 +114,25 @@ TEST(Operations, WithoutSystemdLogsGoToStderrAndNothingIsSent) {
   EXPECT_FALSE(contains(d->log(), "daemon.watchdog")) << d->log();
 }
 
+// Under systemd stderr is the journal ($JOURNAL_STREAM names its device and
+// inode): the log then goes to journald as structured entries, not as text.
+TEST(Operations, UnderSystemdLogsGoToTheJournalNotToStderr) {
+  OpsSandbox box;
+  const fs::path log = box.dir() / "docketd-1.log";  // the first daemon's stderr
+  std::ofstream(log).flush();
+  struct stat st {};
+  ASSERT_EQ(::stat(log.c_str(), &st), 0);
+  std::unique_ptr<RunningDocketd> d;
+  {
+    ScopedEnv env({{"JOURNAL_STREAM", std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino)}});
+    d = box.daemon({"--virtual-clock", "2026-03-02T08:00"});
+  }
+  ASSERT_TRUE(d->wait_ready());
+  ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
+  EXPECT_FALSE(contains(d->log(), "daemon.ready")) << d->log();
+  EXPECT_FALSE(contains(d->log(), "daemon.stopped")) << d->log();
+}
+
 // SIGTERM while a client has commands in flight: every command answered "ok"
 // is in the database, the others were told docketd is stopping (or never
 // read), the stop is audited last, and the database is closed cleanly (its
