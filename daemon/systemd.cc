@@ -28,6 +28,7 @@ ServiceManager::ServiceManager(boost::asio::io_context& io, std::function<std::s
 void ServiceManager::notify(const std::string& state) { sd_notify(0, state.c_str()); }
 
 void ServiceManager::ready() {
+  if (stopping_) return;  // a SIGTERM that came first wins
   last_status_ = status_ ? status_() : std::string();
   notify("READY=1\nSTATUS=" + last_status_);
   if (watchdog_) {
