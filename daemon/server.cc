@@ -315,6 +315,24 @@ void Server::commit(store::Batch& batch) {
   if (dispatcher_ != nullptr) dispatcher_->committed();
 }
 
+// A command that would have changed something, refused (not allowed, a bad
+// argument, a review in the wrong state), is on the record with who asked:
+// an inspector sees the attempt, not only what succeeded. Refused reads
+// change nothing and are only logged.
+void Server::refused(const Caller& who, const Request& request, const Result& r, store::Batch& batch) {
+  spdlog::info("command.refused command={} by={} error={}", request.command, who.person, r.error);
+  const bool known = registry_.args_of(request.command).has_value();
+  if (known && !registry_.writes(request.command)) return;
+  store::AuditEntry e;
+  e.at = services_.clock.now().time_since_epoch().count();
+  e.actor = who.person;
+  e.kind = "command.refused";
+  if (auto ref = request.args.find("ref"); ref != request.args.end() && ref->is_string()) e.ref = ref->get<std::string>();
+  e.details = json{{"command", request.command}, {"args", request.args}, {"error", r.error}}.dump(
+      -1, ' ', false, json::error_handler_t::replace);
+  batch.audit.push_back(std::move(e));
+}
+
 void Server::flush() {
   flush_scheduled_ = false;
   store::Batch batch;
@@ -327,7 +345,7 @@ void Server::flush() {
   for (auto& p : work) {
     const Caller& who = p.from ? p.from->caller : daemon_itself;
     Result r = registry_.dispatch(services_, who, p.request, batch);
-    if (!r.ok) spdlog::info("command.refused command={} by={} error={}", p.request.command, who.person, r.error);
+    if (!r.ok) refused(who, p.request, r, batch);
     answered.emplace_back(std::move(p), std::move(r));
   }
   // Commands may have made something due at once (a start dated in the past).

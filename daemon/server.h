@@ -60,6 +60,7 @@ class Server {
   void flush();
   void arm_timer();
   void commit(store::Batch& batch);
+  void refused(const Caller& who, const Request& request, const Result& r, store::Batch& batch);
 
   boost::asio::io_context& io_;
   Engine& engine_;

@@ -215,6 +215,9 @@ std::string describe(const store::AuditRecord& r, const std::string& workflow, c
     return "Gave up delivering " + str(d, "key") + " after " + str(d, "attempts") + " attempt(s): " + str(d, "reason");
   }
   if (k == "notification.retried") return "Dead letter " + str(d, "key") + " queued again";
+  if (k == "command.refused") {
+    return "Refused: " + str(d, "command") + " by " + actor_text(r.actor, config) + " (" + str(d, "error") + ")";
+  }
   if (k == "clock.advanced") return "Rehearsal clock moved from " + str(d, "from") + " to " + str(d, "to");
   std::string s = k;
   if (!r.stage.empty()) s += " " + stage;

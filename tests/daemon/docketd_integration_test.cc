@@ -242,6 +242,51 @@ TEST(DocketdIntegration, UnknownCallerRefused) {
   EXPECT_TRUE(st.reviews().empty());
 }
 
+TEST(DocketdIntegration, RefusedCommandsThatWouldChangeSomethingAreAudited) {
+  Sandbox box;
+  auto d = box.daemon("2026-03-02T08:00");
+  ASSERT_TRUE(d->wait_ready());
+  ASSERT_EQ(box.docket({"start", "rapid-review", "--ref", "RR-1", "--on", "2026-03-02"}).code, 0);
+
+  auto r = box.docket({"resume", "RR-1"});  // it is not paused
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  r = box.docket({"pause", "RR-NOPE", "--reason", "criminal proceedings"});
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  r = box.docket({"status", "RR-NOPE"});  // a refused read changes nothing: only logged
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  LineClient c(box.socket());
+  ASSERT_TRUE(c.connected()) << c.error();
+  json reply = call(c, "erase-everything", json::object(), "x");
+  EXPECT_EQ(reply.value("ok", true), false) << reply.dump();
+
+  auto shown = box.docket({"audit", "show", "RR-1", "--db", box.db().string()});
+  ASSERT_EQ(shown.code, 0) << shown.out << shown.err;
+  EXPECT_TRUE(contains(shown.out, "Refused: resume by")) << shown.out;
+  EXPECT_TRUE(exited_zero(d->terminate(), d->log()));
+
+  store::Store st(box.db(), "virtual");
+  std::map<std::string, json> refused;  // command -> details
+  for (const auto& a : st.audit()) {
+    if (a.kind != "command.refused") continue;
+    json details = json::parse(a.details);
+    EXPECT_EQ(a.actor, "a-morgan") << "root is a-morgan in the shipped directory";
+    EXPECT_FALSE(details.value("error", "").empty()) << a.details;
+    if (details["command"] == "pause") {
+      EXPECT_EQ(a.ref, "RR-NOPE");
+      EXPECT_EQ(details["args"]["reason"], "criminal proceedings") << a.details;
+    }
+    if (details["command"] == "resume") {
+      EXPECT_EQ(a.ref, "RR-1");
+    }
+    refused[details["command"].get<std::string>()] = details;
+  }
+  EXPECT_EQ(refused.size(), 3u) << "resume, pause and the unknown command; not the status read";
+  EXPECT_EQ(refused.count("status"), 0u);
+  EXPECT_EQ(refused.count("erase-everything"), 1u);
+  auto verified = box.docket({"audit", "verify", "--db", box.db().string()});
+  EXPECT_EQ(verified.code, 0) << verified.out << verified.err;
+}
+
 TEST(DocketdIntegration, BadInputIsAnsweredAndChangesNothing) {
   Sandbox box;
   auto d = box.daemon("2026-03-02T08:00");
