@@ -10,7 +10,7 @@
 #include <set>
 
 #include "store/store.h"
-#include "tests/support/docketd.h"
+#include "tests/support/daemon.h"
 
 namespace docket::testing {
 namespace {
@@ -71,13 +71,13 @@ class NotifyListener {
 };
 
 TEST(Operations, TellsSystemdReadyOnlyWhenTheSocketAnswersThenPingsAndSaysStopping) {
-  OpsSandbox box;
+  Sandbox box;
   NotifyListener systemd(box.dir() / "notify");
-  std::unique_ptr<RunningDocketd> d;
+  std::unique_ptr<Daemon> d;
   {
     ScopedEnv env({{"NOTIFY_SOCKET", (box.dir() / "notify").string()}, {"WATCHDOG_USEC", "200000"}});
     ::unsetenv("WATCHDOG_PID");
-    d = box.daemon({"--virtual-clock", "2026-03-02T08:00"});
+    d = box.daemon("2026-03-02T08:00");
   }
   auto ready = systemd.until("READY=1");
   ASSERT_FALSE(ready.back().empty()) << "no READY=1; log:\n" << d->log();
@@ -85,7 +85,7 @@ TEST(Operations, TellsSystemdReadyOnlyWhenTheSocketAnswersThenPingsAndSaysStoppi
   {
     LineClient c(box.socket());
     ASSERT_TRUE(c.connected()) << "READY=1 came before the socket accepted: " << c.error();
-    json reply = call_line(c, "status");
+    json reply = call(c, "status");
     ASSERT_FALSE(reply.is_null()) << c.error();
     EXPECT_TRUE(reply.value("ok", false)) << reply.dump();
   }
@@ -98,15 +98,15 @@ TEST(Operations, TellsSystemdReadyOnlyWhenTheSocketAnswersThenPingsAndSaysStoppi
   auto second = systemd.until("WATCHDOG=1");
   ASSERT_FALSE(second.back().empty()) << d->log();
 
-  d->signal_term();
+  d->signal(SIGTERM);
   auto stopping = systemd.until("STOPPING=1");
   EXPECT_FALSE(stopping.back().empty()) << "no STOPPING=1 on SIGTERM; log:\n" << d->log();
   EXPECT_TRUE(exited_zero(d->wait_exit(), d->log()));
 }
 
 TEST(Operations, WithoutSystemdLogsGoToStderrAndNothingIsSent) {
-  OpsSandbox box;
-  auto d = box.daemon({"--virtual-clock", "2026-03-02T08:00"});
+  Sandbox box;
+  auto d = box.daemon("2026-03-02T08:00");
   ASSERT_TRUE(d->wait_ready());
   ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
   EXPECT_TRUE(contains(d->log(), "info daemon.ready socket=")) << d->log();
@@ -117,15 +117,15 @@ TEST(Operations, WithoutSystemdLogsGoToStderrAndNothingIsSent) {
 // Under systemd stderr is the journal ($JOURNAL_STREAM names its device and
 // inode): the log then goes to journald as structured entries, not as text.
 TEST(Operations, UnderSystemdLogsGoToTheJournalNotToStderr) {
-  OpsSandbox box;
+  Sandbox box;
   const fs::path log = box.dir() / "docketd-1.log";  // the first daemon's stderr
   std::ofstream(log).flush();
   struct stat st {};
   ASSERT_EQ(::stat(log.c_str(), &st), 0);
-  std::unique_ptr<RunningDocketd> d;
+  std::unique_ptr<Daemon> d;
   {
     ScopedEnv env({{"JOURNAL_STREAM", std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino)}});
-    d = box.daemon({"--virtual-clock", "2026-03-02T08:00"});
+    d = box.daemon("2026-03-02T08:00");
   }
   ASSERT_TRUE(d->wait_ready());
   ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
@@ -138,8 +138,8 @@ TEST(Operations, UnderSystemdLogsGoToTheJournalNotToStderr) {
 // read), the stop is audited last, and the database is closed cleanly (its
 // write-ahead log checkpointed and removed), exit 0.
 TEST(Operations, SigtermFinishesCommandsInFlightAndClosesTheDatabaseCleanly) {
-  OpsSandbox box;
-  auto d = box.daemon({"--virtual-clock", "2026-03-02T08:00"});
+  Sandbox box;
+  auto d = box.daemon("2026-03-02T08:00");
   ASSERT_TRUE(d->wait_ready());
   LineClient c(box.socket());
   ASSERT_TRUE(c.connected());
@@ -155,7 +155,7 @@ TEST(Operations, SigtermFinishesCommandsInFlightAndClosesTheDatabaseCleanly) {
   ASSERT_TRUE(c.send_all(burst));
   auto first = c.read_line();
   ASSERT_TRUE(first) << c.error() << "\n" << d->log();
-  d->signal_term();
+  d->signal(SIGTERM);
 
   std::set<std::string> acknowledged;
   int stopping = 0, replies = 1;
@@ -188,8 +188,8 @@ TEST(Operations, SigtermFinishesCommandsInFlightAndClosesTheDatabaseCleanly) {
 }
 
 TEST(Operations, DatabaseIs0600AndTheSocket0660ForTheDocketGroup) {
-  OpsSandbox box;
-  auto d = box.daemon({"--virtual-clock", "2026-03-02T08:00"});
+  Sandbox box;
+  auto d = box.daemon("2026-03-02T08:00");
   ASSERT_TRUE(d->wait_ready());
   auto mode = [](const fs::path& p) {
     struct stat st {};
@@ -208,12 +208,12 @@ TEST(Operations, DatabaseIs0600AndTheSocket0660ForTheDocketGroup) {
 }
 
 TEST(Operations, AnExistingDatabaseReadableByOthersIsNarrowedTo0600) {
-  OpsSandbox box;
+  Sandbox box;
   {
     store::Store st(box.db(), "virtual");
   }
   ::chmod(box.db().c_str(), 0644);
-  auto d = box.daemon({"--virtual-clock", "2026-03-02T08:00"});
+  auto d = box.daemon("2026-03-02T08:00");
   ASSERT_TRUE(d->wait_ready());
   struct stat st {};
   ASSERT_EQ(::stat(box.db().c_str(), &st), 0);
@@ -225,8 +225,8 @@ TEST(Operations, AnExistingDatabaseReadableByOthersIsNarrowedTo0600) {
 // A client that connects and never sends, or sends half a line and stops, is
 // closed after the idle timeout; meanwhile others are answered at once.
 TEST(Operations, SilentClientsAreClosedAndDoNotBlockOthers) {
-  OpsSandbox box;
-  auto d = box.daemon({"--virtual-clock", "2026-03-02T08:00", "--idle-timeout", "1"});
+  Sandbox box;
+  auto d = box.daemon("2026-03-02T08:00", {"--idle-timeout", "1"});
   ASSERT_TRUE(d->wait_ready());
   LineClient silent(box.socket());
   LineClient half(box.socket());
@@ -235,7 +235,7 @@ TEST(Operations, SilentClientsAreClosedAndDoNotBlockOthers) {
 
   const auto before = std::chrono::steady_clock::now();
   LineClient other(box.socket());
-  json reply = call_line(other, "status", json::object(), 1, 2s);
+  json reply = call(other, "status", json::object(), 1, 2s);
   ASSERT_FALSE(reply.is_null()) << other.error();
   EXPECT_TRUE(reply.value("ok", false)) << reply.dump();
   EXPECT_LT(std::chrono::steady_clock::now() - before, 1s) << "the silent clients held up another";
@@ -251,24 +251,24 @@ TEST(Operations, SilentClientsAreClosedAndDoNotBlockOthers) {
 // throughout, and as the flood goes away new clients are served again.
 // (That silent connections time out is SilentClientsAreClosedAndDoNotBlockOthers.)
 TEST(Operations, AFloodOfConnectionsDoesNotBlockOthers) {
-  OpsSandbox box;
-  auto d = box.daemon({"--virtual-clock", "2026-03-02T08:00", "--idle-timeout", "60"});
+  Sandbox box;
+  auto d = box.daemon("2026-03-02T08:00", {"--idle-timeout", "60"});
   ASSERT_TRUE(d->wait_ready());
   LineClient steady(box.socket());
   ASSERT_TRUE(steady.connected());
-  ASSERT_FALSE(call_line(steady, "status").is_null());
+  ASSERT_FALSE(call(steady, "status").is_null());
 
   constexpr int kFlood = 700;
   std::vector<std::unique_ptr<LineClient>> flood;
   for (int i = 0; i < kFlood; ++i) {
     flood.push_back(std::make_unique<LineClient>(box.socket()));
     if (i % 100 == 99) {
-      json reply = call_line(steady, "status", json::object(), i, 5s);
+      json reply = call(steady, "status", json::object(), i, 5s);
       ASSERT_FALSE(reply.is_null()) << "no answer during the flood after " << i + 1 << " connections: "
                                     << steady.error();
     }
   }
-  json reply = call_line(steady, "status", json::object(), "after", 5s);
+  json reply = call(steady, "status", json::object(), "after", 5s);
   ASSERT_FALSE(reply.is_null()) << steady.error();
   // Those past the limit (the last to connect) are closed once docketd has
   // accepted them, long before the minute's idle timeout.
@@ -284,7 +284,7 @@ TEST(Operations, AFloodOfConnectionsDoesNotBlockOthers) {
   bool served = false;
   for (int attempt = 0; attempt < 100 && !served; ++attempt) {
     LineClient late(box.socket());
-    served = late.connected() && !call_line(late, "status", json::object(), attempt, 1s).is_null();
+    served = late.connected() && !call(late, "status", json::object(), attempt, 1s).is_null();
     if (!served) std::this_thread::sleep_for(50ms);
   }
   EXPECT_TRUE(served) << "no new client was served after the flood";

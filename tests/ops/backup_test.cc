@@ -14,7 +14,7 @@
 #include "store/backup.h"
 #include "store/reader.h"
 #include "store/store.h"
-#include "tests/support/docketd.h"
+#include "tests/support/daemon.h"
 
 namespace docket::testing {
 namespace {
@@ -49,8 +49,8 @@ unsigned mode_of(const fs::path& p) {
 }
 
 TEST(BackupRestore, OnlineBackupIsOneSnapshotAndRestoreRoundTrips) {
-  OpsSandbox box;
-  auto d = box.daemon({"--virtual-clock", "2026-03-02T08:00"});
+  Sandbox box;
+  auto d = box.daemon("2026-03-02T08:00");
   ASSERT_TRUE(d->wait_ready());
 
   // A writer commits reviews one by one for as long as the backup runs.
@@ -59,7 +59,7 @@ TEST(BackupRestore, OnlineBackupIsOneSnapshotAndRestoreRoundTrips) {
   std::thread writer([&] {
     LineClient c(box.socket());
     for (int i = 0; i < 20000 && !stop; ++i) {
-      json reply = call_line(c, "start", start_request("RR-B-" + std::to_string(i)), i);
+      json reply = call(c, "start", start_request("RR-B-" + std::to_string(i)), i);
       if (reply.is_null() || !reply.value("ok", false)) break;
       ++written;
     }
@@ -89,7 +89,7 @@ TEST(BackupRestore, OnlineBackupIsOneSnapshotAndRestoreRoundTrips) {
   // What happens after the backup is not in it.
   {
     LineClient c(box.socket());
-    json reply = call_line(c, "start", start_request("RR-AFTER"));
+    json reply = call(c, "start", start_request("RR-AFTER"));
     ASSERT_TRUE(reply.value("ok", false)) << reply.dump();
   }
   ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
@@ -116,13 +116,13 @@ TEST(BackupRestore, OnlineBackupIsOneSnapshotAndRestoreRoundTrips) {
   EXPECT_EQ(reviews_and_starts(box.db()).first, rows);
 
   // docketd runs on the restored database and the chain goes on from it.
-  auto again = box.daemon({"--virtual-clock", "2026-03-02T08:00"});
+  auto again = box.daemon("2026-03-02T08:00");
   ASSERT_TRUE(again->wait_ready());
   {
     LineClient c(box.socket());
-    json status = call_line(c, "status", {{"ref", *rows.begin()}});
+    json status = call(c, "status", {{"ref", *rows.begin()}});
     EXPECT_TRUE(status.value("ok", false)) << status.dump();
-    json gone = call_line(c, "status", {{"ref", "RR-AFTER"}});
+    json gone = call(c, "status", {{"ref", "RR-AFTER"}});
     EXPECT_FALSE(gone.value("ok", true)) << gone.dump();
   }
   ASSERT_TRUE(exited_zero(again->terminate(), again->log()));
@@ -134,10 +134,10 @@ TEST(BackupRestore, OnlineBackupIsOneSnapshotAndRestoreRoundTrips) {
 class RestoreRefuses : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto d = box_.daemon({"--virtual-clock", "2026-03-02T08:00"});
+    auto d = box_.daemon("2026-03-02T08:00");
     ASSERT_TRUE(d->wait_ready());
     LineClient c(box_.socket());
-    for (int i = 0; i < 30; ++i) ASSERT_TRUE(call_line(c, "start", start_request("RR-R-" + std::to_string(i)))["ok"]);
+    for (int i = 0; i < 30; ++i) ASSERT_TRUE(call(c, "start", start_request("RR-R-" + std::to_string(i)))["ok"]);
     ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
     before_ = slurp(box_.db());
     auto b = box_.docket({"backup", good().string(), "--db", box_.db().string()});
@@ -155,7 +155,7 @@ class RestoreRefuses : public ::testing::Test {
     EXPECT_EQ(slurp(box_.db()), before_) << "a refused restore changed the database";
   }
 
-  OpsSandbox box_;
+  Sandbox box_;
   std::string before_;
 };
 

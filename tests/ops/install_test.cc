@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/docketd.h"
+#include "tests/support/daemon.h"
 
 namespace docket::testing {
 namespace {
@@ -36,7 +36,7 @@ TEST(Install, PutsEverythingWhereADebianServerExpectsItAndKeepsEditedConfigurati
   EXPECT_TRUE(fs::exists(etc / "directory.toml"));
   EXPECT_TRUE(fs::exists(etc / "calendars/england-and-wales.toml"));
   EXPECT_TRUE(fs::exists(etc / "workflows/rapid-review.toml"));
-  auto check = run_command({kDocketdBinary.string(), "--config", etc.string(), "--check-config"}, r, 60s);
+  auto check = run_command({kDocketd.string(), "--config", etc.string(), "--check-config"}, r, 60s);
   EXPECT_EQ(check.code, 0) << check.out << check.err;
 
   // An operator edits a file and removes another; a reinstall (an upgrade)

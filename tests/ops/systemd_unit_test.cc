@@ -8,7 +8,7 @@
 #include <map>
 #include <regex>
 
-#include "tests/support/docketd.h"
+#include "tests/support/daemon.h"
 
 namespace docket::testing {
 namespace {
@@ -29,8 +29,8 @@ fs::path unit_copy(const TempDir& tmp) {
   std::string unit = slurp(source_dir() / "systemd" / "docketd.service");
   const std::string from = "/usr/bin/docketd";
   for (auto at = unit.find(from); at != std::string::npos; at = unit.find(from, at)) {
-    unit.replace(at, from.size(), kDocketdBinary.string());
-    at += kDocketdBinary.string().size();
+    unit.replace(at, from.size(), kDocketd.string());
+    at += kDocketd.string().size();
   }
   const fs::path p = tmp.path() / "docketd.service";
   std::ofstream(p) << unit;

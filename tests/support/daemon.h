@@ -1,11 +1,13 @@
 #pragma once
-// The real docketd and docket binaries for end-to-end tests: a daemon on a
-// scratch database and socket, requests on its socket, and a sandbox holding
-// both. Every wait is a bounded poll.
+// The real docketd and docket binaries for end-to-end tests (integration,
+// delivery, operations): a daemon on a scratch database and socket, requests
+// on its socket, and a sandbox holding both. Every wait is a bounded poll.
 
 #include <sys/wait.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <map>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -33,11 +35,39 @@ inline bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
+// Sets environment variables for the children spawned while it lives (the
+// test process runs one test at a time), and restores them after.
+class ScopedEnv {
+ public:
+  explicit ScopedEnv(const std::map<std::string, std::string>& vars) {
+    for (const auto& [k, v] : vars) {
+      const char* old = std::getenv(k.c_str());
+      saved_.emplace_back(k, old != nullptr ? std::optional<std::string>(old) : std::nullopt);
+      ::setenv(k.c_str(), v.c_str(), 1);
+    }
+  }
+  ~ScopedEnv() {
+    for (const auto& [k, v] : saved_) {
+      if (v) {
+        ::setenv(k.c_str(), v->c_str(), 1);
+      } else {
+        ::unsetenv(k.c_str());
+      }
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
 // One request on an open connection; the parsed reply, or null on failure.
-inline json call(LineClient& c, const std::string& command, const json& args = json::object(), const json& id = 1) {
+inline json call(LineClient& c, const std::string& command, const json& args = json::object(), const json& id = 1,
+                 std::chrono::milliseconds limit = 10s) {
   json req{{"id", id}, {"command", command}, {"args", args}};
-  if (!c.send_line(req.dump())) return nullptr;
-  auto line = c.read_line();
+  if (!c.send_line(req.dump(), limit)) return nullptr;
+  auto line = c.read_line(limit);
   if (!line) return nullptr;
   json j = json::parse(*line, nullptr, false);
   return j.is_discarded() ? json(nullptr) : j;
@@ -92,8 +122,17 @@ class Daemon {
     return st;
   }
 
+  // Waits (bounded) for an exit already asked for (signal()); nullopt if it
+  // hung (it is then killed).
+  std::optional<int> wait_exit(std::chrono::milliseconds limit = 15s) {
+    auto st = process_.wait(limit);
+    if (!st) process_.kill_now();
+    return st;
+  }
+
   int kill9() { return process_.kill_now(); }
   void signal(int sig) { process_.signal(sig); }
+  pid_t pid() const { return process_.pid(); }
   bool running() { return process_.running(); }
   std::string log() const { return slurp(log_); }
 
@@ -117,21 +156,25 @@ class Sandbox {
   fs::path socket() const { return tmp_.path() / "docketd.sock"; }
   const fs::path& dir() const { return tmp_.path(); }
 
-  std::unique_ptr<Daemon> daemon(const std::string& virtual_clock = {}) {
+  // docketd on the sandbox's database and socket; on a rehearsal clock
+  // starting at `virtual_clock` (e.g. "2026-03-02T08:00") unless it is empty.
+  std::unique_ptr<Daemon> daemon(const std::string& virtual_clock = {}, const std::vector<std::string>& extra = {}) {
     std::vector<std::string> argv{kDocketd.string(), "--config", config_.string(), "--db", db().string(),
                                   "--socket", socket().string()};
     if (!virtual_clock.empty()) {
       argv.emplace_back("--virtual-clock");
       argv.push_back(virtual_clock);
     }
+    argv.insert(argv.end(), extra.begin(), extra.end());
     last_log_ = tmp_.path() / ("docketd-" + std::to_string(++spawns_) + ".log");
     return std::make_unique<Daemon>(argv, socket(), last_log_);
   }
 
-  RunResult docket(const std::vector<std::string>& args) {
-    std::vector<std::string> argv{kDocket.string(), "--socket", socket().string()};
+  // The docket client on the sandbox's configuration and socket.
+  RunResult docket(const std::vector<std::string>& args, std::chrono::milliseconds limit = 30s) {
+    std::vector<std::string> argv{kDocket.string(), "--config", config_.string(), "--socket", socket().string()};
     argv.insert(argv.end(), args.begin(), args.end());
-    return run_command(argv, tmp_.path());
+    return run_command(argv, tmp_.path(), limit);
   }
 
  private:
@@ -150,5 +193,6 @@ using daemon_support::exited_zero;
 using daemon_support::kDocket;
 using daemon_support::kDocketd;
 using daemon_support::Sandbox;
+using daemon_support::ScopedEnv;
 
 }  // namespace docket::testing
