@@ -57,7 +57,7 @@ reports::Table csv_table(const std::vector<store::AuditRecord>& records, const s
 
 int audit_command(const AuditOptions& o, std::ostream& out, std::ostream& err) {
   const auto format = format_of(o);
-  auto db = open_database(o, NeedConfig::no, err);
+  auto db = open_database(o, NeedConfig::no, err, store::Schema::any);  // the audit table is as it was in schema 1
   if (!db) return 2;
   store::AuditFilter f;
   f.ref = o.ref;
@@ -133,7 +133,7 @@ int audit_verify_command(const VerifyOptions& o, std::ostream& out, std::ostream
     }
     expect.emplace(seq, hash);
   }
-  auto db = open_database(o, NeedConfig::no, err);
+  auto db = open_database(o, NeedConfig::no, err, store::Schema::any);  // an old backup verifies as it is
   if (!db) return 2;
   auto progress = [&](std::int64_t n) { err << "verified " << with_commas(n) << " records\n"; };
   const auto report = store::verify_chain(*db->reader, expect,

@@ -250,6 +250,11 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   } catch (const UsageError& e) {
     err << "docket: " << e.what() << '\n';
     return 2;
+  } catch (const std::exception& e) {
+    // A database or file that cannot be read as expected: said in one line,
+    // never an abort with a core dump in front of an inspector.
+    err << "docket: " << e.what() << '\n';
+    return 2;
   }
   return 2;
 }

@@ -8,11 +8,12 @@
 
 namespace docket::cli {
 
-std::optional<Database> open_database(const ReadOptions& o, NeedConfig need, std::ostream& err) {
+std::optional<Database> open_database(const ReadOptions& o, NeedConfig need, std::ostream& err,
+                                      store::Schema schema) {
   Database db;
   const auto path = resolve_database(o.db, o.config);
   try {
-    db.reader = std::make_unique<store::Reader>(path);
+    db.reader = std::make_unique<store::Reader>(path, schema);
   } catch (const store::StoreError& e) {
     throw UsageError(std::string(e.what()) + (o.db.empty() ? " (give the database with --db PATH)" : ""));
   }

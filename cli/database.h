@@ -29,8 +29,9 @@ enum class NeedConfig { no, yes };
 // Throws UsageError (exit 2) when the database cannot be opened; when the
 // configuration is needed and has errors, prints them and returns nullopt.
 // Without NeedConfig::yes a broken or missing configuration is not an error:
-// stage titles and names are then left out.
-std::optional<Database> open_database(const ReadOptions& o, NeedConfig need, std::ostream& err);
+// stage titles and names are then left out. `schema` as for store::Reader.
+std::optional<Database> open_database(const ReadOptions& o, NeedConfig need, std::ostream& err,
+                                      store::Schema schema = store::Schema::current);
 
 reports::Format format_of(const ReadOptions& o);
 

@@ -62,7 +62,7 @@ fs::path with_suffix(const fs::path& p, const std::string& suffix) {
 }  // namespace
 
 BackupSummary backup_database(const fs::path& from, const fs::path& to) {
-  Reader source(from);  // read-only; refuses a file with no docket schema
+  Reader source(from, Schema::any);  // read-only; refuses a file with no docket schema
   const fs::path staged = with_suffix(to, ".partial-" + std::to_string(::getpid()));
   remove_if_present(staged);
   {
@@ -110,7 +110,8 @@ DatabaseCheck check_database(const fs::path& file) {
     return check;
   }
   try {
-    Reader r(file);
+    // A newer schema is refused here; an older one docketd upgrades after the restore.
+    Reader r(file, Schema::any);
     check.schema_version = r.schema_version();
     {
       auto s = r.db().prepare("PRAGMA integrity_check");
@@ -124,12 +125,6 @@ DatabaseCheck check_database(const fs::path& file) {
                         (problems > 1 ? " (and " + std::to_string(problems - 1) + " more)" : "");
         return check;
       }
-    }
-    if (check.schema_version > kSchemaVersion) {
-      check.problem = "it has schema version " + std::to_string(check.schema_version) +
-                      ", newer than this docket understands (" + std::to_string(kSchemaVersion) +
-                      "); restore it with the docket that made it";
-      return check;
     }
     auto chain = verify_chain(r);
     check.audit_records = chain.head_seq;

@@ -15,10 +15,21 @@ constexpr const char* kMeetingColumns =
 
 }  // namespace
 
-Reader::Reader(const std::filesystem::path& path) : path_(path), db_(path, Connection::Mode::read_only) {
-  if (schema_version() == 0) {
+Reader::Reader(const std::filesystem::path& path, Schema need)
+    : path_(path), db_(path, Connection::Mode::read_only) {
+  const int version = schema_version();
+  if (version == 0) {
     throw StoreError(path.string() + " is not a docket database (it has no docket schema); give the database "
                                      "docketd writes, e.g. --db /var/lib/docket/docket.db");
+  }
+  if (version > kSchemaVersion) {
+    throw StoreError(path.string() + " was written by a newer docket (schema " + std::to_string(version) +
+                     "; this docket reads up to " + std::to_string(kSchemaVersion) + "); use the docket that wrote it");
+  }
+  if (need == Schema::current && version < kSchemaVersion) {
+    throw StoreError(path.string() + " has schema " + std::to_string(version) + ", older than this docket's " +
+                     std::to_string(kSchemaVersion) + ": start docketd on it once to upgrade it (every record is kept), "
+                     "or read it with the docket that wrote it; `docket audit` and `audit verify` read it as it is");
   }
 }
 

@@ -32,11 +32,18 @@ struct DeadlineRow {
   bool meeting = false;
 };
 
+// What a reader needs of the file's schema: `current` for everything that
+// reads reviews, deadlines, meetings or the outbox (their columns change
+// between versions); `any` for the audit trail alone (unchanged since schema
+// 1, so an old backup still verifies) and for whole-file copies.
+enum class Schema { current, any };
+
 class Reader {
  public:
-  // Throws StoreError when the file cannot be opened or holds no docket
-  // schema (PRAGMA user_version 0).
-  explicit Reader(const std::filesystem::path& path);
+  // Throws StoreError when the file cannot be opened, holds no docket schema
+  // (PRAGMA user_version 0), was written by a newer docket, or (with
+  // Schema::current) by an older one that docketd has not yet upgraded.
+  explicit Reader(const std::filesystem::path& path, Schema need = Schema::current);
 
   const std::filesystem::path& path() const { return path_; }
   int schema_version();

@@ -183,7 +183,7 @@ TEST_F(RestoreRefuses, ANewerSchema) {
     store::Connection c(newer, store::Connection::Mode::read_write);
     c.exec("PRAGMA user_version = " + std::to_string(store::kSchemaVersion + 1));
   }
-  expect_refused(newer, "newer than this docket understands");
+  expect_refused(newer, "written by a newer docket");
 }
 
 TEST_F(RestoreRefuses, AFileThatFailsTheIntegrityCheck) {

@@ -87,9 +87,17 @@ TEST_P(SchemaUpgrade, MigratesKeepingRowsAndAnIntactAuditChain) {
   constexpr int kRecords = 50;
   const std::string head = build(from, kRecords);
   {
-    Reader before(db());
+    // Before docketd upgrades it, the audit trail reads and verifies as it
+    // is; what needs the current tables is refused, saying what to do.
+    Reader before(db(), Schema::any);
     ASSERT_EQ(before.schema_version(), from);
     ASSERT_FALSE(verify_chain(before).broken) << "the fixture itself must verify";
+    try {
+      Reader current(db());
+      ADD_FAILURE() << "a schema " << from << " file was read as the current schema";
+    } catch (const StoreError& e) {
+      EXPECT_NE(std::string(e.what()).find("start docketd on it once"), std::string::npos) << e.what();
+    }
   }
   {
     Store s(db(), "system");
@@ -127,6 +135,23 @@ TEST_P(SchemaUpgrade, MigratesKeepingRowsAndAnIntactAuditChain) {
   // Opening it again migrates nothing more.
   Store again(db(), "system");
   EXPECT_EQ(again.schema_version(), kSchemaVersion);
+}
+
+TEST(SchemaNewer, AFileFromANewerDocketIsRefusedWhateverIsRead) {
+  const fs::path file = fs::temp_directory_path() / ("docket-newer-" + std::to_string(::getpid()) + ".db");
+  {
+    Connection c(file, Connection::Mode::read_write);
+    c.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion + 1));
+  }
+  for (Schema need : {Schema::current, Schema::any}) {
+    try {
+      Reader r(file, need);
+      ADD_FAILURE() << "a file from a newer docket was opened";
+    } catch (const StoreError& e) {
+      EXPECT_NE(std::string(e.what()).find("newer docket"), std::string::npos) << e.what();
+    }
+  }
+  fs::remove(file);
 }
 
 // Every released schema before the current one.
