@@ -1,6 +1,7 @@
 #include "store/backup.h"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -57,6 +58,21 @@ void remove_if_present(const fs::path& p) {
 
 fs::path with_suffix(const fs::path& p, const std::string& suffix) {
   return p.parent_path() / (p.filename().string() + suffix);
+}
+
+// A restore onto a server where docketd has never run (disaster recovery):
+// the state directory is made as systemd's StateDirectory= would make it,
+// 0700 and, when run as root, owned by the `docket` service user if there is
+// one, so the file restored into it is the service's too.
+void make_state_directory(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw StoreError("cannot create " + dir.string() + ": " + ec.message());
+  if (::chmod(dir.c_str(), 0700) != 0) fail_errno("cannot set the mode of", dir);
+  if (::geteuid() != 0) return;
+  if (const passwd* service = ::getpwnam("docket")) {
+    if (::chown(dir.c_str(), service->pw_uid, service->pw_gid) != 0) fail_errno("cannot give to docket:", dir);
+  }
 }
 
 }  // namespace
@@ -143,7 +159,11 @@ std::optional<fs::path> replace_database(const fs::path& from, const fs::path& t
   struct stat old {};
   const bool had_target = ::stat(target.c_str(), &old) == 0;
   const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  if (!had_target && ::stat(parent.c_str(), &old) != 0) fail_errno("cannot read", parent);
+  if (!had_target && ::stat(parent.c_str(), &old) != 0) {
+    if (errno != ENOENT) fail_errno("cannot read", parent);
+    make_state_directory(parent);
+    if (::stat(parent.c_str(), &old) != 0) fail_errno("cannot read", parent);
+  }
 
   const fs::path staged = with_suffix(target, ".restoring");
   backup_database(from, staged);

@@ -47,6 +47,8 @@ DatabaseCheck check_database(const std::filesystem::path& file);
 // process may have open. A current `target` is checkpointed and kept as
 // `target.before-restore-YYYYMMDDTHHMMSSZ`, whose path is returned; the new
 // file takes the old one's owner and group (the service account), mode 0600.
+// With no `target` it takes its directory's; a missing directory (docketd
+// never ran here) is made 0700 and, as root, given to the `docket` user.
 // At every moment `target` is a complete database, the old or the new.
 std::optional<std::filesystem::path> replace_database(const std::filesystem::path& from,
                                                       const std::filesystem::path& target);

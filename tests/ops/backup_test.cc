@@ -159,6 +159,23 @@ class RestoreRefuses : public ::testing::Test {
   std::string before_;
 };
 
+TEST_F(RestoreRefuses, NothingOnAServerWhereDocketdNeverRan) {
+  // Disaster recovery onto a fresh machine: the state directory is not there yet.
+  const fs::path state = box_.dir() / "fresh" / "var-lib-docket";
+  const fs::path db = state / "docket.db";
+  auto r = box_.docket({"restore", good().string(), "--db", db.string(), "--socket", (state / "none.sock").string()});
+  ASSERT_EQ(r.code, 0) << r.how << "\n" << r.out << r.err;
+  EXPECT_TRUE(contains(r.out, "restored " + good().string() + " to " + db.string())) << r.out;
+  EXPECT_FALSE(contains(r.out, "kept as")) << "there was nothing to keep: " << r.out;
+  struct stat dir {};
+  ASSERT_EQ(::stat(state.c_str(), &dir), 0);
+  EXPECT_EQ(dir.st_mode & 0777, 0700u);
+  store::Reader restored(db), backup(good());
+  const auto chain = store::verify_chain(restored);
+  EXPECT_FALSE(chain.broken);
+  EXPECT_EQ(chain.head_hash, store::verify_chain(backup).head_hash) << "the restored trail is the backup's";
+}
+
 TEST_F(RestoreRefuses, AFileThatIsNotADatabase) {
   const fs::path junk = box_.dir() / "junk.db";
   std::ofstream(junk) << std::string(8192, 'x');
