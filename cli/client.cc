@@ -1,5 +1,10 @@
 #include "cli/client.h"
 
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include <boost/asio.hpp>
@@ -30,6 +35,20 @@ fs::path daemon_path(const std::string& config_flag, const char* key, const char
   return (dir / fallback).lexically_normal();
 }
 
+// The group that may use the socket: the socket's, else its directory's
+// (a caller outside the group cannot look into /run/docket at all).
+std::string socket_group(const fs::path& socket) {
+  struct stat st {};
+  if (::stat(socket.c_str(), &st) != 0 && ::stat(socket.parent_path().c_str(), &st) != 0) return "docket";
+  const group* g = ::getgrgid(st.st_gid);
+  return g != nullptr ? g->gr_name : std::to_string(st.st_gid);
+}
+
+std::string user_name() {
+  const passwd* p = ::getpwuid(::geteuid());
+  return p != nullptr ? p->pw_name : "USER";
+}
+
 }  // namespace
 
 fs::path resolve_socket(const std::string& flag, const std::string& config_flag) {
@@ -48,9 +67,17 @@ nlohmann::json call(const fs::path& socket, const std::string& command, const nl
   asio::local::stream_protocol::socket s(io);
   boost::system::error_code ec;
   s.connect(asio::local::stream_protocol::endpoint(socket.string()), ec);
+  if (ec == boost::system::errc::permission_denied) {
+    // docketd runs; this account is not among those who may use it.
+    const std::string g = socket_group(socket);
+    throw ConnectionError("cannot reach docketd on " + socket.string() + " (" + ec.message() +
+                          "): only members of the group " + g + " may use it; an administrator adds you with " +
+                          "`usermod -aG " + g + " " + user_name() + "`, then you log in again");
+  }
   if (ec) {
     throw ConnectionError("cannot reach docketd on " + socket.string() + " (" + ec.message() +
-                          "); is it running? Start it with `make run`, or give --socket PATH");
+                          "); is it running? Start it with `systemctl start docketd` (or `make run` in a " +
+                          "clone), or give --socket PATH");
   }
   nlohmann::json request{{"id", 1}, {"command", command}, {"args", args}};
   std::string line = request.dump() + "\n";

@@ -153,14 +153,19 @@ void secure_database_file(const fs::path& db) {
   }
 }
 
-void secure_socket(const fs::path& socket) {
+void secure_socket(const fs::path& socket, const std::string& group_name) {
   ::chmod(socket.c_str(), 0660);
   std::vector<char> buf(16384);
   group gr{};
   group* found = nullptr;
-  if (getgrnam_r("docket", &gr, buf.data(), buf.size(), &found) != 0 || found == nullptr) return;
+  if (getgrnam_r(group_name.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || found == nullptr) return;
+  // Started by systemd the socket is the group's already (Group=docket), and
+  // chown is outside the unit's system call filter: only a docketd started
+  // by hand (as root, say) hands it over.
+  struct stat st {};
+  if (::stat(socket.c_str(), &st) == 0 && st.st_gid == gr.gr_gid) return;
   if (::chown(socket.c_str(), static_cast<uid_t>(-1), gr.gr_gid) != 0) {
-    spdlog::warn("socket.permissions path={} group=docket error={}", socket.string(), std::strerror(errno));
+    spdlog::warn("socket.permissions path={} group={} error={}", socket.string(), group_name, std::strerror(errno));
   }
 }
 

@@ -85,9 +85,11 @@ void install_logging();
 // starts docketd; an existing database file readable by others is narrowed
 // to 0600 (with a warning). The socket is made 0660 and given to the
 // `docket` group when that group exists, so its members (staff, managers)
-// can talk to docketd.
+// can talk to docketd. Under systemd (Group=docket) the socket is the
+// group's already and no chown is tried: the unit's system call filter
+// refuses chown (@privileged).
 void restrict_file_creation();
 void secure_database_file(const std::filesystem::path& db);
-void secure_socket(const std::filesystem::path& socket);
+void secure_socket(const std::filesystem::path& socket, const std::string& group = "docket");
 
 }  // namespace docket::daemon

@@ -3,7 +3,16 @@
 
 #include <gtest/gtest.h>
 
+#include <grp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <array>
+#include <cstring>
+#include <filesystem>
 #include <cstdio>
 #include <sstream>
 
@@ -201,11 +210,69 @@ TEST(DaemonCommands, AnUnreachableDaemonIsOneClearLine) {
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(lines(r.err), 1u);
   EXPECT_NE(r.err.find("cannot reach docketd on /nonexistent/docketd.sock"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("systemctl start docketd"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("make run"), std::string::npos) << r.err;
   ::setenv("DOCKET_SOCKET", "/nonexistent/env.sock", 1);
   r = docket({"overdue"});
   ::unsetenv("DOCKET_SOCKET");
   EXPECT_NE(r.err.find("/nonexistent/env.sock"), std::string::npos) << r.err;
+}
+
+// On a server the socket is mode 0660, group docket: someone outside the
+// group is told that, and how to be let in, not that docketd may be down.
+TEST(DaemonCommands, ASocketThisAccountMayNotUseSaysWhichGroupMay) {
+  char tmpl[] = "/tmp/docket-perm-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::filesystem::path dir = tmpl, sock = dir / "d.sock";
+  ::chmod(dir.c_str(), 0755);
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, sock.c_str(), sizeof addr.sun_path - 1);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);  // NOLINT: sockets API
+  ASSERT_EQ(::listen(fd, 4), 0);
+  ::chmod(sock.c_str(), 0660);
+  struct stat st {};
+  ASSERT_EQ(::stat(sock.c_str(), &st), 0);
+  const group* g = ::getgrgid(st.st_gid);
+  const std::string group_name = g != nullptr ? g->gr_name : std::to_string(st.st_gid);
+
+  // A child that is neither the socket's owner nor in its group (root would
+  // pass any permission check, so it becomes nobody).
+  int pipefd[2];
+  ASSERT_EQ(::pipe(pipefd), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(pipefd[0]);
+    if (::geteuid() == 0) {
+      const gid_t none[] = {65534};
+      if (::setgroups(1, none) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(10);
+    } else if (::chmod(sock.c_str(), 0) != 0) {
+      ::_exit(10);
+    }
+    auto run = docket({"--socket", sock.string(), "status"});
+    const std::string text = std::to_string(run.code) + "\n" + run.err;
+    if (::write(pipefd[1], text.data(), text.size()) < 0) ::_exit(11);
+    ::_exit(0);
+  }
+  ::close(pipefd[1]);
+  std::string got;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(pipefd[0], buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+  ::close(pipefd[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(fd);
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_TRUE(got.starts_with("1\n")) << got;
+  EXPECT_EQ(lines(got), 2u) << got;
+  EXPECT_NE(got.find("Permission denied"), std::string::npos) << got;
+  EXPECT_NE(got.find("only members of the group " + group_name + " may use it"), std::string::npos) << got;
+  EXPECT_NE(got.find("usermod -aG " + group_name + " "), std::string::npos) << got;
+  EXPECT_EQ(got.find("is it running"), std::string::npos) << got;
 }
 
 // The real executable, as a user runs it from the checkout.

@@ -1,16 +1,32 @@
 // docketd's journald sink: the structured fields of each entry, and when
-// stderr counts as the journal.
+// stderr counts as the journal; the control socket's permissions under the
+// unit's system call filter.
 
 #include <gtest/gtest.h>
 
+#include <grp.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <sstream>
 
+#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
 #include "daemon/systemd.h"
+#include "tests/support/process.h"
 
 namespace docket::daemon {
 namespace {
@@ -78,6 +94,77 @@ TEST(Journal, StderrIsTheJournalOnlyWhenJournalStreamNamesIt) {
     ::unsetenv("JOURNAL_STREAM");
   }
 }
+
+#if defined(__x86_64__) || defined(__aarch64__)
+// What docketd.service's SystemCallFilter=~@privileged with
+// SystemCallErrorNumber=EPERM does to the chown family, for this process:
+// each call fails with EPERM.
+bool refuse_chown_like_the_unit() {
+#if defined(__x86_64__)
+  constexpr std::uint32_t arch = AUDIT_ARCH_X86_64;
+  const std::vector<long> calls{SYS_chown, SYS_fchown, SYS_lchown, SYS_fchownat};
+#else
+  constexpr std::uint32_t arch = AUDIT_ARCH_AARCH64;
+  const std::vector<long> calls{SYS_fchown, SYS_fchownat};
+#endif
+  std::vector<sock_filter> f{
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+  };
+  for (long nr : calls) {
+    f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<std::uint32_t>(nr), 0, 1));
+    f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)));
+  }
+  f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  sock_fprog prog{static_cast<unsigned short>(f.size()), f.data()};
+  return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
+}
+
+// Under systemd docketd runs with Group=docket, so the socket it binds is
+// the group's already, and chown is refused by the unit's filter: asking for
+// it anyway put a warning in the journal at every start.
+TEST(Socket, AlreadyTheGroupsUnderTheUnitsFilterNoChownNoWarning) {
+  docket::testing::TempDir tmp;
+  const std::filesystem::path sock = tmp.path() / "d.sock";
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, sock.c_str(), sizeof addr.sun_path - 1);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);  // NOLINT: sockets API
+  struct stat st {};
+  ASSERT_EQ(::stat(sock.c_str(), &st), 0);
+  const group* g = ::getgrgid(st.st_gid);
+  if (g == nullptr) GTEST_SKIP() << "the socket's group " << st.st_gid << " has no name";
+  const std::string group_name = g->gr_name;
+
+  // In a child: the filter cannot be taken off again.
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (!refuse_chown_like_the_unit()) ::_exit(10);
+    if (::chown(sock.c_str(), static_cast<uid_t>(-1), st.st_gid) == 0 || errno != EPERM) ::_exit(11);
+    std::ostringstream log;
+    auto logger = std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::ostream_sink_st>(log));
+    spdlog::set_default_logger(logger);
+    secure_socket(sock, group_name);
+    struct stat after {};
+    if (::stat(sock.c_str(), &after) != 0 || (after.st_mode & 0777) != 0660) ::_exit(12);
+    ::_exit(log.str().find("socket.permissions") == std::string::npos ? 0 : 13);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ::close(fd);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_NE(WEXITSTATUS(status), 10) << "could not install the seccomp filter";
+  EXPECT_NE(WEXITSTATUS(status), 11) << "the filter did not refuse chown";
+  EXPECT_NE(WEXITSTATUS(status), 12) << "the socket is not mode 0660";
+  EXPECT_NE(WEXITSTATUS(status), 13) << "secure_socket tried chown and warned";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+#endif
 
 }  // namespace
 }  // namespace docket::daemon
