@@ -57,6 +57,8 @@ TEST(SystemdUnit, SaysWhatTheServiceNeeds) {
   EXPECT_FALSE(s["WatchdogSec"].empty());
   EXPECT_EQ(s["ExecReload"], "/bin/kill -HUP $MAINPID");
   EXPECT_EQ(s["Restart"], "on-failure");
+  EXPECT_EQ(s["StartLimitBurst"], "5") << "a broken configuration must not restart forever";
+  EXPECT_FALSE(s["StartLimitIntervalSec"].empty());
   EXPECT_EQ(s["User"], "docket");
   EXPECT_EQ(s["StateDirectory"], "docket");
   EXPECT_EQ(s["RuntimeDirectory"], "docket");
