@@ -2,6 +2,8 @@
 
 #include "store/rows.h"
 
+#include <sqlite3.h>
+
 #include <charconv>
 #include <iterator>
 
@@ -190,8 +192,8 @@ std::string chain_hash(std::string_view prev_hash, std::int64_t seq, const Audit
 
 std::string audit_hash(const AuditRecord& r) { return chain_hash(r.prev_hash, r.seq, r, r.clock); }
 
-Store::Store(const std::filesystem::path& path, std::string clock)
-    : db_(path, Connection::Mode::read_write), clock_(std::move(clock)) {
+Store::Store(const std::filesystem::path& path, std::string clock, WalSettings wal)
+    : db_(path, Connection::Mode::read_write), wal_(wal), clock_(std::move(clock)) {
   db_.exec("PRAGMA journal_mode=WAL");
   db_.exec("PRAGMA synchronous=FULL");
   // Reviews are read on demand: keep the hot pages in memory and read the
@@ -200,11 +202,29 @@ Store::Store(const std::filesystem::path& path, std::string clock)
   db_.exec("PRAGMA mmap_size=1073741824");
   db_.exec("PRAGMA foreign_keys=ON");
   migrate();
+  // Checkpoints run on a thread of their own (see on_wal); the hook replaces
+  // SQLite's automatic checkpoint on this connection.
+  checkpointer_ = std::make_unique<Checkpointer>(path);
+  sqlite3_wal_hook(db_.raw(), &Store::on_wal, this);
   auto last = db_.prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
   if (last.step()) {
     last_seq_ = last.integer(0);
     last_hash_ = last.text(1);
   }
+}
+
+Store::~Store() {
+  sqlite3_wal_hook(db_.raw(), nullptr, nullptr);
+  checkpointer_.reset();
+}
+
+// Called by SQLite after each commit on the writer's connection, with the
+// length of the log in pages.
+int Store::on_wal(void* self, sqlite3*, const char*, int frames) {
+  auto* store = static_cast<Store*>(self);
+  store->wal_frames_ = frames;
+  if (frames >= store->wal_.checkpoint_frames) store->checkpointer_->request();
+  return SQLITE_OK;
 }
 
 int Store::schema_version() {
@@ -358,6 +378,14 @@ std::vector<OutboxMessage> Store::commit(const Batch& b) {
   // The chain's head moves only once the records are on disk.
   last_seq_ = seq;
   last_hash_ = prev;
+  if (wal_frames_ >= wal_.limit_frames) {
+    // The background checkpoints have not kept up: copy the rest here, as
+    // SQLite's own automatic checkpoint would, so the next write finds the
+    // log wholly copied and starts it again from its beginning.
+    Checkpointer::Pause pause(*checkpointer_);
+    sqlite3_wal_checkpoint_v2(db_.raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    ++limit_checkpoints_;
+  }
   return fresh;
 }
 
