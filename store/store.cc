@@ -2,6 +2,9 @@
 
 #include "store/rows.h"
 
+#include <sqlite3.h>
+
+#include <algorithm>
 #include <charconv>
 #include <iterator>
 
@@ -148,7 +151,38 @@ CREATE INDEX outbox_held ON outbox(hold_until) WHERE state = 'pending' AND hold_
 };
 
 // Cached statements (Store::cached).
-enum Slot { kReview, kDeadlinesOf, kTimers, kUpdateOutbox, kOutboxReady, kOutboxNextAttempt, kOutboxNextHold, kSlots };
+enum Slot {
+  kReview, kDeadlinesOf, kTimers, kUpdateOutbox, kOutboxReady, kOutboxNextAttempt, kOutboxNextHold,
+  kInsertAudit, kInsertAuditMany, kInsertOutbox, kInsertOutboxMany, kSlots
+};
+
+// Appended rows go in multi-row INSERTs of this many: each statement run costs
+// SQLite a statement journal, a program reset and a step of its own, which
+// one run for many rows pays once.
+constexpr std::size_t kRowsPerInsert = 32;
+constexpr int kAuditColumns = 11;
+constexpr int kOutboxInsertColumns = 10;
+constexpr const char* kInsertAuditSql =
+    "INSERT INTO audit (seq, at, actor, kind, ref, stage, details, version, clock, prev_hash, hash)";
+constexpr const char* kInsertOutboxSql =
+    "INSERT OR IGNORE INTO outbox (key, created_at, kind, ref, stage, person, role, payload, late, state)";
+
+// "<head> VALUES (?1, ..., ?c), (?c+1, ...)" for `rows` rows of `columns`.
+std::string values_sql(std::string_view head, int columns, std::size_t rows) {
+  std::string sql(head);
+  sql += " VALUES ";
+  int n = 0;
+  for (std::size_t r = 0; r < rows; ++r) {
+    sql += r == 0 ? "(" : ", (";
+    for (int c = 0; c < columns; ++c) {
+      if (c > 0) sql += ", ";
+      sql += '?';
+      sql += std::to_string(++n);
+    }
+    sql += ')';
+  }
+  return sql;
+}
 
 }  // namespace
 
@@ -190,8 +224,8 @@ std::string chain_hash(std::string_view prev_hash, std::int64_t seq, const Audit
 
 std::string audit_hash(const AuditRecord& r) { return chain_hash(r.prev_hash, r.seq, r, r.clock); }
 
-Store::Store(const std::filesystem::path& path, std::string clock)
-    : db_(path, Connection::Mode::read_write), clock_(std::move(clock)) {
+Store::Store(const std::filesystem::path& path, std::string clock, WalSettings wal)
+    : db_(path, Connection::Mode::read_write), wal_(wal), clock_(std::move(clock)) {
   db_.exec("PRAGMA journal_mode=WAL");
   db_.exec("PRAGMA synchronous=FULL");
   // Reviews are read on demand: keep the hot pages in memory and read the
@@ -200,11 +234,29 @@ Store::Store(const std::filesystem::path& path, std::string clock)
   db_.exec("PRAGMA mmap_size=1073741824");
   db_.exec("PRAGMA foreign_keys=ON");
   migrate();
+  // Checkpoints run on a thread of their own (see on_wal); the hook replaces
+  // SQLite's automatic checkpoint on this connection.
+  checkpointer_ = std::make_unique<Checkpointer>(path);
+  sqlite3_wal_hook(db_.raw(), &Store::on_wal, this);
   auto last = db_.prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
   if (last.step()) {
     last_seq_ = last.integer(0);
     last_hash_ = last.text(1);
   }
+}
+
+Store::~Store() {
+  sqlite3_wal_hook(db_.raw(), nullptr, nullptr);
+  checkpointer_.reset();
+}
+
+// Called by SQLite after each commit on the writer's connection, with the
+// length of the log in pages.
+int Store::on_wal(void* self, sqlite3*, const char*, int frames) {
+  auto* store = static_cast<Store*>(self);
+  store->wal_frames_ = frames;
+  if (frames >= store->wal_.checkpoint_frames) store->checkpointer_->request();
+  return SQLITE_OK;
 }
 
 int Store::schema_version() {
@@ -284,30 +336,57 @@ std::vector<OutboxMessage> Store::commit(const Batch& b) {
   std::int64_t seq = last_seq_;
   std::string prev = last_hash_;
   if (!b.audit.empty()) {
-    auto s = db_.prepare(
-        "INSERT INTO audit (seq, at, actor, kind, ref, stage, details, version, clock, prev_hash, hash) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
-    for (const auto& e : b.audit) {
-      std::string hash = chain_hash(prev, ++seq, e, clock_);
-      s.bind(1, seq).bind(2, e.at).bind_static(3, e.actor).bind_static(4, e.kind).bind_static(5, e.ref);
-      s.bind_static(6, e.stage).bind_static(7, e.details).bind_static(8, e.version).bind_static(9, clock_);
-      s.bind_static(10, prev).bind_static(11, hash);
+    static const std::string one = values_sql(kInsertAuditSql, kAuditColumns, 1);
+    static const std::string many = values_sql(kInsertAuditSql, kAuditColumns, kRowsPerInsert);
+    Statement& single = cached(kInsertAudit, one.c_str());
+    Statement& multi = cached(kInsertAuditMany, many.c_str());
+    std::string hashes[kRowsPerInsert];  // bound without copies until the statement runs
+    for (std::size_t i = 0; i < b.audit.size();) {
+      const std::size_t rows = b.audit.size() - i >= kRowsPerInsert ? kRowsPerInsert : 1;
+      Statement& s = rows == 1 ? single : multi;
+      for (std::size_t r = 0; r < rows; ++r, ++i) {
+        const AuditEntry& e = b.audit[i];
+        const std::string& before = r == 0 ? prev : hashes[r - 1];
+        hashes[r] = chain_hash(before, ++seq, e, clock_);
+        const int o = static_cast<int>(r) * kAuditColumns;
+        s.bind(o + 1, seq).bind(o + 2, e.at).bind_static(o + 3, e.actor).bind_static(o + 4, e.kind);
+        s.bind_static(o + 5, e.ref).bind_static(o + 6, e.stage).bind_static(o + 7, e.details);
+        s.bind_static(o + 8, e.version).bind_static(o + 9, clock_).bind_static(o + 10, before);
+        s.bind_static(o + 11, hashes[r]);
+      }
       s.run();
-      prev = std::move(hash);
+      prev = hashes[rows - 1];
     }
   }
   if (!b.outbox.empty()) {
-    auto s = db_.prepare(
-        "INSERT OR IGNORE INTO outbox (key, created_at, kind, ref, stage, person, role, payload, late, state) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-    for (const auto& m : b.outbox) {
-      s.bind(1, m.key).bind(2, m.created_at).bind(3, m.kind).bind(4, m.ref).bind(5, m.stage).bind(6, m.person);
-      s.bind(7, m.role).bind(8, m.payload).bind(9, m.late ? 1 : 0).bind(10, m.state);
-      s.run();
-      if (db_.changes() > 0) {
-        OutboxMessage copy = m;
-        copy.id = db_.last_insert_rowid();
-        fresh.push_back(std::move(copy));
+    static const std::string one = values_sql(kInsertOutboxSql, kOutboxInsertColumns, 1) + " RETURNING id, key";
+    static const std::string many =
+        values_sql(kInsertOutboxSql, kOutboxInsertColumns, kRowsPerInsert) + " RETURNING id, key";
+    Statement& single = cached(kInsertOutbox, one.c_str());
+    Statement& multi = cached(kInsertOutboxMany, many.c_str());
+    std::vector<std::pair<std::int64_t, std::string>> inserted;
+    for (std::size_t i = 0; i < b.outbox.size();) {
+      const std::size_t first = i;
+      const std::size_t rows = b.outbox.size() - i >= kRowsPerInsert ? kRowsPerInsert : 1;
+      Statement& s = rows == 1 ? single : multi;
+      for (std::size_t r = 0; r < rows; ++r, ++i) {
+        const OutboxMessage& m = b.outbox[i];
+        const int o = static_cast<int>(r) * kOutboxInsertColumns;
+        s.bind_static(o + 1, m.key).bind(o + 2, m.created_at).bind_static(o + 3, m.kind).bind_static(o + 4, m.ref);
+        s.bind_static(o + 5, m.stage).bind_static(o + 6, m.person).bind_static(o + 7, m.role);
+        s.bind_static(o + 8, m.payload).bind(o + 9, m.late ? 1 : 0).bind_static(o + 10, m.state);
+      }
+      // A key already stored is skipped (the same notification never gets two
+      // rows); RETURNING names the rows that were new, in no set order.
+      inserted.clear();
+      while (s.step()) inserted.emplace_back(s.integer(0), s.text(1));
+      s.reset();
+      for (std::size_t k = first; k < i && !inserted.empty(); ++k) {
+        auto it = std::find_if(inserted.begin(), inserted.end(), [&](const auto& x) { return x.second == b.outbox[k].key; });
+        if (it == inserted.end()) continue;
+        OutboxMessage& copy = fresh.emplace_back(b.outbox[k]);
+        copy.id = it->first;
+        inserted.erase(it);  // a key twice in one batch: the first is the new row
       }
     }
   }
@@ -358,6 +437,14 @@ std::vector<OutboxMessage> Store::commit(const Batch& b) {
   // The chain's head moves only once the records are on disk.
   last_seq_ = seq;
   last_hash_ = prev;
+  if (wal_frames_ >= wal_.limit_frames) {
+    // The background checkpoints have not kept up: copy the rest here, as
+    // SQLite's own automatic checkpoint would, so the next write finds the
+    // log wholly copied and starts it again from its beginning.
+    Checkpointer::Pause pause(*checkpointer_);
+    sqlite3_wal_checkpoint_v2(db_.raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    ++limit_checkpoints_;
+  }
   return fresh;
 }
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "store/checkpointer.h"
 #include "store/sqlite.h"
 
 namespace docket::store {
@@ -172,11 +173,26 @@ struct Batch {
   }
 };
 
+// When the write-ahead log is copied back into the database file.
+struct WalSettings {
+  // A commit that leaves the log at least this long (in pages) asks the
+  // background checkpointer to run; SQLite's own default threshold.
+  int checkpoint_frames = 1000;
+  // A commit that leaves it at least this long checkpoints on the writer's
+  // thread before it returns, after any background run: this bounds the log
+  // when commits come faster than the background copies them (the log starts
+  // again from its beginning only once a write finds it wholly copied).
+  int limit_frames = 65536;
+};
+
 class Store {
  public:
   // Opens (creating if needed) and migrates. `clock` ("system" or "virtual")
   // is recorded with every audit record this process writes.
-  Store(const std::filesystem::path& path, std::string clock);
+  Store(const std::filesystem::path& path, std::string clock, WalSettings wal = {});
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
 
   int schema_version();
 
@@ -230,13 +246,24 @@ class Store {
   // For tests that build a database as an older docket left it.
   static const std::vector<std::string>& migrations();
 
+  // Pages in the write-ahead log after the last commit, and checkpoints run
+  // on the writer's thread because the log reached its limit (for tests).
+  int wal_frames() const { return wal_frames_; }
+  std::int64_t limit_checkpoints() const { return limit_checkpoints_; }
+  const Checkpointer& checkpointer() const { return *checkpointer_; }
+
  private:
+  static int on_wal(void* self, sqlite3* db, const char* name, int frames);
   void migrate();
   // A prepared statement kept for the life of the store (hot point reads).
   Statement& cached(int slot, const char* sql);
   void begin_reads();
 
   Connection db_;
+  WalSettings wal_;
+  int wal_frames_ = 0;
+  std::int64_t limit_checkpoints_ = 0;
+  std::unique_ptr<Checkpointer> checkpointer_;  // after db_: stopped before it closes
   std::vector<std::unique_ptr<Statement>> statements_;
   std::string clock_;
   std::string last_hash_;

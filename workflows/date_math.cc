@@ -76,9 +76,23 @@ Day roll(const Calendar& cal, Day d, Roll r) {
 // deadline may lie thousands of years out (an extension to 9999-12-31, a
 // count of 100000 months), and `docket status` counts the days left on the
 // daemon's one thread.
+namespace {
+constexpr long kDayByDaySpan = 62;
+}  // namespace
+
 int working_days_between(const Calendar& cal, Day from, Day to) {
   if (to < from) return -working_days_between(cal, to, from);
   const auto span = (to - from).count();  // the days in (from, to]
+  if (span <= kDayByDaySpan) {
+    // Short spans (a reminder's "working days left") day by day: each day is
+    // one table load, cheaper than gathering the years' holidays.
+    int n = 0;
+    for (Day cur = from; cur != to;) {
+      cur += date::days{1};
+      if (cal.is_working_day(cur)) ++n;
+    }
+    return n;
+  }
   int worked_per_week = 0;
   for (int i = 1; i <= 7; ++i) worked_per_week += cal.is_weekend(from + date::days{i}) ? 0 : 1;
   const auto weeks = span / 7;

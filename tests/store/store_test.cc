@@ -142,6 +142,49 @@ TEST_F(StoreTest, TheAuditTrailRefusesUpdateAndDelete) {
   EXPECT_EQ(s.audit().at(0).actor, "a-morgan");
 }
 
+TEST_F(StoreTest, LargeBatchesKeepEveryRowTheChainAndTheNewOutboxRowsInOrder) {
+  // Rows are inserted many to a statement; the tail of a batch one by one.
+  Store s(db(), "system");
+  auto message = [](int i) {
+    OutboxMessage m;
+    m.key = "RR-" + std::to_string(i) + ":one:reminder:1:k-davies";
+    m.created_at = i;
+    m.kind = "reminder";
+    m.ref = "RR-" + std::to_string(i);
+    m.person = "k-davies";
+    m.payload = "{\"n\":" + std::to_string(i) + "}";
+    return m;
+  };
+  Batch first;
+  for (int i = 0; i < 40; ++i) first.outbox.push_back(message(i));
+  ASSERT_EQ(s.commit(first).size(), 40u);
+  Batch b;
+  for (int i = 0; i < 75; ++i) b.audit.push_back(entry(100 + i, "test.record"));
+  // 30 keys already stored, 60 new ones, and 10 of the new ones twice.
+  for (int i = 10; i < 100; ++i) b.outbox.push_back(message(i));
+  for (int i = 50; i < 60; ++i) b.outbox.push_back(message(i));
+  auto fresh = s.commit(b);
+  ASSERT_EQ(fresh.size(), 60u);
+  for (std::size_t k = 0; k < fresh.size(); ++k) {
+    EXPECT_EQ(fresh[k].key, message(40 + static_cast<int>(k)).key);
+    auto row = s.outbox_message(fresh[k].id);
+    ASSERT_TRUE(row);
+    EXPECT_EQ(row->key, fresh[k].key) << "each new row comes back with its own id";
+    EXPECT_EQ(row->payload, fresh[k].payload);
+  }
+  EXPECT_EQ(s.outbox("").size(), 100u);
+  auto all = s.audit();
+  ASSERT_EQ(all.size(), 75u);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].seq, static_cast<std::int64_t>(i + 1));
+    EXPECT_EQ(all[i].at, 100 + static_cast<std::int64_t>(i));
+    EXPECT_EQ(audit_hash(all[i]), all[i].hash);
+    if (i > 0) {
+      EXPECT_EQ(all[i].prev_hash, all[i - 1].hash);
+    }
+  }
+}
+
 TEST_F(StoreTest, AnOutboxKeyIsStoredOnceAndDeliveryIsRecorded) {
   Store s(db(), "system");
   OutboxMessage m;
