@@ -58,6 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                             [](const daemon::Caller&, store::Batch&) {
                               return daemon::Result::fail("reload is not fuzzed");
                             },
+                            {},
                             {}};
   const std::string input(reinterpret_cast<const char*>(data), size);
   std::size_t at = 0;
