@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "tests/support/process.h"
 #include "tests/support/run_cli.h"
 #include "tests/support/temp_config.h"
 
@@ -225,12 +226,8 @@ TEST(DaemonCommands, ASocketThisAccountMayNotUseSaysWhichGroupMay) {
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
   const std::filesystem::path dir = tmpl, sock = dir / "d.sock";
   ::chmod(dir.c_str(), 0755);
-  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, sock.c_str(), sizeof addr.sun_path - 1);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);  // NOLINT: sockets API
+  int fd = docket::testing::bind_unix(sock);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
   ASSERT_EQ(::listen(fd, 4), 0);
   ::chmod(sock.c_str(), 0660);
   struct stat st {};

@@ -128,12 +128,8 @@ bool refuse_chown_like_the_unit() {
 TEST(Socket, AlreadyTheGroupsUnderTheUnitsFilterNoChownNoWarning) {
   docket::testing::TempDir tmp;
   const std::filesystem::path sock = tmp.path() / "d.sock";
-  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, sock.c_str(), sizeof addr.sun_path - 1);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);  // NOLINT: sockets API
+  int fd = docket::testing::bind_unix(sock);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
   struct stat st {};
   ASSERT_EQ(::stat(sock.c_str(), &st), 0);
   const group* g = ::getgrgid(st.st_gid);

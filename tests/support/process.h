@@ -193,9 +193,9 @@ inline RunResult run_command(const std::vector<std::string>& argv, const std::fi
   return r;
 }
 
-// Connects to a Unix stream socket; -1 (errno set) on failure. The fd is
-// close-on-exec so later children do not inherit it.
-inline int connect_unix(const std::filesystem::path& socket_path) {
+// A close-on-exec Unix stream socket connected to (connect) or bound at
+// (bind) `socket_path`; -1 (errno set) on failure.
+inline int unix_socket(const std::filesystem::path& socket_path, bool connect) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   const std::string s = socket_path.string();
@@ -206,7 +206,8 @@ inline int connect_unix(const std::filesystem::path& socket_path) {
   std::memcpy(addr.sun_path, s.c_str(), s.size() + 1);
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {  // NOLINT: the sockets API
+  const auto* a = reinterpret_cast<const sockaddr*>(&addr);  // NOLINT: the sockets API
+  if ((connect ? ::connect(fd, a, sizeof addr) : ::bind(fd, a, sizeof addr)) != 0) {
     int saved = errno;
     ::close(fd);
     errno = saved;
@@ -214,6 +215,12 @@ inline int connect_unix(const std::filesystem::path& socket_path) {
   }
   return fd;
 }
+
+// Connects to a Unix stream socket; -1 (errno set) on failure.
+inline int connect_unix(const std::filesystem::path& socket_path) { return unix_socket(socket_path, true); }
+
+// A Unix stream socket bound (not yet listening) at `socket_path`; -1 on failure.
+inline int bind_unix(const std::filesystem::path& socket_path) { return unix_socket(socket_path, false); }
 
 // One connection; sends lines and reads newline-terminated replies, each
 // wait bounded.
