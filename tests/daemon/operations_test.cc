@@ -19,10 +19,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
 // The service manager's end of $NOTIFY_SOCKET: a datagram socket.
 class NotifyListener {
  public:

@@ -23,10 +23,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
 json start_request(const std::string& ref) {
   return {{"workflow", "rapid-review"}, {"ref", ref}, {"on", "2026-03-02"}};
 }
