@@ -1,5 +1,7 @@
 #include "daemon/docketd.h"
 
+#include <malloc.h>
+
 #include <cstdlib>
 #include <iostream>
 
@@ -37,6 +39,17 @@ store::AuditEntry system_record(const Clock& clock, const std::string& kind, jso
   return e;
 }
 
+// glibc gives freed memory back to the system as soon as 128 KiB lie free at
+// the top of a heap, and maps every block of 128 KiB or more on its own. A
+// batch of some thousand commands, or of a clock jump, is tens of megabytes
+// built and freed again each commit, so memory went back and forth to the
+// kernel on every batch: a page fault for each page touched, a fifth of the
+// writer's time. Keep up to 256 MiB of freed memory for the next batch.
+void tune_memory() {
+  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+}
+
 }  // namespace
 
 int run_docketd(int argc, const char* const* argv) {
@@ -67,6 +80,7 @@ int run_docketd(int argc, const char* const* argv) {
   }
   restrict_file_creation();
   install_logging();
+  tune_memory();
 
   // Configuration.
   const fs::path dir = config_dir.empty() ? default_config_dir() : fs::path(config_dir);

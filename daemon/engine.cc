@@ -218,6 +218,11 @@ void Engine::committed() {
   evict();
 }
 
+void Engine::committed(std::uint64_t sealed) {
+  std::erase_if(dirty_, [sealed](const auto& entry) { return entry.second <= sealed; });
+  evict();
+}
+
 void Engine::evict() {
   if (store_ == nullptr || reviews_.size() <= limits_.cached_reviews) return;
   for (auto it = reviews_.begin(); it != reviews_.end() && reviews_.size() > limits_.cached_reviews / 2;) {
@@ -672,7 +677,7 @@ void Engine::audit(store::Batch& b, const std::string& actor, const std::string&
 }
 
 void Engine::save(store::Batch& b, const Review& r) {
-  dirty_.insert(r.ref);
+  dirty_[r.ref] = generation_;
   store::ReviewRecord rec;
   rec.ref = r.ref;
   rec.workflow = r.workflow;
@@ -727,7 +732,7 @@ Deadline from_record(const store::DeadlineRecord& rec, const Stage* stage) {
 }
 
 void Engine::save(store::Batch& b, const Review& r, const Deadline& d) {
-  dirty_.insert(r.ref);
+  dirty_[r.ref] = generation_;
   b.deadlines.push_back(to_record(r.ref, d));  // the last save of a row in a batch wins
 }
 

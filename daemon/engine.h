@@ -140,6 +140,11 @@ class Engine {
   // The caller has committed every batch the engine filled so far: reviews
   // changed since may now leave the cache.
   void committed();
+  // For a caller that commits one batch while the engine fills the next:
+  // seal() closes the changes made so far and names them; committed(sealed)
+  // says those are on disk. Reviews changed after the seal stay cached.
+  std::uint64_t seal() { return generation_++; }
+  void committed(std::uint64_t sealed);
 
   // How much a store-backed engine keeps in memory: reviews left cached after
   // a commit, and stored timed events read at once.
@@ -297,7 +302,9 @@ class Engine {
   store::Store* store_ = nullptr;
   Limits limits_;
   std::map<std::string, Review> reviews_;  // the cache (everything, without a store)
-  std::set<std::string> dirty_;            // refs changed since the last commit
+  // Refs changed and not yet committed, with the generation they changed in.
+  std::unordered_map<std::string, std::uint64_t> dirty_;
+  std::uint64_t generation_ = 1;  // the generation changes go into now
   // Definitions of earlier versions, read from the stored text once each.
   std::map<std::string, std::shared_ptr<const workflows::ReviewDefinition>> pinned_;
   // Plans by their inputs (see plan_of). Each keeps the configuration and

@@ -1,6 +1,7 @@
 #include "daemon/server.h"
 
 #include <pwd.h>
+#include <cassert>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -212,12 +213,19 @@ Server::Server(asio::io_context& io, Engine& engine, store::Store& store, Servic
       socket_path_(std::move(socket_path)),
       acceptor_(io),
       timer_(io),
+      committer_(store),
       connections_(std::make_shared<std::size_t>(0)) {
-  // A long clock advance commits as it goes, recording how far it got.
+  // A long clock advance commits as it goes, recording how far it got: the
+  // batch so far is launched (after the one before it lands) and the advance
+  // goes on filling the next. The replies wait for the last.
   services_.checkpoint = [this](store::Batch& batch) {
     batch.meta.emplace_back("virtual_now", std::to_string(services_.clock.now().time_since_epoch().count()));
-    commit(batch);
-    batch = store::Batch{};
+    assert(&batch == &open_);  // flush() hands every handler the open batch
+    land_now();
+    auto answered = std::move(open_answered_);
+    open_answered_.clear();
+    launch();
+    open_answered_ = std::move(answered);
   };
 }
 
@@ -251,6 +259,11 @@ void Server::stop() {
   acceptor_.close(ec);
   timer_.cancel();
   flush();
+  // Everything queued is written and answered before the stop returns.
+  while (flight_ || !open_.empty() || !open_answered_.empty()) {
+    land_now();
+    launch();
+  }
   std::error_code fec;
   std::filesystem::remove(socket_path_, fec);
 }
@@ -300,21 +313,6 @@ void Server::schedule_flush() {
   asio::post(io_, [this] { flush(); });
 }
 
-void Server::commit(store::Batch& batch) {
-  if (dispatcher_ != nullptr) dispatcher_->take(batch);
-  try {
-    store_.commit(batch);
-    engine_.committed();
-  } catch (const std::exception& e) {
-    // Memory may now be ahead of the database: stop, and let a restart
-    // recover from what was committed. Nothing unacknowledged is lost.
-    spdlog::critical("store.commit failed: {}; stopping so a restart recovers from the database", e.what());
-    std::_Exit(70);
-  }
-  // New rows, and rows whose outcome is now on disk, may go out.
-  if (dispatcher_ != nullptr) dispatcher_->committed();
-}
-
 // A command that would have changed something, refused (not allowed, a bad
 // argument, a review in the wrong state), is on the record with who asked:
 // an inspector sees the attempt, not only what succeeded. Refused reads
@@ -335,39 +333,88 @@ void Server::refused(const Caller& who, const Request& request, const Result& r,
 
 void Server::flush() {
   flush_scheduled_ = false;
-  store::Batch batch;
-  batch.audit = std::move(refusals_);
+  for (auto& e : refusals_) open_.audit.push_back(std::move(e));
   refusals_.clear();
-  std::vector<std::pair<Pending, Result>> answered;
   std::deque<Pending> work;
   work.swap(pending_);
   static const Caller daemon_itself{"system", {"administrator"}};
   for (auto& p : work) {
     const Caller& who = p.from ? p.from->caller : daemon_itself;
-    Result r = registry_.dispatch(services_, who, p.request, batch);
-    if (!r.ok) refused(who, p.request, r, batch);
-    answered.emplace_back(std::move(p), std::move(r));
+    Result r = registry_.dispatch(services_, who, p.request, open_);
+    if (!r.ok) refused(who, p.request, r, open_);
+    open_answered_.emplace_back(std::move(p), std::move(r));
   }
   // Commands may have made something due at once (a start dated in the past).
-  // When many fall due together, a chunk goes with each flush.
-  bool more = false;
-  const std::size_t before_firing = batch.audit.size();
-  if (!services_.clock.is_virtual()) more = engine_.fire_due(services_.clock.now(), batch, kFireChunk);
-  const bool fired = batch.audit.size() != before_firing;
-  commit(batch);
-  for (auto& [p, r] : answered) {
-    // A review in a reply is shown as committed, after anything that fired.
-    if (fired && r.ok && r.data.contains("ref") && r.data.contains("stages")) {
+  // When many fall due together, a chunk goes with each batch.
+  if (!services_.clock.is_virtual() && !open_fired_) {
+    const std::size_t before = open_.audit.size();
+    more_due_ = engine_.fire_due(services_.clock.now(), open_, kFireChunk);
+    open_fired_ = open_.audit.size() != before;
+  }
+  if (!flight_) launch();  // else land() asks for another flush
+  if (!stopping_) arm_timer();
+  store_.end_reads();  // hold no snapshot while idle
+}
+
+void Server::launch() {
+  if (dispatcher_ != nullptr) dispatcher_->take(open_);
+  if (open_.empty() && open_answered_.empty()) return;
+  auto f = std::make_unique<Flight>();
+  if (open_fired_) {
+    // A review in a reply is shown as it will be committed, after anything that fired.
+    for (auto& [p, r] : open_answered_) {
+      if (!r.ok || !r.data.contains("ref") || !r.data.contains("stages")) continue;
       auto now = engine_.status(r.data["ref"].get<std::string>());
       if (now.ok) {
         for (const auto& [k, v] : now.data.items()) r.data[k] = v;
       }
     }
+  }
+  f->batch = std::move(open_);
+  open_ = store::Batch{};
+  f->answered = std::move(open_answered_);
+  open_answered_.clear();
+  open_fired_ = false;
+  f->sealed = engine_.seal();
+  flight_ = std::move(f);
+  if (flight_->batch.empty()) {
+    land();  // only replies to reads: nothing to wait for
+    return;
+  }
+  committer_.start(flight_->batch, [this] {
+    asio::post(io_, [this] {
+      if (flight_ && committer_.finished()) land();
+    });
+  });
+}
+
+void Server::land_now() {
+  if (!flight_) return;
+  committer_.wait();
+  land();
+}
+
+void Server::land() {
+  auto f = std::move(flight_);
+  if (auto error = committer_.error()) {
+    // Memory may now be ahead of the database: stop, and let a restart
+    // recover from what was committed. Nothing unacknowledged is lost.
+    spdlog::critical("store.commit failed: {}; stopping so a restart recovers from the database", *error);
+    std::_Exit(70);
+  }
+  store_.end_reads();  // reads from here on see the batch
+  if (store_.log_full()) store_.restart_log();  // nothing writes or reads now
+  engine_.committed(f->sealed);
+  // New rows, and rows whose outcome is now on disk, may go out.
+  if (dispatcher_ != nullptr) dispatcher_->committed();
+  for (auto& [p, r] : f->answered) {
     if (p.from) p.from->send(reply_line(p.request.id, r));
   }
-  if (more && !stopping_) schedule_flush();
-  if (!stopping_) arm_timer();
-  store_.end_reads();  // hold no snapshot while idle
+  // What arrived while this batch was in flight goes next.
+  if (!pending_.empty() || !open_.empty() || !open_answered_.empty() || !refusals_.empty() ||
+      (more_due_ && !stopping_)) {
+    schedule_flush();
+  }
 }
 
 void Server::arm_timer() {

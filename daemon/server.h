@@ -4,9 +4,13 @@
 // One thread runs the io_context. Requests from every connection are queued;
 // a posted flush applies all that are queued, commits their changes in ONE
 // transaction and only then writes the replies, so commands that arrive
-// together share an fsync. One timer is armed for the earliest timed event of
-// the engine (never one per deadline), and at most a minute ahead so that a
-// jump of the wall clock is noticed.
+// together share an fsync. The transaction is written on the Committer's
+// thread: while one batch is in flight the loop goes on reading requests and
+// applying them to the next, which is launched as soon as the first has
+// landed. Replies leave in request order, each after its batch is on disk.
+// One timer is armed for the earliest timed event of the engine (never one
+// per deadline), and at most a minute ahead so that a jump of the wall clock
+// is noticed.
 
 #include <deque>
 #include <map>
@@ -16,6 +20,7 @@
 #include <boost/asio.hpp>
 
 #include "daemon/commands.h"
+#include "daemon/committer.h"
 #include "daemon/dispatcher.h"
 #include "daemon/engine.h"
 #include "store/store.h"
@@ -42,7 +47,8 @@ class Server {
   std::size_t connections() const { return *connections_; }
   // Nothing queued to run or commit (a stop waits, bounded, for this).
   bool idle() const {
-    return pending_.empty() && !flush_scheduled_ && refusals_.empty();
+    return pending_.empty() && !flush_scheduled_ && refusals_.empty() && !flight_ && open_.empty() &&
+           open_answered_.empty();
   }
   // A connection that sends nothing for this long is closed (default 60 s).
   void set_idle_timeout(std::chrono::seconds t) { idle_timeout_ = t; }
@@ -53,13 +59,26 @@ class Server {
     std::shared_ptr<Connection> from;
     Request request;
   };
+  using Answered = std::vector<std::pair<Pending, Result>>;
+  // A batch being written, and the replies that wait for it.
+  struct Flight {
+    store::Batch batch;
+    std::uint64_t sealed = 0;  // Engine::seal() of its changes
+    Answered answered;
+  };
 
   void accept();
   void submit(std::shared_ptr<Connection> from, Request r);
   void schedule_flush();
   void flush();
   void arm_timer();
-  void commit(store::Batch& batch);
+  // Seals the open batch and starts writing it; only with nothing in flight.
+  void launch();
+  // The batch in flight is on disk: let the engine and the dispatcher know,
+  // and answer.
+  void land();
+  // Waits for the batch in flight, if any, and lands it.
+  void land_now();
   void refused(const Caller& who, const Request& request, const Result& r, store::Batch& batch);
 
   boost::asio::io_context& io_;
@@ -74,6 +93,12 @@ class Server {
   std::vector<store::AuditEntry> refusals_;  // callers refused at the door
   std::map<unsigned, Instant> refused_at_;   // uid -> when last audited
   Dispatcher* dispatcher_ = nullptr;
+  store::Batch open_;      // being filled
+  Answered open_answered_;  // the replies to its commands
+  bool open_fired_ = false;  // timed events fired into it
+  bool more_due_ = false;    // and more are due
+  std::unique_ptr<Flight> flight_;  // being written
+  Committer committer_;
   bool flush_scheduled_ = false;
   bool stopping_ = false;
   std::chrono::seconds idle_timeout_{60};

@@ -96,8 +96,10 @@ bool Statement::step() {
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
   std::string msg = sqlite3_errmsg(db_);
+  const char* sql = sqlite3_sql(stmt_);
+  std::string what = std::string(sql != nullptr ? sql : "").substr(0, 60);
   sqlite3_reset(stmt_);
-  throw StoreError("SQL step failed: " + msg);
+  throw StoreError("SQL step failed: " + msg + " (code " + std::to_string(rc) + ", in '" + what + "')");
 }
 
 void Statement::run() {

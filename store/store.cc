@@ -152,8 +152,10 @@ CREATE INDEX outbox_held ON outbox(hold_until) WHERE state = 'pending' AND hold_
 
 // Cached statements (Store::cached).
 enum Slot {
-  kReview, kDeadlinesOf, kTimers, kUpdateOutbox, kOutboxReady, kOutboxNextAttempt, kOutboxNextHold,
-  kInsertAudit, kInsertAuditMany, kInsertOutbox, kInsertOutboxMany, kSlots
+  // Reads.
+  kReview, kDeadlinesOf, kTimers, kOutboxReady, kOutboxNextAttempt, kOutboxNextHold,
+  // Writes.
+  kFirstWrite, kUpdateOutbox = kFirstWrite, kInsertAudit, kInsertAuditMany, kInsertOutbox, kInsertOutboxMany, kSlots
 };
 
 // Appended rows go in multi-row INSERTs of this many: each statement run costs
@@ -234,6 +236,14 @@ Store::Store(const std::filesystem::path& path, std::string clock, WalSettings w
   db_.exec("PRAGMA mmap_size=1073741824");
   db_.exec("PRAGMA foreign_keys=ON");
   migrate();
+  statements_.resize(kSlots);
+  // A database in memory is private to its connection: it reads and writes
+  // through one (and so on one thread).
+  if (path != ":memory:") {
+    reads_ = std::make_unique<Connection>(path, Connection::Mode::read_write);
+    reads_->exec("PRAGMA cache_size=-65536");
+    reads_->exec("PRAGMA mmap_size=1073741824");
+  }
   // Checkpoints run on a thread of their own (see on_wal); the hook replaces
   // SQLite's automatic checkpoint on this connection.
   checkpointer_ = std::make_unique<Checkpointer>(path);
@@ -281,16 +291,37 @@ void Store::migrate() {
 }
 
 void Store::begin_reads() {
-  if (db_.autocommit()) db_.exec("BEGIN");
+  if (reader().autocommit()) reader().exec("BEGIN");
 }
 
 void Store::end_reads() {
-  if (!db_.autocommit()) db_.exec("COMMIT");  // a read transaction: nothing to write
+  if (!reader().autocommit()) reader().exec("COMMIT");  // a read transaction: nothing to write
 }
 
 std::vector<OutboxMessage> Store::commit(const Batch& b) {
-  std::vector<OutboxMessage> fresh;
+  auto fresh = write(b);
+  end_reads();  // the next read sees what was just written
+  if (log_full()) restart_log();
+  return fresh;
+}
+
+void Store::restart_log() {
   end_reads();
+  // The background checkpoints copy only what no snapshot still needs, and
+  // the log starts again from its beginning only when a write finds it wholly
+  // copied with no reader in it. A reader that reads between every two writes
+  // (docketd's loop) is always in it, so the log would grow without end. Here
+  // neither reads nor writes: copy the rest and wait for nobody.
+  Checkpointer::Pause pause(*checkpointer_);
+  if (sqlite3_wal_checkpoint_v2(reader().raw(), nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr) == SQLITE_OK) {
+    wal_frames_ = 0;
+  }
+  ++limit_checkpoints_;
+}
+
+std::vector<OutboxMessage> Store::write(const Batch& b) {
+  if (!reads_) end_reads();  // one connection: its read transaction ends before it writes
+  std::vector<OutboxMessage> fresh;
   if (b.empty()) return fresh;
   Transaction t(db_);
   if (!b.reviews.empty()) {
@@ -437,20 +468,12 @@ std::vector<OutboxMessage> Store::commit(const Batch& b) {
   // The chain's head moves only once the records are on disk.
   last_seq_ = seq;
   last_hash_ = prev;
-  if (wal_frames_ >= wal_.limit_frames) {
-    // The background checkpoints have not kept up: copy the rest here, as
-    // SQLite's own automatic checkpoint would, so the next write finds the
-    // log wholly copied and starts it again from its beginning.
-    Checkpointer::Pause pause(*checkpointer_);
-    sqlite3_wal_checkpoint_v2(db_.raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    ++limit_checkpoints_;
-  }
   return fresh;
 }
 
 std::vector<ReviewRecord> Store::reviews() {
   std::vector<ReviewRecord> out;
-  auto s = db_.prepare(
+  auto s = reader().prepare(
       "SELECT ref, workflow, version, title, state, start, assignments, dates, paused_on, parent_ref, created_at "
       "FROM reviews ORDER BY created_at, ref");
   while (s.step()) out.push_back(review_row(s));
@@ -481,14 +504,16 @@ std::vector<std::string> first_column(Statement& s) {
 }  // namespace
 
 Statement& Store::cached(int slot, const char* sql) {
-  if (statements_.size() < kSlots) statements_.resize(kSlots);
+  // The slot decides the connection: writes on the writer's, reads on the
+  // reader's. The vector is sized in the constructor, so the two threads
+  // never touch the same element.
   auto& s = statements_[static_cast<std::size_t>(slot)];
-  if (!s) s = std::make_unique<Statement>(db_.prepare(sql));
+  if (!s) s = std::make_unique<Statement>((slot >= kFirstWrite ? db_ : reader()).prepare(sql));
   return *s;
 }
 
 std::vector<DeadlineRecord> Store::deadlines() {
-  auto s = db_.prepare(std::string(kDeadlineColumns) + "ORDER BY ref, stage");
+  auto s = reader().prepare(std::string(kDeadlineColumns) + "ORDER BY ref, stage");
   return deadline_rows(s);
 }
 
@@ -516,7 +541,7 @@ std::vector<DeadlineRecord> Store::deadlines_of(const std::string& ref) {
 
 std::vector<DeadlineRecord> Store::meeting_deadlines() {
   // '@' sorts just before 'A', so this is a range of the primary key.
-  auto s = db_.prepare(std::string(kDeadlineColumns) + "WHERE ref >= '@' AND ref < 'A' ORDER BY ref, stage");
+  auto s = reader().prepare(std::string(kDeadlineColumns) + "WHERE ref >= '@' AND ref < 'A' ORDER BY ref, stage");
   return deadline_rows(s);
 }
 
@@ -533,26 +558,26 @@ std::vector<TimerKey> Store::timers_after(const TimerKey& after, int limit) {
 }
 
 std::vector<std::string> Store::open_refs(int limit) {
-  auto s = db_.prepare("SELECT ref FROM reviews WHERE state IN ('open', 'paused') ORDER BY ref LIMIT ?1");
+  auto s = reader().prepare("SELECT ref FROM reviews WHERE state IN ('open', 'paused') ORDER BY ref LIMIT ?1");
   s.bind(1, limit);
   return first_column(s);
 }
 
 std::int64_t Store::open_count() {
-  auto s = db_.prepare("SELECT count(*) FROM reviews WHERE state IN ('open', 'paused')");
+  auto s = reader().prepare("SELECT count(*) FROM reviews WHERE state IN ('open', 'paused')");
   s.step();
   return s.integer(0);
 }
 
 std::vector<std::string> Store::overdue_refs() {
-  auto s = db_.prepare(
+  auto s = reader().prepare(
       "SELECT DISTINCT ref FROM deadlines WHERE state IN ('overdue', 'escalated') AND NOT (ref >= '@' AND ref < 'A') "
       "ORDER BY ref");
   return first_column(s);
 }
 
 std::vector<std::string> Store::refs_due_between(const std::string& from, const std::string& to) {
-  auto s = db_.prepare(
+  auto s = reader().prepare(
       "SELECT DISTINCT ref FROM deadlines WHERE due BETWEEN ?1 AND ?2 AND state NOT IN ('met', 'waived') AND "
       "NOT (ref >= '@' AND ref < 'A') ORDER BY ref");
   s.bind(1, from).bind(2, to);
@@ -560,7 +585,7 @@ std::vector<std::string> Store::refs_due_between(const std::string& from, const 
 }
 
 std::vector<std::tuple<std::string, std::string, std::int64_t>> Store::running_versions() {
-  auto s = db_.prepare(
+  auto s = reader().prepare(
       "SELECT workflow, version, count(*) FROM reviews WHERE state IN ('open', 'paused') GROUP BY workflow, version");
   std::vector<std::tuple<std::string, std::string, std::int64_t>> out;
   while (s.step()) out.emplace_back(s.text(0), s.text(1), s.integer(2));
@@ -569,7 +594,7 @@ std::vector<std::tuple<std::string, std::string, std::int64_t>> Store::running_v
 
 std::vector<OutboxMessage> Store::outbox(const std::string& state) {
   std::vector<OutboxMessage> out;
-  auto s = db_.prepare(std::string("SELECT ") + kOutboxColumns + " FROM outbox " +
+  auto s = reader().prepare(std::string("SELECT ") + kOutboxColumns + " FROM outbox " +
                        (state.empty() ? "" : "WHERE state = ?1 ") + "ORDER BY id");
   if (!state.empty()) s.bind(1, state);
   while (s.step()) out.push_back(outbox_row(s));
@@ -577,7 +602,7 @@ std::vector<OutboxMessage> Store::outbox(const std::string& state) {
 }
 
 std::optional<OutboxMessage> Store::outbox_message(std::int64_t id) {
-  auto s = db_.prepare(std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE id = ?1");
+  auto s = reader().prepare(std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE id = ?1");
   s.bind(1, id);
   if (!s.step()) return std::nullopt;
   return outbox_row(s);
@@ -620,7 +645,7 @@ std::optional<std::int64_t> Store::outbox_next_hold(std::int64_t after_s) {
 
 std::vector<AuditRecord> Store::audit(const std::string& ref) {
   std::vector<AuditRecord> out;
-  auto s = db_.prepare(
+  auto s = reader().prepare(
       "SELECT seq, at, actor, kind, ref, stage, details, version, clock, prev_hash, hash FROM audit "
       "WHERE ?1 = '' OR ref = ?1 ORDER BY seq");
   s.bind(1, ref);
@@ -629,7 +654,7 @@ std::vector<AuditRecord> Store::audit(const std::string& ref) {
 }
 
 std::optional<DefinitionText> Store::definition(const std::string& version) {
-  auto s = db_.prepare("SELECT version, workflow, file, text, first_loaded FROM definitions WHERE version = ?1");
+  auto s = reader().prepare("SELECT version, workflow, file, text, first_loaded FROM definitions WHERE version = ?1");
   s.bind(1, version);
   if (!s.step()) return std::nullopt;
   return DefinitionText{s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4)};
@@ -637,7 +662,7 @@ std::optional<DefinitionText> Store::definition(const std::string& version) {
 
 std::vector<MeetingRecord> Store::meetings() {
   std::vector<MeetingRecord> out;
-  auto s = db_.prepare(
+  auto s = reader().prepare(
       "SELECT id, cycle, version, planned, date, state, attended, quorate, amendments, moved_reason FROM meetings "
       "ORDER BY date, id");
   while (s.step()) out.push_back(meeting_row(s));
@@ -646,7 +671,7 @@ std::vector<MeetingRecord> Store::meetings() {
 
 std::vector<ChairRecord> Store::chairs() {
   std::vector<ChairRecord> out;
-  auto s = db_.prepare("SELECT body, year, person, agency, appointed_at FROM chairs ORDER BY body, year");
+  auto s = reader().prepare("SELECT body, year, person, agency, appointed_at FROM chairs ORDER BY body, year");
   while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4)});
   return out;
 }
@@ -657,7 +682,7 @@ const std::vector<std::string>& Store::migrations() {
 }
 
 std::optional<std::string> Store::meta(const std::string& key) {
-  auto s = db_.prepare("SELECT value FROM meta WHERE key = ?1");
+  auto s = reader().prepare("SELECT value FROM meta WHERE key = ?1");
   s.bind(1, key);
   if (s.step()) return s.text(0);
   return std::nullopt;

@@ -8,6 +8,7 @@
 // and the notifications it causes are all on disk together. The schema is
 // versioned (PRAGMA user_version) and migrated forward when the store opens.
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -178,10 +179,10 @@ struct WalSettings {
   // A commit that leaves the log at least this long (in pages) asks the
   // background checkpointer to run; SQLite's own default threshold.
   int checkpoint_frames = 1000;
-  // A commit that leaves it at least this long checkpoints on the writer's
-  // thread before it returns, after any background run: this bounds the log
-  // when commits come faster than the background copies them (the log starts
-  // again from its beginning only once a write finds it wholly copied).
+  // A log at least this long is copied back whole between two writes
+  // (Store::restart_log), with no reader in it, so that the next write starts
+  // it again from its beginning: this bounds the log when commits come faster
+  // than the background copies them, or a reader is always in it.
   int limit_frames = 65536;
 };
 
@@ -197,15 +198,31 @@ class Store {
   int schema_version();
 
   // Commits the batch in one transaction. Returns the outbox messages that
-  // were new (with their ids); duplicates by key are left out.
+  // were new (with their ids); duplicates by key are left out. The reads
+  // that follow see it (commit = write, then end_reads).
   std::vector<OutboxMessage> commit(const Batch& batch);
 
+  // Threads. Writes and reads go through connections of their own, so one
+  // thread may write() while another reads: docketd commits a batch on a
+  // writer thread while its event loop fills the next. write() and the reads
+  // must each stay on one thread at a time.
+  //
+  // The writing half of commit(): the reads do not see the batch until
+  // end_reads() is called after it returns.
+  std::vector<OutboxMessage> write(const Batch& batch);
+
   // The point and range reads below share one read transaction from the first
-  // of them to the next commit (or end_reads()): on its own each statement
-  // took and released WAL's read lock, two fcntl calls per read. This process
-  // is the only writer and ends the transaction before it writes, so what is
-  // read is always the latest committed state.
+  // of them to end_reads(): on its own each statement took and released WAL's
+  // read lock, two fcntl calls per read. The transaction is a snapshot, so
+  // whoever writes calls end_reads() once a write has returned, and what is
+  // read after is the latest committed state.
   void end_reads();
+
+  // The write-ahead log has reached WalSettings::limit_frames. Then, with
+  // no write under way, restart_log() copies it into the database and lets
+  // the next write start it again from its beginning (commit() does both).
+  bool log_full() const { return wal_frames_ >= wal_.limit_frames; }
+  void restart_log();
 
   std::vector<ReviewRecord> reviews();
   std::vector<DeadlineRecord> deadlines();
@@ -255,13 +272,17 @@ class Store {
  private:
   static int on_wal(void* self, sqlite3* db, const char* name, int frames);
   void migrate();
-  // A prepared statement kept for the life of the store (hot point reads).
+  // A prepared statement kept for the life of the store (hot point reads,
+  // and the appends of write()).
   Statement& cached(int slot, const char* sql);
   void begin_reads();
 
-  Connection db_;
+  Connection& reader() { return reads_ ? *reads_ : db_; }
+
+  Connection db_;                      // writes (and migrations)
+  std::unique_ptr<Connection> reads_;  // everything read; none for a database in memory
   WalSettings wal_;
-  int wal_frames_ = 0;
+  std::atomic<int> wal_frames_ = 0;  // set by the writer, read by the reader
   std::int64_t limit_checkpoints_ = 0;
   std::unique_ptr<Checkpointer> checkpointer_;  // after db_: stopped before it closes
   std::vector<std::unique_ptr<Statement>> statements_;

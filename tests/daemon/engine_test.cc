@@ -9,6 +9,7 @@
 #include <set>
 
 #include "daemon/commands.h"
+#include "daemon/committer.h"
 #include "daemon/engine.h"
 #include "tests/support/temp_config.h"
 
@@ -649,20 +650,44 @@ TEST(Protocol, RequestsAreCheckedBeforeAnythingRuns) {
 // A store-backed engine that keeps almost nothing in memory (four reviews,
 // timed events read three at a time) must do exactly what an engine holding
 // everything does: the same notices, the same audit trail, the same answers.
-TEST(EngineScale, ALeanStoreBackedEngineMatchesOneHoldingEverything) {
-  auto dir = std::filesystem::temp_directory_path() / ("docket-lean-" + std::to_string(::getpid()));
+// `pipelined` commits as docketd does: each batch is written on the
+// Committer's thread while the engine goes on into the next.
+void lean_engine_matches_one_holding_everything(bool pipelined) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("docket-lean-" + std::to_string(::getpid()) + (pipelined ? "-pipelined" : ""));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   VirtualClock full_clock(utc("2026-03-02T08:00")), lean_clock(utc("2026-03-02T08:00"));
   Engine full(shipped(), full_clock);
-  store::Store st(dir / "d.db", "virtual");
+  // A short log limit: the log is restarted between writes many times.
+  store::Store st(dir / "d.db", "virtual", store::WalSettings{.checkpoint_frames = 8, .limit_frames = 16});
   Engine lean(shipped(), lean_clock, &st);
   lean.set_limits({4, 3});
   store::Batch full_batch, lean_batch;
+  Committer committer(st);
+  std::unique_ptr<store::Batch> in_flight;
+  std::uint64_t sealed = 0;
+  auto land = [&] {
+    if (!in_flight) return;
+    committer.wait();
+    ASSERT_FALSE(committer.error()) << *committer.error();
+    st.end_reads();
+    if (st.log_full()) st.restart_log();
+    lean.committed(sealed);
+    in_flight.reset();
+  };
   auto checkpoint = [&](store::Batch& b) {
-    st.commit(b);
-    lean.committed();
+    if (!pipelined) {
+      st.commit(b);
+      lean.committed();
+      b = store::Batch{};
+      return;
+    }
+    land();
+    in_flight = std::make_unique<store::Batch>(std::move(b));
     b = store::Batch{};
+    sealed = lean.seal();
+    committer.start(*in_flight, nullptr);
   };
   auto both = [&](const std::function<Result(Engine&, store::Batch&)>& command) {
     Result a = command(full, full_batch);
@@ -696,6 +721,7 @@ TEST(EngineScale, ALeanStoreBackedEngineMatchesOneHoldingEverything) {
   advance("2026-05-01T08:00");
   ASSERT_TRUE(both([](Engine& e, store::Batch& b) { return e.resume(kManager, "R-2", b); }).ok);
   advance("2026-12-01T08:00");
+  land();
   EXPECT_EQ(full.overdue().data, lean.overdue().data);
   EXPECT_EQ(full.upcoming(60).data, lean.upcoming(60).data);
   EXPECT_EQ(full.status("").data, lean.status("").data);
@@ -713,6 +739,43 @@ TEST(EngineScale, ALeanStoreBackedEngineMatchesOneHoldingEverything) {
   EXPECT_EQ(lean.cached_reviews(), 12u);
   lean.committed();
   EXPECT_LE(lean.cached_reviews(), 4u);
+  if (pipelined) {
+    EXPECT_GT(st.limit_checkpoints(), 0) << "the log was restarted between writes";
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(EngineScale, ALeanStoreBackedEngineMatchesOneHoldingEverything) {
+  lean_engine_matches_one_holding_everything(false);
+}
+
+TEST(EngineScale, ALeanEngineCommittingOnAnotherThreadMatchesOneHoldingEverything) {
+  lean_engine_matches_one_holding_everything(true);
+}
+
+// Pipelined, a review changed after a seal stays in memory when the batch
+// before the seal lands: its change is not yet in the store to be read back.
+TEST(EngineScale, AReviewChangedAfterASealStaysCachedUntilItsOwnBatchLands) {
+  auto dir = std::filesystem::temp_directory_path() / ("docket-seal-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  VirtualClock clock(utc("2026-03-02T08:00"));
+  store::Store st(dir / "d.db", "virtual");
+  Engine e(shipped(), clock, &st);
+  e.set_limits({0, 3});  // keep nothing that may go
+  store::Batch first, second;
+  ASSERT_TRUE(e.start(kManager, {"rapid-review", "RR-A", "", "", {}, {}}, first).ok);
+  const std::uint64_t a = e.seal();
+  ASSERT_TRUE(e.start(kManager, {"rapid-review", "RR-B", "", "", {}, {}}, second).ok);
+  const std::uint64_t b = e.seal();
+  st.commit(first);
+  e.committed(a);
+  EXPECT_EQ(e.cached_reviews(), 1u) << "RR-B is not in the store yet";
+  EXPECT_TRUE(e.status("RR-B").ok);
+  st.commit(second);
+  e.committed(b);
+  EXPECT_EQ(e.cached_reviews(), 0u);
+  EXPECT_TRUE(e.status("RR-B").ok) << "read back from the store";
   std::filesystem::remove_all(dir);
 }
 

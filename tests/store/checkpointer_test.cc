@@ -1,5 +1,5 @@
 // The write-ahead log is copied back into the database file by a background
-// thread, and by the writer itself only when the log reaches its limit.
+// thread, and between two writes only when the log reaches its limit.
 
 #include <gtest/gtest.h>
 
@@ -85,6 +85,30 @@ TEST_F(CheckpointerTest, AtItsLimitTheWriterCheckpointsAndTheLogStartsAgain) {
   EXPECT_EQ(s.checkpointer().runs(), 0);
   // The log is reused from its start after a checkpoint, so it never holds
   // more than the limit and one more commit.
+  EXPECT_LT(longest, 40 + 20);
+  EXPECT_EQ(count(db()), 600);
+}
+
+// docketd writes on one thread while its loop reads on another, and the loop
+// begins a new snapshot as soon as a write lands: a reader is always in the
+// log. Restarting the log between two writes still keeps it short (without
+// it the log grew by every write, to gigabytes in a clock jump).
+TEST_F(CheckpointerTest, ALogAlwaysReadFromIsStillRestartedBetweenWrites) {
+  Store s(db(), "system", WalSettings{.checkpoint_frames = 10, .limit_frames = 40});
+  int longest = 0;
+  for (int i = 0; i < 30; ++i) {
+    Batch b = records(20, i * 20);
+    std::thread writer([&] { s.write(b); });
+    // Reads while the write is under way, from the snapshot before it.
+    EXPECT_EQ(s.open_refs(10).size(), 0u);
+    EXPECT_FALSE(s.review("RR-1").has_value());
+    writer.join();
+    s.end_reads();
+    if (s.log_full()) s.restart_log();
+    EXPECT_FALSE(s.review("RR-1").has_value());  // and a snapshot after it, held into the next write
+    longest = std::max(longest, s.wal_frames());
+  }
+  EXPECT_GT(s.limit_checkpoints(), 0);
   EXPECT_LT(longest, 40 + 20);
   EXPECT_EQ(count(db()), 600);
 }
