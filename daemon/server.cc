@@ -378,12 +378,12 @@ void Server::launch() {
   f->sealed = engine_.seal();
   flight_ = std::move(f);
   if (flight_->batch.empty()) {
-    land();  // only replies to reads: nothing to wait for
+    land(false);  // only replies to reads: nothing to wait for
     return;
   }
   committer_.start(flight_->batch, [this] {
     asio::post(io_, [this] {
-      if (flight_ && committer_.finished()) land();
+      if (flight_ && committer_.finished()) land(true);
     });
   });
 }
@@ -391,10 +391,10 @@ void Server::launch() {
 void Server::land_now() {
   if (!flight_) return;
   committer_.wait();
-  land();
+  land(false);
 }
 
-void Server::land() {
+void Server::land(bool relaunch) {
   auto f = std::move(flight_);
   if (auto error = committer_.error()) {
     // Memory may now be ahead of the database: stop, and let a restart
@@ -406,6 +406,9 @@ void Server::land() {
   if (store_.log_full()) store_.restart_log();  // nothing writes or reads now
   engine_.committed(f->sealed);
   // New rows, and rows whose outcome is now on disk, may go out.
+  // The writer is idle from here: what filled meanwhile goes at once, before
+  // the replies and the dispatcher's turn.
+  if (relaunch && (!open_.empty() || !open_answered_.empty())) launch();
   if (dispatcher_ != nullptr) dispatcher_->committed();
   for (auto& [p, r] : f->answered) {
     if (p.from) p.from->send(reply_line(p.request.id, r));

@@ -75,8 +75,9 @@ class Server {
   // Seals the open batch and starts writing it; only with nothing in flight.
   void launch();
   // The batch in flight is on disk: let the engine and the dispatcher know,
-  // and answer.
-  void land();
+  // and answer. `relaunch`: launch the open batch first (not while a
+  // command is still filling it).
+  void land(bool relaunch);
   // Waits for the batch in flight, if any, and lands it.
   void land_now();
   void refused(const Caller& who, const Request& request, const Result& r, store::Batch& batch);

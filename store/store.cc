@@ -155,7 +155,8 @@ enum Slot {
   // Reads.
   kReview, kDeadlinesOf, kTimers, kOutboxReady, kOutboxNextAttempt, kOutboxNextHold,
   // Writes.
-  kFirstWrite, kUpdateOutbox = kFirstWrite, kInsertAudit, kInsertAuditMany, kInsertOutbox, kInsertOutboxMany, kSlots
+  kFirstWrite, kUpdateOutbox = kFirstWrite, kInsertAudit, kInsertAuditMany, kInsertOutbox, kInsertOutboxMany,
+  kInsertReview, kInsertReviewMany, kInsertDeadline, kInsertDeadlineMany, kUpdateTiming, kSlots
 };
 
 // Appended rows go in multi-row INSERTs of this many: each statement run costs
@@ -168,6 +169,33 @@ constexpr const char* kInsertAuditSql =
     "INSERT INTO audit (seq, at, actor, kind, ref, stage, details, version, clock, prev_hash, hash)";
 constexpr const char* kInsertOutboxSql =
     "INSERT OR IGNORE INTO outbox (key, created_at, kind, ref, stage, person, role, payload, late, state)";
+
+constexpr int kReviewColumns = 11;
+constexpr const char* kInsertReviewSql =
+    "INSERT OR REPLACE INTO reviews (ref, workflow, version, title, state, start, assignments, dates, paused_on, "
+    "parent_ref, created_at)";
+constexpr int kDeadlineColumnCount = 14;
+constexpr const char* kInsertDeadlineSql =
+    "INSERT INTO deadlines (ref, stage, state, due, due_at, fixed_due, opened_on, reminders_sent, rungs_sent, "
+    "repeats_sent, completed_on, outcome, extended, next_fire)";
+constexpr const char* kUpsertDeadlineSql =
+    " ON CONFLICT (ref, stage) DO UPDATE SET state = excluded.state, due = excluded.due, due_at = excluded.due_at, "
+    "fixed_due = excluded.fixed_due, opened_on = excluded.opened_on, reminders_sent = excluded.reminders_sent, "
+    "rungs_sent = excluded.rungs_sent, repeats_sent = excluded.repeats_sent, completed_on = excluded.completed_on, "
+    "outcome = excluded.outcome, extended = excluded.extended, next_fire = excluded.next_fire";
+
+// Runs `single` (one row) or `multi` (kRowsPerInsert rows) over `count` rows
+// in order; bind(statement, offset, row) binds a row's `columns` values after
+// parameter `offset`.
+template <typename Bind>
+void insert_rows(Statement& single, Statement& multi, std::size_t count, int columns, Bind bind) {
+  for (std::size_t i = 0; i < count;) {
+    const std::size_t rows = count - i >= kRowsPerInsert ? kRowsPerInsert : 1;
+    Statement& s = rows == 1 ? single : multi;
+    for (std::size_t r = 0; r < rows; ++r, ++i) bind(s, static_cast<int>(r) * columns, i);
+    s.run();
+  }
+}
 
 // "<head> VALUES (?1, ..., ?c), (?c+1, ...)" for `rows` rows of `columns`.
 std::string values_sql(std::string_view head, int columns, std::size_t rows) {
@@ -325,44 +353,54 @@ std::vector<OutboxMessage> Store::write(const Batch& b) {
   if (b.empty()) return fresh;
   Transaction t(db_);
   if (!b.reviews.empty()) {
-    auto s = db_.prepare(
-        "INSERT OR REPLACE INTO reviews (ref, workflow, version, title, state, start, assignments, dates, paused_on, "
-        "parent_ref, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
-    for (const auto& r : b.reviews) {
-      s.bind(1, r.ref).bind(2, r.workflow).bind(3, r.version).bind(4, r.title).bind(5, r.state).bind(6, r.start);
-      s.bind(7, r.assignments).bind(8, r.dates).bind(9, r.paused_on).bind(10, r.parent_ref).bind(11, r.created_at);
-      s.run();
-    }
+    // Rows go in order, so a review saved twice in the batch keeps its last state.
+    static const std::string one = values_sql(kInsertReviewSql, kReviewColumns, 1);
+    static const std::string many = values_sql(kInsertReviewSql, kReviewColumns, kRowsPerInsert);
+    insert_rows(cached(kInsertReview, one.c_str()), cached(kInsertReviewMany, many.c_str()), b.reviews.size(),
+                kReviewColumns, [&](Statement& s, int o, std::size_t i) {
+                  const ReviewRecord& r = b.reviews[i];
+                  s.bind_static(o + 1, r.ref).bind_static(o + 2, r.workflow).bind_static(o + 3, r.version);
+                  s.bind_static(o + 4, r.title).bind_static(o + 5, r.state).bind_static(o + 6, r.start);
+                  s.bind_static(o + 7, r.assignments).bind_static(o + 8, r.dates).bind_static(o + 9, r.paused_on);
+                  s.bind_static(o + 10, r.parent_ref).bind(o + 11, r.created_at);
+                });
   }
   if (!b.deadlines.empty()) {
-    auto s = db_.prepare(
-        // An upsert, not INSERT OR REPLACE: an update rewrites only the
-        // indexes whose columns changed (a reminder moves next_fire alone).
-        "INSERT INTO deadlines (ref, stage, state, due, due_at, fixed_due, opened_on, reminders_sent, "
-        "rungs_sent, repeats_sent, completed_on, outcome, extended, next_fire) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
-        "ON CONFLICT (ref, stage) DO UPDATE SET state = excluded.state, due = excluded.due, due_at = excluded.due_at, "
-        "fixed_due = excluded.fixed_due, opened_on = excluded.opened_on, reminders_sent = excluded.reminders_sent, "
-        "rungs_sent = excluded.rungs_sent, repeats_sent = excluded.repeats_sent, completed_on = excluded.completed_on, "
-        "outcome = excluded.outcome, extended = excluded.extended, next_fire = excluded.next_fire");
+    // An upsert, not INSERT OR REPLACE: an update rewrites only the indexes
+    // whose columns changed. Rows go in order: the last save of a row wins.
+    static const std::string one = values_sql(kInsertDeadlineSql, kDeadlineColumnCount, 1) + kUpsertDeadlineSql;
+    static const std::string many =
+        values_sql(kInsertDeadlineSql, kDeadlineColumnCount, kRowsPerInsert) + kUpsertDeadlineSql;
+    Statement& single = cached(kInsertDeadline, one.c_str());
+    Statement& multi = cached(kInsertDeadlineMany, many.c_str());
     // A timed event changes only the timing columns; updating just those
     // leaves the due-date index alone (SQLite rewrites every index a SET names).
-    auto timing = db_.prepare(
-        "UPDATE deadlines SET state = ?3, reminders_sent = ?4, rungs_sent = ?5, repeats_sent = ?6, next_fire = ?7 "
-        "WHERE ref = ?1 AND stage = ?2");
+    Statement& timing = cached(kUpdateTiming,
+                               "UPDATE deadlines SET state = ?3, reminders_sent = ?4, rungs_sent = ?5, "
+                               "repeats_sent = ?6, next_fire = ?7 WHERE ref = ?1 AND stage = ?2");
+    std::vector<const DeadlineRecord*> whole;  // rows to write whole, in order, up to the next timing update
+    auto write_whole = [&] {
+      insert_rows(single, multi, whole.size(), kDeadlineColumnCount, [&](Statement& s, int o, std::size_t k) {
+        const DeadlineRecord& d = *whole[k];
+        s.bind_static(o + 1, d.ref).bind_static(o + 2, d.stage).bind_static(o + 3, d.state).bind_static(o + 4, d.due);
+        s.bind_static(o + 5, d.due_at).bind_static(o + 6, d.fixed_due).bind_static(o + 7, d.opened_on);
+        s.bind(o + 8, d.reminders_sent).bind(o + 9, d.rungs_sent).bind(o + 10, d.repeats_sent);
+        s.bind_static(o + 11, d.completed_on).bind_static(o + 12, d.outcome).bind(o + 13, d.extended ? 1 : 0);
+        s.bind(o + 14, d.next_fire);
+      });
+      whole.clear();
+    };
     for (const auto& d : b.deadlines) {
       if (d.timing_only) {
+        write_whole();
         timing.bind_static(1, d.ref).bind_static(2, d.stage).bind_static(3, d.state).bind(4, d.reminders_sent);
         timing.bind(5, d.rungs_sent).bind(6, d.repeats_sent).bind(7, d.next_fire);
         timing.run();
         if (db_.changes() > 0) continue;  // else the row is missing: write it whole
       }
-      s.bind_static(1, d.ref).bind_static(2, d.stage).bind_static(3, d.state).bind_static(4, d.due);
-      s.bind_static(5, d.due_at).bind_static(6, d.fixed_due).bind_static(7, d.opened_on).bind(8, d.reminders_sent);
-      s.bind(9, d.rungs_sent).bind(10, d.repeats_sent).bind_static(11, d.completed_on).bind_static(12, d.outcome);
-      s.bind(13, d.extended ? 1 : 0).bind(14, d.next_fire);
-      s.run();
+      whole.push_back(&d);
     }
+    write_whole();
   }
   std::int64_t seq = last_seq_;
   std::string prev = last_hash_;
