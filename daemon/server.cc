@@ -60,6 +60,12 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
     if (writing_.empty()) write_next();
   }
 
+  // The reply to a request handed to the server.
+  void answer(std::string line) {
+    --waiting_;
+    send(std::move(line));
+  }
+
   void close() {
     boost::system::error_code ec;
     idle_.cancel();
@@ -100,12 +106,24 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
     caller = Caller{p->id, p->roles};
   }
 
-  void read() {
+  // A client that sends nothing for the idle timeout is closed, unless it is
+  // waiting for an answer (a long clock advance, a batch being written).
+  void arm_idle() {
     idle_.expires_after(server_.idle_timeout_);
     idle_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
       if (ec) return;
-      if (auto self = weak.lock()) self->close();
+      auto self = weak.lock();
+      if (!self) return;
+      if (self->waiting_ > 0) {
+        self->arm_idle();
+      } else {
+        self->close();
+      }
     });
+  }
+
+  void read() {
+    arm_idle();
     asio::async_read_until(socket_, buffer_, '\n',
                            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
                              self->on_read(ec, n);
@@ -171,6 +189,7 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
     if (auto* err = std::get_if<std::string>(&parsed)) {
       send(reply_line(nullptr, Result::fail(*err)));
     } else {
+      ++waiting_;
       server_.submit(shared_from_this(), std::move(std::get<Request>(parsed)));
     }
     return true;
@@ -202,6 +221,7 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
   std::string queued_;   // replies waiting for it
   std::string refused_reason_ = "you are not known to docket";
   bool closing_ = false;
+  int waiting_ = 0;  // requests handed to the server and not yet answered
 };
 
 Server::Server(asio::io_context& io, Engine& engine, store::Store& store, Services services,
@@ -300,7 +320,7 @@ void Server::submit_internal(Request r) {
 
 void Server::submit(std::shared_ptr<Connection> from, Request r) {
   if (stopping_) {
-    from->send(reply_line(r.id, Result::fail("docketd is stopping; try again once it is back")));
+    from->answer(reply_line(r.id, Result::fail("docketd is stopping; try again once it is back")));
     return;
   }
   pending_.push_back({std::move(from), std::move(r)});
@@ -411,7 +431,7 @@ void Server::land(bool relaunch) {
   if (relaunch && (!open_.empty() || !open_answered_.empty())) launch();
   if (dispatcher_ != nullptr) dispatcher_->committed();
   for (auto& [p, r] : f->answered) {
-    if (p.from) p.from->send(reply_line(p.request.id, r));
+    if (p.from) p.from->answer(reply_line(p.request.id, r));
   }
   // What arrived while this batch was in flight goes next.
   if (!pending_.empty() || !open_.empty() || !open_answered_.empty() || !refusals_.empty() ||

@@ -242,6 +242,28 @@ TEST(Operations, SilentClientsAreClosedAndDoNotBlockOthers) {
   ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
 }
 
+// A client waiting for its answer is not idle: a clock advance that runs
+// past the idle timeout is still answered (with the batch written on another
+// thread, the timeout once fired between the advance and its reply).
+TEST(Operations, AClientWaitingForALongCommandIsNotClosedAsIdle) {
+  Sandbox box;
+  auto d = box.daemon("2026-03-02T08:00", {"--idle-timeout", "1"});
+  ASSERT_TRUE(d->wait_ready());
+  LineClient c(box.socket());
+  for (int i = 0; i < 150; ++i) {
+    json r = call(c, "start", {{"workflow", "rapid-review"}, {"ref", "RR-IDLE-" + std::to_string(i)}}, i);
+    ASSERT_TRUE(r.value("ok", false)) << r.dump();
+  }
+  const auto before = std::chrono::steady_clock::now();
+  json reply = call(c, "clock", {{"advance", "730d"}}, 1000, 120s);
+  const auto took = std::chrono::steady_clock::now() - before;
+  ASSERT_FALSE(reply.is_null()) << c.error() << " after " << std::chrono::duration<double>(took).count() << " s";
+  EXPECT_TRUE(reply.value("ok", false)) << reply.dump();
+  // Else the advance was too quick to test anything here.
+  EXPECT_GT(took, 1s) << "the advance must outlast the idle timeout";
+  ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
+}
+
 // More connections than docketd takes (512): those over the limit are closed
 // rather than left hanging, a client already connected is answered
 // throughout, and as the flood goes away new clients are served again.
