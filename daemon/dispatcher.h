@@ -60,7 +60,9 @@ class Dispatcher {
   void start();
   // Moves every outcome, hold and digest since the last call into `batch`.
   void take(store::Batch& batch);
-  // Called after each commit: new rows may be ready, settled ones free again.
+  // Called after each commit of a batch given to take(), before the next
+  // take(): the rows whose outcomes that batch held are free again, and new
+  // rows may be ready. (With one batch in flight at a time, as in Server.)
   void committed();
   // Stops taking new work and waits up to `grace` for attempts in flight;
   // their outcomes are in the next take(). Attempts still running after that

@@ -425,11 +425,12 @@ void Server::land(bool relaunch) {
   store_.end_reads();  // reads from here on see the batch
   if (store_.log_full()) store_.restart_log();  // nothing writes or reads now
   engine_.committed(f->sealed);
-  // New rows, and rows whose outcome is now on disk, may go out.
-  // The writer is idle from here: what filled meanwhile goes at once, before
-  // the replies and the dispatcher's turn.
-  if (relaunch && (!open_.empty() || !open_answered_.empty())) launch();
+  // New rows, and rows whose outcome is now on disk, may go out. (Before any
+  // launch: the dispatcher's next take() belongs to the next batch.)
   if (dispatcher_ != nullptr) dispatcher_->committed();
+  // The writer is idle from here: what filled meanwhile goes at once, before
+  // the replies are written.
+  if (relaunch && (!open_.empty() || !open_answered_.empty())) launch();
   for (auto& [p, r] : f->answered) {
     if (p.from) p.from->answer(reply_line(p.request.id, r));
   }
