@@ -41,6 +41,9 @@ class Checkpointer {
   class Pause {
    public:
     explicit Pause(Checkpointer& c) : lock_(c.run_mu_) {}
+    // Only if no checkpoint is running now; held() says whether it is.
+    Pause(Checkpointer& c, std::try_to_lock_t) : lock_(c.run_mu_, std::try_to_lock) {}
+    bool held() const { return lock_.owns_lock(); }
 
    private:
     std::unique_lock<std::mutex> lock_;

@@ -340,7 +340,16 @@ void Store::restart_log() {
   // copied with no reader in it. A reader that reads between every two writes
   // (docketd's loop) is always in it, so the log would grow without end. Here
   // neither reads nor writes: copy the rest and wait for nobody.
-  Checkpointer::Pause pause(*checkpointer_);
+  //
+  // Both threads wait meanwhile, so not while a background checkpoint is
+  // still copying (it may take seconds on a large database): the next call,
+  // between the next two writes, finds it done and less left to copy. Only
+  // a log twice its limit waits for it.
+  Checkpointer::Pause pause(*checkpointer_, std::try_to_lock);
+  if (!pause.held()) {
+    if (wal_frames_ < 2 * wal_.limit_frames) return;
+    pause = Checkpointer::Pause(*checkpointer_);
+  }
   if (sqlite3_wal_checkpoint_v2(reader().raw(), nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr) == SQLITE_OK) {
     wal_frames_ = 0;
   }
