@@ -43,8 +43,9 @@ store::AuditEntry system_record(const Clock& clock, const std::string& kind, jso
 // the top of a heap, and maps every block of 128 KiB or more on its own. A
 // batch of some thousand commands, or of a clock jump, is tens of megabytes
 // built and freed again each commit, so memory went back and forth to the
-// kernel on every batch: a page fault for each page touched, a fifth of the
-// writer's time. Keep up to 256 MiB of freed memory for the next batch.
+// kernel on every batch: heap growth and a page fault for each page touched
+// were a sixth of the writer thread's profile. Keep up to 256 MiB of freed
+// memory for the next batch.
 void tune_memory() {
   mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
   mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
