@@ -48,7 +48,7 @@ void Committer::run() {
     l.unlock();
     std::optional<std::string> error;
     try {
-      store_.write(*batch);
+      store_.write(*batch, store::Store::Fresh::skip);
     } catch (const std::exception& e) {
       error = e.what();
     }

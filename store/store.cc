@@ -356,7 +356,7 @@ void Store::restart_log() {
   ++limit_checkpoints_;
 }
 
-std::vector<OutboxMessage> Store::write(const Batch& b) {
+std::vector<OutboxMessage> Store::write(const Batch& b, Fresh report) {
   if (!reads_) end_reads();  // one connection: its read transaction ends before it writes
   std::vector<OutboxMessage> fresh;
   if (b.empty()) return fresh;
@@ -457,7 +457,9 @@ std::vector<OutboxMessage> Store::write(const Batch& b) {
       // A key already stored is skipped (the same notification never gets two
       // rows); RETURNING names the rows that were new, in no set order.
       inserted.clear();
-      while (s.step()) inserted.emplace_back(s.integer(0), s.text(1));
+      while (s.step()) {
+        if (report == Fresh::report) inserted.emplace_back(s.integer(0), s.text(1));
+      }
       s.reset();
       for (std::size_t k = first; k < i && !inserted.empty(); ++k) {
         auto it = std::find_if(inserted.begin(), inserted.end(), [&](const auto& x) { return x.second == b.outbox[k].key; });

@@ -214,8 +214,11 @@ class Store {
   // must each stay on one thread at a time.
   //
   // The writing half of commit(): the reads do not see the batch until
-  // end_reads() is called after it returns.
-  std::vector<OutboxMessage> write(const Batch& batch);
+  // end_reads() is called after it returns. Fresh::skip returns nothing and
+  // spares copying every new outbox message (docketd's writer reads the
+  // outbox back instead).
+  enum class Fresh { report, skip };
+  std::vector<OutboxMessage> write(const Batch& batch, Fresh report = Fresh::report);
 
   // The point and range reads below share one read transaction from the first
   // of them to end_reads(): on its own each statement took and released WAL's
