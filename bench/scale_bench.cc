@@ -28,6 +28,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <sstream>
 #include <random>
 #include <string>
 #include <thread>
@@ -92,6 +94,7 @@ struct Options {
   int depth = 32;  // requests each client keeps in flight (the protocol's ids allow it)
   bool keep = false;           // --keep yes: leave the database and docketd's log for a look
   bool generate_only = false;  // --generate-only yes: stop after writing the database (for profiling)
+  fs::path from;               // --from DIR: copy the database a --generate-only run left in DIR
   fs::path dir;
 };
 
@@ -149,6 +152,42 @@ long rss_bytes(pid_t pid) {
     if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6)) * 1024;
   }
   return 0;
+}
+
+// CPU seconds (user + system) of each of a process's threads, summed by
+// thread name: which thread a phase kept busy.
+std::map<std::string, double> thread_cpu(pid_t pid) {
+  std::map<std::string, double> out;
+  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  std::error_code ec;
+  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto open = stat.find('('), close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14) utime = std::stod(field);
+      if (i == 15) stime = std::stod(field);
+    }
+    out[stat.substr(open + 1, close - open - 1)] += (utime + stime) / tick;
+  }
+  return out;
+}
+
+std::string cpu_used(const std::map<std::string, double>& before, const std::map<std::string, double>& after) {
+  std::string out;
+  for (const auto& [name, s] : after) {
+    auto b = before.find(name);
+    const double used = s - (b == before.end() ? 0.0 : b->second);
+    if (used < 0.05) continue;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s%s %.1f s", out.empty() ? "" : ", ", name.c_str(), used);
+    out += buf;
+  }
+  return out.empty() ? "none" : out;
 }
 
 pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
@@ -263,9 +302,10 @@ int main(int argc, char** argv) {
     else if (k == "--keep" && argv[i + 1] == std::string("yes")) o.keep = true;
     else if (k == "--generate-only" && argv[i + 1] == std::string("yes")) o.generate_only = true;
     else if (k == "--dir") o.dir = argv[i + 1];
+    else if (k == "--from") o.from = argv[i + 1];
     else {
       std::cerr << "usage: docket_bench [--reviews N] [--clients N] [--seconds S] [--depth N] [--dir DIR] "
-                   "[--keep yes] [--generate-only yes]\n";
+                   "[--keep yes] [--generate-only yes] [--from DIR]\n";
       return 2;
     }
   }
@@ -286,9 +326,23 @@ int main(int argc, char** argv) {
   std::printf("docket scale benchmark: %ld reviews, %d clients with %d requests in flight each, %u cores\n",
               o.reviews, o.clients, o.depth, std::thread::hardware_concurrency());
   auto t0 = steady_clock::now();
-  const long deadlines = generate(config, db, o.reviews, now);
-  std::printf("  generated %ld reviews and %ld deadline rows in %.1f s (%s)\n", o.reviews, deadlines, since(t0),
-              db.c_str());
+  long deadlines = 0;
+  if (o.from.empty()) {
+    deadlines = generate(config, db, o.reviews, now);
+    std::printf("  generated %ld reviews and %ld deadline rows in %.1f s (%s)\n", o.reviews, deadlines, since(t0),
+                db.c_str());
+  } else {
+    fs::copy_file(o.from / "bench.db", db);
+    docket::store::Connection c(db, docket::store::Connection::Mode::read_only);
+    auto count = [&](const char* sql) {
+      auto s = c.prepare(sql);
+      s.step();
+      return s.integer(0);
+    };
+    o.reviews = count("SELECT count(*) FROM reviews");
+    deadlines = count("SELECT count(*) FROM deadlines");
+    std::printf("  copied %ld reviews and %ld deadline rows from %s\n", o.reviews, deadlines, o.from.c_str());
+  }
   if (o.generate_only) return 0;
 
   // Cold start to ready.
@@ -321,6 +375,7 @@ int main(int argc, char** argv) {
   std::atomic<long> acked{0};
   std::atomic<bool> stop{false};
   std::vector<std::thread> clients;
+  const auto cpu_before_commands = thread_cpu(pid);
   t0 = steady_clock::now();
   for (int c = 0; c < o.clients; ++c) {
     clients.emplace_back([&, c] {
@@ -364,6 +419,7 @@ int main(int argc, char** argv) {
   stop = true;
   for (auto& t : clients) t.join();
   const double commands_per_s = static_cast<double>(acked) / since(t0);
+  const auto cpu_after_commands = thread_cpu(pid);
 
   // A large batch falls due at once: jump the rehearsal clock.
   auto count_outbox = [&](const char* where) {
@@ -378,6 +434,7 @@ int main(int argc, char** argv) {
   t0 = steady_clock::now();
   std::string reply = request(fd, R"({"id":1,"command":"clock","args":{"advance":"14d"}})");
   const double jump = since(t0);
+  const auto cpu_after_jump = thread_cpu(pid);
   ::close(fd);
   const long reminders = count_outbox(" WHERE kind = 'reminder'") - reminders_before;
   const long messages = count_outbox("") - messages_before;
@@ -397,6 +454,9 @@ int main(int argc, char** argv) {
   std::printf("  (%ld commands acknowledged by %d clients in %d s; %ld reminders and %ld messages in all in a %.2f s\n"
               "   clock jump of 14 days)\n",
               acked.load(), o.clients, o.seconds, reminders, messages, jump);
+  std::printf("  docketd's CPU by thread: commands %s; clock jump %s\n",
+              cpu_used(cpu_before_commands, cpu_after_commands).c_str(),
+              cpu_used(cpu_after_commands, cpu_after_jump).c_str());
   if (!o.keep) fs::remove_all(o.dir);
   return 0;
 }

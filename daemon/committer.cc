@@ -1,5 +1,7 @@
 #include "daemon/committer.h"
 
+#include <pthread.h>
+
 namespace docket::daemon {
 
 Committer::Committer(store::Store& store) : store_(store), thread_([this] { run(); }) {}
@@ -39,6 +41,7 @@ std::optional<std::string> Committer::error() const {
 }
 
 void Committer::run() {
+  ::pthread_setname_np(::pthread_self(), "docketd-commit");  // for top -H and perf
   std::unique_lock l(mu_);
   for (;;) {
     cv_.wait(l, [this] { return quit_ || (job_ != nullptr && !running_); });

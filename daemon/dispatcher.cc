@@ -1,5 +1,7 @@
 #include "daemon/dispatcher.h"
 
+#include <pthread.h>
+
 #include <spdlog/spdlog.h>
 
 #include "daemon/messages.h"
@@ -80,6 +82,7 @@ void Dispatcher::grow_pool() {
       std::min<std::size_t>(32, static_cast<std::size_t>(setup_.delivery->in_flight) * notifiers_.size());
   while (workers_.size() < wanted) {
     workers_.emplace_back([shared = shared_] {
+      ::pthread_setname_np(::pthread_self(), "docketd-send");  // for top -H and perf
       for (;;) {
         Job job;
         {

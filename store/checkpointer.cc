@@ -1,5 +1,6 @@
 #include "store/checkpointer.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 namespace docket::store {
@@ -34,6 +35,7 @@ std::int64_t Checkpointer::runs() const {
 }
 
 void Checkpointer::loop() {
+  ::pthread_setname_np(::pthread_self(), "docketd-ckpt");  // for top -H and perf
   for (;;) {
     {
       std::unique_lock lock(mu_);
