@@ -40,7 +40,8 @@ std::string reply_line(const json& id, const Result& r) {
   out += "\"id\":";
   append_json(out, id);
   out += r.ok ? ",\"ok\":true,\"result\":" : ",\"ok\":false";
-  if (r.ok) append_json(out, r.data);
+  if (r.ok && !r.text.empty()) out += r.text;
+  else if (r.ok) append_json(out, r.data);
   out += "}\n";
   return out;
 }

@@ -68,14 +68,15 @@ json to_json(const std::map<std::string, Day>& m) {
 
 // The same objects as JSON text (json_text.h); std::map orders the keys as
 // nlohmann does.
-std::string json_text(const std::map<std::string, std::string>& m) {
-  JsonObject j;
+std::string json_text(const std::map<std::string, std::string>& m,
+                      JsonObject::Utf8 utf8 = JsonObject::Utf8::strict) {
+  JsonObject j(utf8);
   for (const auto& [k, v] : m) j.add(k, v);
   return j.done();
 }
 
-std::string json_text(const std::map<std::string, Day>& m) {
-  JsonObject j;
+std::string json_text(const std::map<std::string, Day>& m, JsonObject::Utf8 utf8 = JsonObject::Utf8::strict) {
+  JsonObject j(utf8);
   for (const auto& [k, v] : m) j.add(k, iso(v));
   return j.done();
 }
@@ -838,7 +839,7 @@ Result Engine::start(const Caller& who, const StartArgs& a, store::Batch& batch)
   record_text(batch, who.person, "review.started", stored.ref, "", details.done(), stored.version);
   save(batch, stored);
   refresh(stored, batch, who.person);
-  return {true, "", review_json(stored)};
+  return {true, "", json::object(), review_text(stored)};
 }
 
 Result Engine::complete(const Caller& who, const std::string& ref, const std::string& stage_id,
@@ -1157,6 +1158,47 @@ json Engine::review_json(const Review& r) const {
   if (r.paused_on) o.emplace("paused_on", iso(*r.paused_on));
   if (!r.parent_ref.empty()) o.emplace("parent", r.parent_ref);
   return j;
+}
+
+std::string Engine::review_text(const std::string& ref) {
+  const Review* r = find(ref);
+  return r == nullptr ? std::string{} : review_text(*r);
+}
+
+std::string Engine::review_text(const Review& r) const {
+  constexpr auto replace = JsonObject::Utf8::replace;
+  const Calendar& cal = calendar_of(r);
+  std::string stages = "[";
+  for (const auto& d : r.deadlines) {
+    if (stages.size() > 1) stages += ',';
+    JsonObject o(replace);
+    if (d.completed_on) o.add("completed_on", iso(*d.completed_on));
+    o.add("due", iso(d.due));
+    if (d.due_at) o.add("due_at", iso(*d.due_at));
+    if (d.extended) o.add("extended", true);
+    o.add("limit", to_string(d.stage->limit));
+    if (d.next_fire != Instant{}) o.add("next_notice", iso_utc(d.next_fire));
+    o.add("opened_on", iso(d.opened_on));
+    if (!d.outcome.empty()) o.add("outcome", d.outcome);
+    o.add("owner", d.stage->owner);
+    if (!d.stage->owner.empty()) {
+      auto it = r.assignments.find(d.stage->owner);
+      if (it != r.assignments.end()) o.add("owner_person", it->second);
+    }
+    if (d.rungs_sent > 0) o.add("rung", d.rungs_sent);
+    o.add("stage", d.stage->id).add("state", to_string(d.state)).add("title", d.stage->title);
+    if (!is_final(d.state)) o.add("working_days_left", working_days_between(cal, today(cal), d.due));
+    stages += o.done();
+  }
+  stages += ']';
+  JsonObject o(replace);
+  o.add_raw("assignments", json_text(r.assignments, replace));
+  if (!r.dates.empty()) o.add_raw("dates", json_text(r.dates, replace));
+  if (!r.parent_ref.empty()) o.add("parent", r.parent_ref);
+  if (r.paused_on) o.add("paused_on", iso(*r.paused_on));
+  o.add("ref", r.ref).add_raw("stages", stages).add("start", start_text(r)).add("state", to_string(r.state));
+  o.add("title", r.title).add("version", r.version).add("workflow", r.workflow);
+  return o.done();
 }
 
 std::vector<Review*> Engine::reviews_among(const std::vector<std::string>& stored) {

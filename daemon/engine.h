@@ -52,11 +52,20 @@ struct Caller {
 
 // The outcome of a command or query.
 struct Result {
+  Result() = default;
+  Result(bool ok_, std::string error_, nlohmann::json data_ = nlohmann::json::object(), std::string text_ = {})
+      : ok(ok_), error(std::move(error_)), data(std::move(data_)), text(std::move(text_)) {}
+
   bool ok = true;
   std::string error;
   nlohmann::json data = nlohmann::json::object();
+  // The data already written as JSON text, by a command on the hot path
+  // (`start`); then `data` is left empty and the reply carries this.
+  std::string text;
 
-  static Result fail(std::string message) { return {false, std::move(message), nlohmann::json::object()}; }
+  static Result fail(std::string message) { return {false, std::move(message), nlohmann::json::object(), {}}; }
+  // The data, whichever way it was given.
+  nlohmann::json body() const { return text.empty() ? data : nlohmann::json::parse(text); }
 };
 
 struct Deadline {
@@ -200,6 +209,9 @@ class Engine {
   // Queries. `status` without a ref lists at most kStatusLimit reviews.
   static constexpr int kStatusLimit = 1000;
   Result status(const std::string& ref);
+  // status(ref)'s data written straight to text, as `start` answers; empty
+  // for a ref not known.
+  std::string review_text(const std::string& ref);
   Result overdue();
   Result upcoming(int days);
 
@@ -295,6 +307,9 @@ class Engine {
 
   bool may(const Caller& who, const std::string& command, const Review* r, const workflows::Stage* s) const;
   nlohmann::json review_json(const Review& r) const;
+  // review_json(r) written straight to text, byte for byte its dump (with
+  // invalid UTF-8 replaced, as replies are): every start answers with it.
+  std::string review_text(const Review& r) const;
   nlohmann::json deadline_json(const Review& r, const Deadline& d) const;
 
   std::shared_ptr<const workflows::Config> config_;

@@ -109,7 +109,7 @@ void JsonObject::key(std::string_view k) {
 
 JsonObject& JsonObject::add(std::string_view k, std::string_view value) {
   key(k);
-  append_json_string(text_, value);
+  append_json_string(text_, value, replace_);
   return *this;
 }
 
@@ -132,7 +132,7 @@ JsonObject& JsonObject::add(std::string_view k, const std::vector<std::string>& 
   text_ += '[';
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (i > 0) text_ += ',';
-    append_json_string(text_, values[i]);
+    append_json_string(text_, values[i], replace_);
   }
   text_ += ']';
   return *this;

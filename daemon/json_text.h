@@ -20,7 +20,10 @@ namespace docket::daemon {
 
 class JsonObject {
  public:
-  JsonObject() : text_("{") {}
+  // Invalid UTF-8 in a value throws (strict), or becomes U+FFFD (replace,
+  // as in replies to commands).
+  enum class Utf8 { strict, replace };
+  explicit JsonObject(Utf8 utf8 = Utf8::strict) : text_("{"), replace_(utf8 == Utf8::replace) {}
 
   JsonObject& add(std::string_view key, std::string_view value);
   JsonObject& add(std::string_view key, const std::string& value) { return add(key, std::string_view(value)); }
@@ -39,6 +42,7 @@ class JsonObject {
   void key(std::string_view k);
 
   std::string text_;
+  bool replace_ = false;
   std::string_view last_key_;  // keys are literals or outlive the object
 };
 

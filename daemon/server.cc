@@ -383,6 +383,10 @@ void Server::launch() {
   if (open_fired_) {
     // A review in a reply is shown as it will be committed, after anything that fired.
     for (auto& [p, r] : open_answered_) {
+      if (!r.text.empty()) {
+        r.data = r.body();
+        r.text.clear();
+      }
       if (!r.ok || !r.data.contains("ref") || !r.data.contains("stages")) continue;
       auto now = engine_.status(r.data["ref"].get<std::string>());
       if (now.ok) {

@@ -540,7 +540,7 @@ std::string details_text(const SimEvent& e) {
 // What a successful step answered, in a few words.
 std::string answer_text(const ScenarioStep& s, const Result& r) {
   if (!r.ok) return "error: " + r.error;
-  const json& d = r.data;
+  const json d = r.body();
   std::string out = "ok";
   if (d.contains("started")) out += ", started " + text_of(d["started"]);
   if (d.contains("not_started")) out += ", no review started: " + text_of(d["not_started"]);
@@ -701,7 +701,7 @@ json transcript_json(const Scenario& sc, const Transcript& t) {
              {"expect", s.step->expect_ok ? "ok" : "error"},
              {"as_expected", s.as_expected}};
       if (s.result.ok) {
-        j["result"] = s.result.data;
+        j["result"] = s.result.body();
       } else {
         j["error"] = s.result.error;
       }

@@ -11,6 +11,7 @@
 #include "daemon/commands.h"
 #include "daemon/committer.h"
 #include "daemon/engine.h"
+#include "daemon/json_text.h"
 #include "tests/support/temp_config.h"
 
 namespace docket::daemon {
@@ -217,6 +218,42 @@ TEST_F(EngineTest, CompletingOpensTheNextStageStartsTheFollowOnAndCloses) {
   EXPECT_FALSE(again.ok);
   EXPECT_EQ(again.error, "review RR-1 is closed; its stages cannot be completed");
   EXPECT_TRUE(b3.empty());
+}
+
+// `start` answers with the review written straight to text; it must be what
+// status(ref) gives, byte for byte, whatever state the review is in.
+TEST_F(EngineTest, AReviewAsTextIsItsStatusInEveryState) {
+  auto same = [&](const std::string& ref) {
+    std::string dumped;
+    append_json(dumped, engine_.status(ref).data);
+    EXPECT_EQ(engine_.review_text(ref), dumped) << ref;
+  };
+  StartArgs a;
+  a.workflow = "lcspr";
+  a.ref = "L-1";
+  a.on = "2026-03-02";
+  a.title = "Caf\u00e9 \"quoted\" \\ tab\t";
+  a.assign["lead-reviewer"] = "k-davies";
+  store::Batch b;
+  Result started = engine_.start(kManager, a, b);
+  ASSERT_TRUE(started.ok) << started.error;
+  EXPECT_TRUE(started.data.empty()) << "start answers with text";
+  EXPECT_EQ(started.body(), engine_.status("L-1").data);
+  same("L-1");
+  clock_.set(utc("2026-04-01T10:00"));
+  ASSERT_TRUE(engine_.pause(kManager, "L-1", "criminal proceedings", b).ok);
+  same("L-1");  // paused_on, suspended stages
+  clock_.set(utc("2026-05-01T10:00"));
+  ASSERT_TRUE(engine_.resume(kManager, "L-1", b).ok);
+  ASSERT_TRUE(engine_.extend(kManager, "L-1", "publish", "2027-01-29", "family asked to contribute", b).ok);
+  same("L-1");  // extended
+  ASSERT_TRUE(start("rapid-review", "RR-1", "2026-04-01").ok);
+  advance_to("2026-05-01T12:00");
+  same("RR-1");  // overdue, escalated (rung), next notices
+  ASSERT_TRUE(engine_.complete(kLeadReviewer, "RR-1", "rapid-review", "lcspr", "2026-04-30", b).ok);
+  same("RR-1");  // completed_on, outcome
+  same("RR-1/lcspr");  // parent
+  EXPECT_EQ(engine_.review_text("no-such-ref"), "");
 }
 
 TEST_F(EngineTest, EventsNoStateAcceptsAreRefusedClearly) {
@@ -693,7 +730,7 @@ void lean_engine_matches_one_holding_everything(bool pipelined) {
     Result a = command(full, full_batch);
     Result b = command(lean, lean_batch);
     EXPECT_EQ(a.ok, b.ok) << a.error << " / " << b.error;
-    EXPECT_EQ(a.data, b.data);
+    EXPECT_EQ(a.body(), b.body());
     checkpoint(lean_batch);
     return a;
   };
