@@ -1,10 +1,16 @@
 // docket's scale benchmark: a country's reviews on one small machine.
 //
 //   build/bin/docket_bench [--reviews N] [--clients N] [--seconds S] [--dir DIR]
+//                          [--refs sequential|interleaved]
 //
 // 1. Generates a database of N open reviews of a five-stage review type
 //    (about 5 N pending deadlines), planned by the engine itself, with start
 //    days spread over the two months before the bench's virtual "now".
+//    References follow the order the reviews started in, as a partnership
+//    numbers them (RR-2026-001, RR-2026-002, ...), so reviews that fall due
+//    together sit together in the tables. `--refs interleaved` deals the
+//    start days out in turn instead (B-0 on day 0, B-1 on day 1, ...): the
+//    worst case, where every batch of events touches pages all over them.
 // 2. Starts the real docketd on it (rehearsal clock) and measures the time
 //    from exec to the first answered request, and its resident memory.
 // 3. Sends `start` commands from many concurrent clients for S seconds and
@@ -95,6 +101,7 @@ struct Options {
   int depth = 32;  // requests each client keeps in flight (the protocol's ids allow it)
   bool keep = false;           // --keep yes: leave the database and docketd's log for a look
   bool generate_only = false;  // --generate-only yes: stop after writing the database (for profiling)
+  bool interleaved = false;    // --refs interleaved: start days dealt out in turn across the references
   fs::path from;               // --from DIR: copy the database a --generate-only run left in DIR
   fs::path dir;
 };
@@ -215,7 +222,7 @@ pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
 
 // Plans one review per start day with the engine, then writes N reviews
 // cloned from those plans straight into the store's tables.
-long generate(const fs::path& config_dir, const fs::path& db, long n, docket::daemon::Instant now) {
+long generate(const fs::path& config_dir, const fs::path& db, long n, bool interleaved, docket::daemon::Instant now) {
   auto config = docket::workflows::load_config(config_dir).config;
   if (!config) throw std::runtime_error("the bench configuration does not load");
   docket::daemon::VirtualClock clock(now);
@@ -259,7 +266,7 @@ long generate(const fs::path& config_dir, const fs::path& db, long n, docket::da
       "rungs_sent, repeats_sent, next_fire) VALUES (?1, ?2, ?3, ?4, '', '', ?5, ?6, ?7, ?8, ?9)");
   long deadlines = 0;
   for (long i = 0; i < n; ++i) {
-    const auto& b = by_day[static_cast<std::size_t>(i % 61)];
+    const auto& b = by_day[static_cast<std::size_t>(interleaved ? i % 61 : i * 61 / n)];
     char ref[32];
     std::snprintf(ref, sizeof ref, "B-%08ld", i);
     const auto& r = b.reviews.front();
@@ -312,9 +319,11 @@ int main(int argc, char** argv) {
     else if (k == "--generate-only" && argv[i + 1] == std::string("yes")) o.generate_only = true;
     else if (k == "--dir") o.dir = argv[i + 1];
     else if (k == "--from") o.from = argv[i + 1];
+    else if (k == "--refs" && (argv[i + 1] == std::string("sequential") || argv[i + 1] == std::string("interleaved")))
+      o.interleaved = argv[i + 1] == std::string("interleaved");
     else {
       std::cerr << "usage: docket_bench [--reviews N] [--clients N] [--seconds S] [--depth N] [--dir DIR] "
-                   "[--keep yes] [--generate-only yes] [--from DIR]\n";
+                   "[--keep yes] [--generate-only yes] [--from DIR] [--refs sequential|interleaved]\n";
       return 2;
     }
   }
@@ -337,9 +346,9 @@ int main(int argc, char** argv) {
   auto t0 = steady_clock::now();
   long deadlines = 0;
   if (o.from.empty()) {
-    deadlines = generate(config, db, o.reviews, now);
-    std::printf("  generated %ld reviews and %ld deadline rows in %.1f s (%s)\n", o.reviews, deadlines, since(t0),
-                db.c_str());
+    deadlines = generate(config, db, o.reviews, o.interleaved, now);
+    std::printf("  generated %ld reviews and %ld deadline rows in %.1f s, references %s (%s)\n", o.reviews, deadlines,
+                since(t0), o.interleaved ? "interleaved" : "in start order", db.c_str());
   } else {
     fs::copy_file(o.from / "bench.db", db);
     docket::store::Connection c(db, docket::store::Connection::Mode::read_only);
