@@ -13,10 +13,11 @@
 //    worst case, where every batch of events touches pages all over them.
 // 2. Starts the real docketd on it (rehearsal clock) and measures the time
 //    from exec to the first answered request, and its resident memory.
-// 3. Sends `start` commands from many concurrent clients for S seconds and
+// 3. Advances the rehearsal clock so a large batch of reminders falls due at
+//    once, and counts reminders written to the outbox per second; then waits
+//    while the dispatcher delivers them (to the log).
+// 4. Sends `start` commands from many concurrent clients for S seconds and
 //    counts acknowledged (committed) commands per second.
-// 4. Advances the rehearsal clock so a large batch of reminders falls due at
-//    once, and counts reminders written to the outbox per second.
 // Prints each figure beside its target. Not a test: it asserts nothing.
 
 #include <fcntl.h>
@@ -389,6 +390,46 @@ int main(int argc, char** argv) {
   }
   const long rss = rss_bytes(pid);
 
+  // A large batch falls due at once: jump the rehearsal clock. (Before the
+  // commands, so that this measures the generated reviews alone: the rapid
+  // reviews the commands start would add their own escalations, as many as
+  // the command phase managed to start.)
+  auto count_outbox = [&](const char* where) {
+    docket::store::Connection c(db, docket::store::Connection::Mode::read_only);
+    auto s = c.prepare(std::string("SELECT count(*) FROM outbox") + where);
+    s.step();
+    return s.integer(0);
+  };
+  const long reminders_before = count_outbox(" WHERE kind = 'reminder'");
+  const long messages_before = count_outbox("");
+  const auto cpu_before_jump = thread_cpu(pid);
+  int fd = connect_to(sock);
+  t0 = steady_clock::now();
+  const std::string advanced = request(fd, R"({"id":1,"command":"clock","args":{"advance":"14d"}})");
+  const double jump = since(t0);
+  const auto cpu_after_jump = thread_cpu(pid);
+  ::close(fd);
+  if (advanced.find("\"ok\":true") == std::string::npos) {
+    std::cerr << "the clock advance failed: " << advanced << "\n";
+    ::kill(pid, SIGTERM);
+    return 1;
+  }
+  const long reminders = count_outbox(" WHERE kind = 'reminder'") - reminders_before;
+  const long messages = count_outbox("") - messages_before;
+  // The dispatcher delivers what the jump queued (to docketd's log here);
+  // the commands are measured once it is done, as on a quiet daemon.
+  // (Done means nothing delivered for a second: a message may wait for a
+  // retry, or a person with no channel.)
+  t0 = steady_clock::now();
+  double drained = 0;
+  for (long delivered = -1; since(t0) < 600;) {
+    const long now_delivered = count_outbox(" WHERE state != 'pending'");
+    if (now_delivered == delivered) break;
+    delivered = now_delivered;
+    drained = since(t0);
+    std::this_thread::sleep_for(seconds(1));
+  }
+
   // Acknowledged commands per second.
   std::atomic<long> acked{0};
   std::atomic<bool> stop{false};
@@ -441,23 +482,6 @@ int main(int argc, char** argv) {
   const auto cpu_after_commands = thread_cpu(pid);
   const double clients_cpu = own_cpu() - bench_before_commands;
 
-  // A large batch falls due at once: jump the rehearsal clock.
-  auto count_outbox = [&](const char* where) {
-    docket::store::Connection c(db, docket::store::Connection::Mode::read_only);
-    auto s = c.prepare(std::string("SELECT count(*) FROM outbox") + where);
-    s.step();
-    return s.integer(0);
-  };
-  const long reminders_before = count_outbox(" WHERE kind = 'reminder'");
-  const long messages_before = count_outbox("");
-  int fd = connect_to(sock);
-  t0 = steady_clock::now();
-  std::string reply = request(fd, R"({"id":1,"command":"clock","args":{"advance":"14d"}})");
-  const double jump = since(t0);
-  const auto cpu_after_jump = thread_cpu(pid);
-  ::close(fd);
-  const long reminders = count_outbox(" WHERE kind = 'reminder'") - reminders_before;
-  const long messages = count_outbox("") - messages_before;
   ::kill(pid, SIGTERM);
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -471,12 +495,13 @@ int main(int argc, char** argv) {
   row("acknowledged durable commands per second", fmt(commands_per_s, "/s"), ">= 20000 /s", commands_per_s >= 20000);
   row("reminders into the outbox per second", fmt(reminders_per_s, "/s"), ">= 50000 /s", reminders_per_s >= 50000);
   row("  all notifications (with escalations) per second", fmt(static_cast<double>(messages) / jump, "/s"), "", true);
-  std::printf("  (%ld commands acknowledged by %d clients in %d s; %ld reminders and %ld messages in all in a %.2f s\n"
-              "   clock jump of 14 days)\n",
-              acked.load(), o.clients, o.seconds, reminders, messages, jump);
+  std::printf("  (%ld reminders and %ld messages in all in a %.2f s clock jump of 14 days, delivered to the log\n"
+              "   in %.1f s more%s; then %ld commands acknowledged by %d clients in %d s)\n",
+              reminders, messages, jump, drained, drained >= 599 ? ", not all" : "", acked.load(), o.clients,
+              o.seconds);
   std::printf("  CPU by thread: commands %s (the bench's clients %.1f s); clock jump %s\n",
               cpu_used(cpu_before_commands, cpu_after_commands).c_str(), clients_cpu,
-              cpu_used(cpu_after_commands, cpu_after_jump).c_str());
+              cpu_used(cpu_before_jump, cpu_after_jump).c_str());
   if (!o.keep) fs::remove_all(o.dir);
   return 0;
 }

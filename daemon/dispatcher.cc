@@ -222,7 +222,7 @@ void Dispatcher::gather_digests() {
   if (!by_person.empty() && request_commit_) request_commit_();
 }
 
-void Dispatcher::pump() {
+void Dispatcher::pump(Scan scan) {
   if (!started_ || stopping_) return;
   const DeliverySettings& delivery = *setup_.delivery;
   const workflows::Config& config = *setup_.config;
@@ -231,12 +231,28 @@ void Dispatcher::pump() {
   for (const auto& [name, n] : notifiers_) free += std::max(0, delivery.in_flight - in_flight_[name]);
   bool changed = false;
   std::vector<Job> jobs;
-  if (free > 0) {
-    const Instant now = clock_.now();
-    auto rows = store_.outbox_ready(wall_ms(), now.time_since_epoch().count(),
-                                    free + static_cast<int>(busy_.size()));
+  // Rows are read in pages of as many as may be attempted, from where the
+  // last pump left off (or from the first ready row), and no further than
+  // kScanLimit rows a pump: with a backlog of a million, reading every busy
+  // row again at each finished attempt made delivery quadratic.
+  if (scan == Scan::from_start) cursor_ = {};
+  store::OutboxPosition at = cursor_;
+  bool contiguous = true;  // every row read so far is busy: the cursor may pass it
+  int scanned = 0;
+  const Instant now = clock_.now();
+  while (free > 0 && scanned < kScanLimit) {
+    // As many as may be attempted: past the cursor, rows are seldom busy.
+    const int page = std::min(free, kScanPage);
+    auto rows = store_.outbox_ready(wall_ms(), now.time_since_epoch().count(), page, at);
+    scanned += static_cast<int>(rows.size());
+    rows_read_ += static_cast<std::int64_t>(rows.size());
     for (auto& row : rows) {
-      if (busy_.count(row.id) != 0) continue;
+      if (free == 0) break;
+      at = {row.next_attempt, row.id};
+      if (busy_.count(row.id) != 0) {
+        if (contiguous) cursor_ = at;
+        continue;
+      }
       const workflows::Person* person = config.directory.person(row.person);
       if (row.kind != "digest" && delivery.digest && person != nullptr && person->digest &&
           delivery.digest->kinds.count(row.kind) != 0) {
@@ -245,16 +261,21 @@ void Dispatcher::pump() {
         updates_.push_back(u);
         busy_.emplace(row.id, row);
         changed = true;
+        if (contiguous) cursor_ = at;
         continue;
       }
       if (delivery.quiet && delivery.quiet->hold.count(row.kind) != 0 && quiet_now(now)) {
         hold(row, quiet_ends(now));
         changed = true;
+        if (contiguous) cursor_ = at;
         continue;
       }
       const std::string& channel = delivery.channel_for(person).name();
       int& running = in_flight_[channel];
-      if (running >= delivery.in_flight) continue;
+      if (running >= delivery.in_flight) {
+        contiguous = false;  // its channel is full: this row waits for the next pump
+        continue;
+      }
       Job job;
       job.id = row.id;
       job.channel = channel;
@@ -272,9 +293,12 @@ void Dispatcher::pump() {
         job.message = render_message(row, config, delivery, now);
       }
       ++running;
+      --free;
       busy_.emplace(row.id, std::move(row));
       jobs.push_back(std::move(job));
+      if (contiguous) cursor_ = at;
     }
+    if (rows.size() < static_cast<std::size_t>(page)) break;
   }
   if (!jobs.empty()) {
     {
@@ -305,7 +329,7 @@ bool Dispatcher::settle_finished() {
 void Dispatcher::drain() {
   if (!settle_finished()) return;
   if (request_commit_) request_commit_();
-  pump();
+  pump(Scan::from_cursor);
 }
 
 void Dispatcher::settle(const store::OutboxMessage& row, const std::string& channel, const notifiers::Delivery& d) {

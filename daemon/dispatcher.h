@@ -73,6 +73,8 @@ class Dispatcher {
   Result retry(const Caller& who, std::int64_t id, store::Batch& batch);
 
   std::size_t in_flight() const { return busy_.size(); }
+  // Outbox rows read so far (for tests: each ready row is read about once).
+  std::int64_t rows_read() const { return rows_read_; }
 
  private:
   struct Job {
@@ -99,7 +101,14 @@ class Dispatcher {
     std::function<void()> wake;  // posts drain() to the io thread; cleared by stop()
   };
 
-  void pump();
+  // Reads ready rows and hands out attempts. After a finished attempt the
+  // read goes on from the cursor (the end of the run of busy rows it has
+  // passed); anything else may have made earlier rows ready, so the read
+  // starts again from the first.
+  enum class Scan { from_start, from_cursor };
+  static constexpr int kScanPage = 64;
+  static constexpr int kScanLimit = 1024;
+  void pump(Scan scan = Scan::from_start);
   void drain();
   // Settles every attempt the workers have finished; false if there were none.
   bool settle_finished();
@@ -124,6 +133,8 @@ class Dispatcher {
   boost::asio::steady_timer timer_;
   std::function<void()> request_commit_;
   std::map<std::int64_t, store::OutboxMessage> busy_;  // rows attempted or changed, until committed
+  store::OutboxPosition cursor_;
+  std::int64_t rows_read_ = 0;
   std::map<std::string, int, std::less<>> in_flight_;  // attempts running per channel
   std::vector<store::OutboxUpdate> updates_;
   std::vector<store::OutboxMessage> new_rows_;  // digests

@@ -662,12 +662,13 @@ std::optional<OutboxMessage> Store::outbox_message(std::int64_t id) {
   return outbox_row(s);
 }
 
-std::vector<OutboxMessage> Store::outbox_ready(std::int64_t wall_ms, std::int64_t now_s, int limit) {
+std::vector<OutboxMessage> Store::outbox_ready(std::int64_t wall_ms, std::int64_t now_s, int limit,
+                                               OutboxPosition after) {
   static const std::string sql = std::string("SELECT ") + kOutboxColumns +
                                  " FROM outbox WHERE state = 'pending' AND next_attempt <= ?1 AND hold_until <= ?2 "
-                                 "ORDER BY next_attempt, id LIMIT ?3";
+                                 "AND (next_attempt, id) > (?4, ?5) ORDER BY next_attempt, id LIMIT ?3";
   auto& s = cached(kOutboxReady, sql.c_str());
-  s.bind(1, wall_ms).bind(2, now_s).bind(3, limit);
+  s.bind(1, wall_ms).bind(2, now_s).bind(3, limit).bind(4, after.next_attempt).bind(5, after.id);
   std::vector<OutboxMessage> out;
   while (s.step()) out.push_back(outbox_row(s));
   s.reset();

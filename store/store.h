@@ -174,6 +174,12 @@ struct Batch {
   }
 };
 
+// A row's place in the order the dispatcher reads ready rows in.
+struct OutboxPosition {
+  std::int64_t next_attempt = -1;
+  std::int64_t id = 0;
+};
+
 // When the write-ahead log is copied back into the database file.
 struct WalSettings {
   // A commit that leaves the log at least this long (in pages, 64 MiB) asks
@@ -256,8 +262,10 @@ class Store {
   std::vector<OutboxMessage> outbox(const std::string& state);
   std::optional<OutboxMessage> outbox_message(std::int64_t id);
   // Pending rows ready for an attempt: next_attempt <= wall_ms and
-  // hold_until <= now_s, oldest attempt first, up to `limit`.
-  std::vector<OutboxMessage> outbox_ready(std::int64_t wall_ms, std::int64_t now_s, int limit);
+  // hold_until <= now_s, oldest attempt first, up to `limit`; with `after`,
+  // only those after that row in this order.
+  std::vector<OutboxMessage> outbox_ready(std::int64_t wall_ms, std::int64_t now_s, int limit,
+                                          OutboxPosition after = {});
   // The earliest next_attempt (wall ms) and hold_until (s) of pending rows
   // not yet ready, if any.
   std::optional<std::int64_t> outbox_next_attempt(std::int64_t after_wall_ms);

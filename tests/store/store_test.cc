@@ -255,6 +255,8 @@ TEST_F(StoreTest, TheDispatcherReadsReadyRowsInAttemptOrderAndSkipsHeldOnes) {
   EXPECT_EQ(keys(s.outbox_ready(6'000, 50, 10)), "da") << "due rows first by next attempt";
   EXPECT_EQ(keys(s.outbox_ready(6'000, 100, 10)), "bda");
   EXPECT_EQ(keys(s.outbox_ready(6'000, 100, 1)), "b");
+  const auto first = s.outbox_ready(6'000, 100, 1).front();
+  EXPECT_EQ(keys(s.outbox_ready(6'000, 100, 10, {first.next_attempt, first.id})), "da") << "and on from a row";
   EXPECT_EQ(s.outbox_next_attempt(1'000), 5'000);
   EXPECT_EQ(s.outbox_next_attempt(5'000), std::nullopt);
   EXPECT_EQ(s.outbox_next_hold(50), 100);
