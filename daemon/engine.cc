@@ -113,9 +113,9 @@ Review* Engine::find(const std::string& ref) {
   auto it = reviews_.find(ref);
   if (it != reviews_.end()) return &it->second;
   if (store_ == nullptr || ref.starts_with('@')) return nullptr;
-  auto rec = store_->review(ref);
-  if (!rec) return nullptr;
-  return load_review(*rec, store_->deadlines_of(ref));
+  auto stored = store_->review_with_deadlines(ref);
+  if (!stored) return nullptr;
+  return load_review(stored->review, stored->deadlines);
 }
 
 Day Engine::today(const Calendar& cal) const {
@@ -187,12 +187,17 @@ Review* Engine::load_review(const store::ReviewRecord& rec, const std::vector<st
   r.state = parse_review_state(rec.state).value_or(ReviewState::open);
   r.start = *parse_local_time(rec.start);
   r.start_has_time = rec.start.size() > 10;
-  const json assignments = json::parse(rec.assignments);
-  for (const auto& [k, v] : assignments.items()) r.assignments[k] = v.get<std::string>();
-  const json dates = json::parse(rec.dates);
-  for (const auto& [k, v] : dates.items()) r.dates[k] = *parse_day(v.get<std::string>());
+  if (rec.assignments != "{}") {
+    const json assignments = json::parse(rec.assignments);
+    for (const auto& [k, v] : assignments.items()) r.assignments[k] = v.get<std::string>();
+  }
+  if (rec.dates != "{}") {
+    const json dates = json::parse(rec.dates);
+    for (const auto& [k, v] : dates.items()) r.dates[k] = *parse_day(v.get<std::string>());
+  }
   if (!rec.paused_on.empty()) r.paused_on = parse_day(rec.paused_on);
   r.created_at = rec.created_at;
+  r.deadlines.reserve(rows.size());
   for (const auto& row : rows) {
     const Stage* stage = r.definition->stage(row.stage);
     if (stage == nullptr) {
