@@ -29,6 +29,18 @@ class DateMath : public ::testing::Test {
   static inline std::shared_ptr<const Config> config_;
 };
 
+// Dates and times are written with fixed-width, zero-padded fields.
+TEST(IsoText, DaysTimesAndInstantsArePaddedToTheirWidths) {
+  EXPECT_EQ(iso(Day{date::year{2026} / 3 / 2}), "2026-03-02");
+  EXPECT_EQ(iso(Day{date::year{987} / 12 / 31}), "0987-12-31");
+  EXPECT_EQ(iso(Day{date::year{12026} / 1 / 1}), "12026-01-01") << "beyond four digits, as date::format writes it";
+  EXPECT_EQ(iso(LocalTime{date::local_days{date::year{2026} / 3 / 2}} + std::chrono::minutes{5}), "2026-03-02T00:05");
+  EXPECT_EQ(iso(LocalTime{date::local_days{date::year{2026} / 3 / 2}} + std::chrono::minutes{23 * 60 + 59}),
+            "2026-03-02T23:59");
+  EXPECT_EQ(iso_utc(date::sys_days{date::year{2026} / 6 / 1} + std::chrono::seconds{9 * 3600 + 7 * 60 + 3}),
+            "2026-06-01T09:07:03Z");
+}
+
 TEST_F(DateMath, TheDomainExample) {
   // A serious incident known on Monday 2 March 2026: 15 working days -> Monday 23 March.
   EXPECT_EQ(after("2026-03-02", 15, Unit::working_days), "2026-03-23");
