@@ -153,7 +153,7 @@ CREATE INDEX outbox_held ON outbox(hold_until) WHERE state = 'pending' AND hold_
 // Cached statements (Store::cached).
 enum Slot {
   // Reads.
-  kReview, kDeadlinesOf, kReviewWithDeadlines, kTimers, kOutboxReady, kOutboxNextAttempt, kOutboxNextHold,
+  kReviewWithDeadlines, kTimers, kOutboxReady, kOutboxNextAttempt, kOutboxNextHold,
   // Writes.
   kFirstWrite, kUpdateOutbox = kFirstWrite, kInsertAudit, kInsertAuditMany, kInsertOutbox, kInsertOutboxMany,
   kInsertReview, kInsertReviewMany, kInsertDeadline, kInsertDeadlineMany, kUpdateTiming, kSlots
@@ -571,24 +571,10 @@ std::vector<DeadlineRecord> Store::deadlines() {
   return deadline_rows(s);
 }
 
-std::optional<ReviewRecord> Store::review(const std::string& ref) {
-  auto& s = cached(kReview,
-                   "SELECT ref, workflow, version, title, state, start, assignments, dates, paused_on, parent_ref, "
-                   "created_at FROM reviews WHERE ref = ?1");
-  begin_reads();
-  s.bind(1, ref);
-  std::optional<ReviewRecord> out;
-  if (s.step()) {
-    out = review_row(s);
-  }
-  s.reset();
-  return out;
-}
-
 std::optional<Store::StoredReview> Store::review_with_deadlines(const std::string& ref) {
   auto& s = cached(kReviewWithDeadlines,
                    "SELECT r.ref, r.workflow, r.version, r.title, r.state, r.start, r.assignments, r.dates, "
-                   "r.paused_on, r.parent_ref, r.created_at, d.stage, d.state, d.due, d.due_at, d.fixed_due, "
+                   "r.paused_on, r.parent_ref, r.created_at, d.ref, d.stage, d.state, d.due, d.due_at, d.fixed_due, "
                    "d.opened_on, d.reminders_sent, d.rungs_sent, d.repeats_sent, d.completed_on, d.outcome, "
                    "d.extended, d.next_fire FROM reviews r LEFT JOIN deadlines d ON d.ref = r.ref WHERE r.ref = ?1");
   begin_reads();
@@ -601,32 +587,10 @@ std::optional<Store::StoredReview> Store::review_with_deadlines(const std::strin
       out->deadlines.reserve(8);
     }
     if (s.is_null(11)) break;  // a review with no deadline rows
-    DeadlineRecord& d = out->deadlines.emplace_back();
-    d.ref = out->review.ref;
-    d.stage = s.text(11);
-    d.state = s.text(12);
-    d.due = s.text(13);
-    d.due_at = s.text(14);
-    d.fixed_due = s.text(15);
-    d.opened_on = s.text(16);
-    d.reminders_sent = static_cast<int>(s.integer(17));
-    d.rungs_sent = static_cast<int>(s.integer(18));
-    d.repeats_sent = static_cast<int>(s.integer(19));
-    d.completed_on = s.text(20);
-    d.outcome = s.text(21);
-    d.extended = s.integer(22) != 0;
-    d.next_fire = s.integer(23);
+    out->deadlines.push_back(deadline_row(s, 11));
   }
   s.reset();
   return out;
-}
-
-std::vector<DeadlineRecord> Store::deadlines_of(const std::string& ref) {
-  static const std::string sql = std::string(kDeadlineColumns) + "WHERE ref = ?1";
-  auto& s = cached(kDeadlinesOf, sql.c_str());
-  begin_reads();
-  s.bind(1, ref);
-  return deadline_rows(s);
 }
 
 std::vector<DeadlineRecord> Store::meeting_deadlines() {

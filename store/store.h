@@ -243,7 +243,6 @@ class Store {
   std::vector<DeadlineRecord> deadlines();
 
   // Point and range reads for a daemon that holds only part of the state.
-  std::optional<ReviewRecord> review(const std::string& ref);
   // A review with its deadline rows, in one statement: the daemon reads
   // one back for every timed event of a review it no longer holds.
   struct StoredReview {
@@ -251,7 +250,6 @@ class Store {
     std::vector<DeadlineRecord> deadlines;
   };
   std::optional<StoredReview> review_with_deadlines(const std::string& ref);
-  std::vector<DeadlineRecord> deadlines_of(const std::string& ref);
   // The deadline rows of meetings (refs that begin with '@').
   std::vector<DeadlineRecord> meeting_deadlines();
   // Up to `limit` timed events after `after` in firing order.

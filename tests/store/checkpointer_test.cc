@@ -101,11 +101,11 @@ TEST_F(CheckpointerTest, ALogAlwaysReadFromIsStillRestartedBetweenWrites) {
     std::thread writer([&] { s.write(b); });
     // Reads while the write is under way, from the snapshot before it.
     EXPECT_EQ(s.open_refs(10).size(), 0u);
-    EXPECT_FALSE(s.review("RR-1").has_value());
+    EXPECT_FALSE(s.review_with_deadlines("RR-1").has_value());
     writer.join();
     s.end_reads();
     if (s.log_full()) s.restart_log();
-    EXPECT_FALSE(s.review("RR-1").has_value());  // and a snapshot after it, held into the next write
+    EXPECT_FALSE(s.review_with_deadlines("RR-1").has_value());  // and a snapshot after it, held into the next write
     longest = std::max(longest, s.wal_frames());
   }
   EXPECT_GT(s.limit_checkpoints(), 0);

@@ -131,6 +131,46 @@ TEST_F(StoreTest, ABatchCommitsWholeAndTheAuditChainLinks) {
   EXPECT_TRUE(s.audit("RR-2").empty());
 }
 
+// The daemon reads a review back with its deadlines in one statement; a
+// review with none, and a reference not stored, read back as they are.
+TEST_F(StoreTest, AReviewIsReadBackWithItsDeadlinesOrWithoutAny) {
+  Store s(db(), "virtual");
+  Batch b;
+  b.reviews.push_back({"RR-1", "rapid-review", "abc", "Title", "open", "2026-03-02",
+                       R"({"lead-reviewer":"k-davies"})", "{}", "", "", 1});
+  b.reviews.push_back({"RR-2", "rapid-review", "abc", "", "closed", "2026-03-02", "{}", "{}", "", "RR-1", 2});
+  for (const char* stage : {"rapid-review", "notify-panel"}) {
+    DeadlineRecord d;
+    d.ref = "RR-1";
+    d.stage = stage;
+    d.state = "overdue";
+    d.due = "2026-03-23";
+    d.opened_on = "2026-03-02";
+    d.rungs_sent = 2;
+    d.extended = true;
+    d.next_fire = 1773907200;
+    b.deadlines.push_back(d);
+  }
+  s.commit(b);
+  auto one = s.review_with_deadlines("RR-1");
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->review.title, "Title");
+  EXPECT_EQ(one->review.assignments, R"({"lead-reviewer":"k-davies"})");
+  ASSERT_EQ(one->deadlines.size(), 2u);
+  for (const auto& d : one->deadlines) {
+    EXPECT_EQ(d.ref, "RR-1");
+    EXPECT_EQ(d.state, "overdue");
+    EXPECT_EQ(d.rungs_sent, 2);
+    EXPECT_TRUE(d.extended);
+    EXPECT_EQ(d.next_fire, 1773907200);
+  }
+  auto two = s.review_with_deadlines("RR-2");
+  ASSERT_TRUE(two);
+  EXPECT_EQ(two->review.parent_ref, "RR-1");
+  EXPECT_TRUE(two->deadlines.empty());
+  EXPECT_FALSE(s.review_with_deadlines("RR-3"));
+}
+
 TEST_F(StoreTest, TheAuditTrailRefusesUpdateAndDelete) {
   Store s(db(), "system");
   Batch b;

@@ -102,10 +102,12 @@ TEST_P(SchemaUpgrade, MigratesKeepingRowsAndAnIntactAuditChain) {
   {
     Store s(db(), "system");
     EXPECT_EQ(s.schema_version(), kSchemaVersion);
-    ASSERT_TRUE(s.review("RR-2026-001"));
-    EXPECT_EQ(s.review("RR-2026-001")->assignments, "{\"lead-reviewer\":\"k-davies\"}");
-    ASSERT_EQ(s.deadlines_of("RR-2026-001").size(), 1u);
-    EXPECT_EQ(s.deadlines_of("RR-2026-001")[0].next_fire, 1773907200);
+    auto stored = s.review_with_deadlines("RR-2026-001");
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->review.assignments, "{\"lead-reviewer\":\"k-davies\"}");
+    ASSERT_EQ(stored->deadlines.size(), 1u);
+    EXPECT_EQ(stored->deadlines[0].ref, "RR-2026-001");
+    EXPECT_EQ(stored->deadlines[0].next_fire, 1773907200);
     EXPECT_EQ(s.outbox("pending").size(), 1u);
     EXPECT_EQ(s.meta("virtual_now"), "1772438400");
     if (from >= 2) {
