@@ -418,15 +418,15 @@ int main(int argc, char** argv) {
   const long messages = count_outbox("") - messages_before;
   // The dispatcher delivers what the jump queued (to docketd's log here);
   // the commands are measured once it is done, as on a quiet daemon.
-  // (Done means nothing delivered for a second: a message may wait for a
-  // retry, or a person with no channel.)
+  // (Done means nothing pending, or nothing delivered for five seconds: a
+  // message may wait for a retry, or a log restart may hold a commit up.)
   t0 = steady_clock::now();
   double drained = 0;
-  for (long delivered = -1; since(t0) < 600;) {
+  for (long delivered = -1; since(t0) < 600 && since(t0) - drained < 5;) {
     const long now_delivered = count_outbox(" WHERE state != 'pending'");
-    if (now_delivered == delivered) break;
+    if (now_delivered != delivered) drained = since(t0);
     delivered = now_delivered;
-    drained = since(t0);
+    if (count_outbox(" WHERE state = 'pending'") == 0) break;
     std::this_thread::sleep_for(seconds(1));
   }
 

@@ -30,9 +30,35 @@ Shifted shift(const Calendar& cal, Day from, Duration d, Direction dir) {
     }
     case Unit::working_days: {
       Day cur = from;
+      int counted = 0;
+      // A long count (the hundredth repeat of a weekly escalation, decades
+      // into a rehearsal) jumps whole weeks: a week holds as many working
+      // days as it has weekdays, less its holidays, so the jump never passes
+      // the day sought, and the rest is counted day by day as before.
+      int worked_per_week = 0;
+      for (int i = 0; i < 7; ++i) worked_per_week += cal.is_weekend(from + days{i}) ? 0 : 1;
+      while (worked_per_week > 0 && d.count - counted > 2 * worked_per_week) {
+        const Day next = cur + days{sign * 7 * ((d.count - counted) / worked_per_week - 1)};
+        // The days passed: (cur, next] forward, [next, cur) backward.
+        const Day lo = sign > 0 ? cur : next - days{1}, hi = sign > 0 ? next : cur - days{1};
+        counted += working_days_between(cal, lo, hi);
+        std::set<Day> off;
+        for (int y = static_cast<int>(date::year_month_day{lo}.year());
+             y <= static_cast<int>(date::year_month_day{hi}.year()); ++y) {
+          for (const auto& h : cal.holidays_in(y)) {
+            if (h.day > lo && h.day <= hi && !cal.is_weekend(h.day)) off.insert(h.day);
+          }
+        }
+        if (sign > 0) {
+          for (Day day : off) out.skipped.push_back(cal.holiday(day));
+        } else {
+          for (auto it = off.rbegin(); it != off.rend(); ++it) out.skipped.push_back(cal.holiday(*it));
+        }
+        cur = next;
+      }
       // Bounded: a calendar with no working days is refused by the loader,
       // and no real count needs more than a few years.
-      for (int counted = 0, steps = 0; counted < d.count && steps < 100000; ++steps) {
+      for (int steps = 0; counted < d.count && steps < 100000; ++steps) {
         cur += days{sign};
         if (cal.is_working_day(cur)) {
           ++counted;

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <vector>
+
 #include "tests/support/temp_config.h"
 #include "workflows/config.h"
 #include "workflows/date_math.h"
@@ -39,6 +42,40 @@ TEST(IsoText, DaysTimesAndInstantsArePaddedToTheirWidths) {
             "2026-03-02T23:59");
   EXPECT_EQ(iso_utc(date::sys_days{date::year{2026} / 6 / 1} + std::chrono::seconds{9 * 3600 + 7 * 60 + 3}),
             "2026-06-01T09:07:03Z");
+}
+
+// A long working-day count jumps whole weeks; it must land on the day, and
+// pass over the holidays, that counting day by day does, either way.
+TEST_F(DateMath, ALongWorkingDayCountLandsWhereCountingDayByDayDoes) {
+  auto by_day = [](Day from, int count, int sign, std::vector<Day>& skipped) {
+    Day cur = from;
+    for (int counted = 0; counted < count;) {
+      cur += date::days{sign};
+      if (cal().is_working_day(cur)) ++counted;
+      else if (!cal().is_weekend(cur)) skipped.push_back(cur);
+    }
+    return cur;
+  };
+  std::mt19937 rng(20261122);
+  std::uniform_int_distribution<int> day_of(0, 365 * 40), count_of(1, 4000);
+  const Day base = d("2020-01-01");
+  for (int i = 0; i < 400; ++i) {
+    const Day from = base + date::days{day_of(rng)};
+    const int count = i < 40 ? 1 + i : count_of(rng);  // the short counts too
+    for (auto dir : {Direction::after, Direction::before}) {
+      std::vector<Day> want_skipped;
+      const Day want = by_day(from, count, dir == Direction::after ? 1 : -1, want_skipped);
+      const Shifted got = shift(cal(), from, Duration{count, Unit::working_days}, dir);
+      ASSERT_EQ(iso(got.day), iso(want)) << count << " working days " << (dir == Direction::after ? "after " : "before ")
+                                         << iso(from);
+      std::vector<Day> got_skipped;
+      for (const Holiday* h : got.skipped) got_skipped.push_back(h->day);
+      ASSERT_EQ(got_skipped, want_skipped) << count << " from " << iso(from);
+    }
+  }
+  // A century of working days takes a handful of jumps, not 25,000 steps.
+  std::vector<Day> passed;
+  EXPECT_EQ(after("2026-03-02", 25000, Unit::working_days), iso(by_day(d("2026-03-02"), 25000, 1, passed)));
 }
 
 TEST_F(DateMath, TheDomainExample) {
