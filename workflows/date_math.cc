@@ -7,6 +7,23 @@
 
 namespace docket::workflows {
 
+namespace {
+
+// The weekdays in (from, to] that are bank holidays; a day two holidays
+// share is one day off.
+std::set<Day> weekday_holidays(const Calendar& cal, Day from, Day to) {
+  std::set<Day> off;
+  for (int y = static_cast<int>(date::year_month_day{from}.year());
+       y <= static_cast<int>(date::year_month_day{to}.year()); ++y) {
+    for (const auto& h : cal.holidays_in(y)) {
+      if (h.day > from && h.day <= to && !cal.is_weekend(h.day)) off.insert(h.day);
+    }
+  }
+  return off;
+}
+
+}  // namespace
+
 Shifted shift(const Calendar& cal, Day from, Duration d, Direction dir) {
   using date::days;
   assert(d.unit != Unit::hours);
@@ -38,17 +55,12 @@ Shifted shift(const Calendar& cal, Day from, Duration d, Direction dir) {
       int worked_per_week = 0;
       for (int i = 0; i < 7; ++i) worked_per_week += cal.is_weekend(from + days{i}) ? 0 : 1;
       while (worked_per_week > 0 && d.count - counted > 2 * worked_per_week) {
-        const Day next = cur + days{sign * 7 * ((d.count - counted) / worked_per_week - 1)};
+        const int weeks = (d.count - counted) / worked_per_week - 1;
+        const Day next = cur + days{sign * 7 * weeks};
         // The days passed: (cur, next] forward, [next, cur) backward.
         const Day lo = sign > 0 ? cur : next - days{1}, hi = sign > 0 ? next : cur - days{1};
-        counted += working_days_between(cal, lo, hi);
-        std::set<Day> off;
-        for (int y = static_cast<int>(date::year_month_day{lo}.year());
-             y <= static_cast<int>(date::year_month_day{hi}.year()); ++y) {
-          for (const auto& h : cal.holidays_in(y)) {
-            if (h.day > lo && h.day <= hi && !cal.is_weekend(h.day)) off.insert(h.day);
-          }
-        }
+        const std::set<Day> off = weekday_holidays(cal, lo, hi);
+        counted += weeks * worked_per_week - static_cast<int>(off.size());
         if (sign > 0) {
           for (Day day : off) out.skipped.push_back(cal.holiday(day));
         } else {
@@ -127,15 +139,7 @@ int working_days_between(const Calendar& cal, Day from, Day to) {
     cur += date::days{1};
     if (!cal.is_weekend(cur)) ++n;
   }
-  const int first = static_cast<int>(date::year_month_day{from}.year());
-  const int last = static_cast<int>(date::year_month_day{to}.year());
-  std::set<Day> off;  // a day two holidays share is one day off
-  for (int y = first; y <= last; ++y) {
-    for (const auto& h : cal.holidays_in(y)) {
-      if (h.day > from && h.day <= to && !cal.is_weekend(h.day)) off.insert(h.day);
-    }
-  }
-  n -= static_cast<std::int64_t>(off.size());
+  n -= static_cast<std::int64_t>(weekday_holidays(cal, from, to).size());
   return static_cast<int>(n);
 }
 

@@ -65,11 +65,15 @@ Parts parts(Day d) {
 
 }  // namespace
 
+namespace {
+
 // Digits written by hand: snprintf was the larger part of formatting a day,
 // and every reminder, reply and saved row formats several.
 void put_digits(char* at, unsigned value, int width) {
   for (int i = width - 1; i >= 0; --i, value /= 10) at[i] = static_cast<char>('0' + value % 10);
 }
+
+}  // namespace
 
 std::string iso(Day d) {
   const Parts p = parts(d);
