@@ -232,17 +232,20 @@ void Dispatcher::pump(Scan scan) {
   bool changed = false;
   std::vector<Job> jobs;
   // Rows are read in pages of as many as may be attempted, from where the
-  // last pump left off (or from the first ready row), and no further than
-  // kScanLimit rows a pump: with a backlog of a million, reading every busy
-  // row again at each finished attempt made delivery quadratic.
+  // last pump left off (or from the first ready row): with a backlog of a
+  // million, reading every busy row again at each finished attempt made
+  // delivery quadratic. A pump reads no more rows than there are free slots
+  // and busy rows (so rows waiting for a full channel are not read over and
+  // over), nor more than kScanLimit.
   if (scan == Scan::from_start) cursor_ = {};
   store::OutboxPosition at = cursor_;
   bool contiguous = true;  // every row read so far is busy: the cursor may pass it
   int scanned = 0;
+  const int budget = std::min(kScanLimit, free + static_cast<int>(busy_.size()));
   const Instant now = clock_.now();
-  while (free > 0 && scanned < kScanLimit) {
+  while (free > 0 && scanned < budget) {
     // As many as may be attempted: past the cursor, rows are seldom busy.
-    const int page = std::min(free, kScanPage);
+    const int page = std::min({free, kScanPage, budget - scanned});
     auto rows = store_.outbox_ready(wall_ms(), now.time_since_epoch().count(), page, at);
     scanned += static_cast<int>(rows.size());
     rows_read_ += static_cast<std::int64_t>(rows.size());
