@@ -208,10 +208,9 @@ Review* Engine::load_review(const store::ReviewRecord& rec, const std::vector<st
     // The stored next_fire is what schedule() computed when the row was saved;
     // trusting it keeps loading free of planning. If the configuration has
     // moved the time since (notify_at), the early wake-up finds nothing due
-    // and re-plans then.
-    if (row.next_fire != 0 && r.state == ReviewState::open) {
-      index(r.ref, d, Instant{std::chrono::seconds{row.next_fire}});
-    }
+    // and re-plans then. The event is in timed_ already if the cursor has
+    // passed it, and top_up() reads it from the store when it gets there.
+    if (row.next_fire != 0 && r.state == ReviewState::open) d.next_fire = Instant{std::chrono::seconds{row.next_fire}};
     r.deadlines.push_back(d);
   }
   // A definition's stages live in one vector, so address order is definition order.
@@ -220,19 +219,19 @@ Review* Engine::load_review(const store::ReviewRecord& rec, const std::vector<st
 }
 
 void Engine::committed() {
-  dirty_.clear();
+  committed_through_ = generation_++;
   evict();
 }
 
 void Engine::committed(std::uint64_t sealed) {
-  std::erase_if(dirty_, [sealed](const auto& entry) { return entry.second <= sealed; });
+  committed_through_ = std::max(committed_through_, sealed);
   evict();
 }
 
 void Engine::evict() {
   if (store_ == nullptr || reviews_.size() <= limits_.cached_reviews) return;
   for (auto it = reviews_.begin(); it != reviews_.end() && reviews_.size() > limits_.cached_reviews / 2;) {
-    if (dirty_.count(it->first) > 0) {
+    if (uncommitted(it->second)) {
       ++it;
       continue;
     }
@@ -249,15 +248,15 @@ void Engine::evict() {
 void Engine::top_up() {
   while (!drained_ && (timed_.empty() || cursor_ < *timed_.begin())) {
     auto rows = store_->timers_after(cursor_, limits_.timer_chunk);
-    for (auto& k : rows) {
-      // Meetings and cached reviews have every timed event in memory already,
-      // and theirs is newer than the store's until the next commit.
-      if (k.ref.starts_with('@') || reviews_.count(k.ref) > 0) continue;
-      timed_.insert(k);
-    }
     if (!rows.empty()) cursor_ = rows.back();
-    // Everything stored is in memory now; what cached reviews write later is
-    // in memory too, until evict() lets it go.
+    for (auto& k : rows) {
+      // Meetings have every timed event in memory. A review changed since the
+      // last commit may have moved this one: fire_due() skips an event its
+      // deadline no longer has.
+      if (!k.ref.starts_with('@')) timed_.insert(std::move(k));
+    }
+    // Everything stored is in memory now; what reviews change later is in
+    // memory too, until evict() lets it go.
     drained_ = rows.size() < static_cast<std::size_t>(limits_.timer_chunk);
   }
 }
@@ -682,8 +681,8 @@ void Engine::audit(store::Batch& b, const std::string& actor, const std::string&
   record(b, actor, kind, r.ref, stage, details, r.version);
 }
 
-void Engine::save(store::Batch& b, const Review& r) {
-  dirty_[r.ref] = generation_;
+void Engine::save(store::Batch& b, Review& r) {
+  r.changed_in = generation_;
   store::ReviewRecord rec;
   rec.ref = r.ref;
   rec.workflow = r.workflow;
@@ -737,8 +736,8 @@ Deadline from_record(const store::DeadlineRecord& rec, const Stage* stage) {
   return d;  // next_fire is set by scheduling, not copied
 }
 
-void Engine::save(store::Batch& b, const Review& r, const Deadline& d) {
-  dirty_[r.ref] = generation_;
+void Engine::save(store::Batch& b, Review& r, const Deadline& d) {
+  r.changed_in = generation_;
   b.deadlines.push_back(to_record(r.ref, d));  // the last save of a row in a batch wins
 }
 
@@ -1211,7 +1210,7 @@ std::vector<Review*> Engine::reviews_among(const std::vector<std::string>& store
   // looked at in memory too.
   std::set<std::string> refs(stored.begin(), stored.end());
   for (const auto& [ref, r] : reviews_) {
-    if (store_ == nullptr || dirty_.count(ref) > 0) refs.insert(ref);
+    if (store_ == nullptr || uncommitted(r)) refs.insert(ref);
   }
   std::vector<Review*> out;
   for (const auto& ref : refs) {

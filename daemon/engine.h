@@ -15,8 +15,8 @@
 //   them and kept in a bounded cache; a review changed since the last commit
 //   stays until it is committed;
 // - the timed events are read from the store in firing order, a chunk at a
-//   time, up to a cursor. Every timed event of a cached review or a meeting is
-//   in memory, and so is every stored one up to the cursor.
+//   time, up to a cursor. Every stored one up to the cursor is in memory, and
+//   so is every one a meeting has or a review was given since it was read.
 // Without a store (unit tests) everything stays in memory.
 // Times: deadlines are days (or wall-clock times for clock-hour limits) on
 // the definition's calendar; notices go out at `notify_at` local time on the
@@ -108,6 +108,9 @@ struct Review {
   std::optional<workflows::Day> paused_on;
   std::int64_t created_at = 0;
   std::vector<Deadline> deadlines;  // opened stages, in definition order
+  // The engine's generation this review last changed in (Engine::seal); a
+  // review changed after the last committed generation must stay cached.
+  std::uint64_t changed_in = 0;
 
   Deadline* deadline(const std::string& stage);
 };
@@ -302,8 +305,9 @@ class Engine {
                    const std::string& stage, std::string details, const std::string& version) const;
   void audit(store::Batch& b, const std::string& actor, const std::string& kind, const Review& r,
              const std::string& stage, nlohmann::json details) const;
-  void save(store::Batch& b, const Review& r);
-  void save(store::Batch& b, const Review& r, const Deadline& d);
+  void save(store::Batch& b, Review& r);
+  void save(store::Batch& b, Review& r, const Deadline& d);
+  bool uncommitted(const Review& r) const { return r.changed_in > committed_through_; }
 
   bool may(const Caller& who, const std::string& command, const Review* r, const workflows::Stage* s) const;
   nlohmann::json review_json(const Review& r) const;
@@ -317,9 +321,8 @@ class Engine {
   store::Store* store_ = nullptr;
   Limits limits_;
   std::map<std::string, Review> reviews_;  // the cache (everything, without a store)
-  // Refs changed and not yet committed, with the generation they changed in.
-  std::unordered_map<std::string, std::uint64_t> dirty_;
-  std::uint64_t generation_ = 1;  // the generation changes go into now
+  std::uint64_t generation_ = 1;         // the generation changes go into now
+  std::uint64_t committed_through_ = 0;  // every generation up to here is on disk
   // Definitions of earlier versions, read from the stored text once each.
   std::map<std::string, std::shared_ptr<const workflows::ReviewDefinition>> pinned_;
   // Plans by their inputs (see plan_of). Each keeps the configuration and

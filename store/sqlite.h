@@ -69,6 +69,8 @@ class Statement {
 
   // Columns are 0-based.
   std::string text(int col) const;
+  // The text without a copy, valid until the next step or reset.
+  std::string_view view(int col) const;
   std::int64_t integer(int col) const;
   bool is_null(int col) const;
 

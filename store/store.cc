@@ -153,7 +153,7 @@ CREATE INDEX outbox_held ON outbox(hold_until) WHERE state = 'pending' AND hold_
 // Cached statements (Store::cached).
 enum Slot {
   // Reads.
-  kReviewWithDeadlines, kTimers, kOutboxReady, kOutboxNextAttempt, kOutboxNextHold,
+  kReviewsFrom, kDeadlinesFrom, kTimers, kOutboxReady, kOutboxNextAttempt, kOutboxNextHold,
   // Writes.
   kFirstWrite, kUpdateOutbox = kFirstWrite, kInsertAudit, kInsertAuditMany, kInsertOutbox, kInsertOutboxMany,
   kInsertReview, kInsertReviewMany, kInsertDeadline, kInsertDeadlineMany, kUpdateTiming, kSlots
@@ -254,8 +254,23 @@ std::string chain_hash(std::string_view prev_hash, std::int64_t seq, const Audit
 
 std::string audit_hash(const AuditRecord& r) { return chain_hash(r.prev_hash, r.seq, r, r.clock); }
 
+namespace {
+
+constexpr const char* kReviewsFromSql =
+    "SELECT ref, workflow, version, title, state, start, assignments, dates, paused_on, parent_ref, created_at "
+    "FROM reviews WHERE ref >= ?1 ORDER BY ref";
+constexpr const char* kDeadlinesFromSql =
+    "SELECT ref, stage, state, due, due_at, fixed_due, opened_on, reminders_sent, rungs_sent, repeats_sent, "
+    "completed_on, outcome, extended, next_fire FROM deadlines WHERE ref >= ?1 ORDER BY ref, stage";
+
+}  // namespace
+
 Store::Store(const std::filesystem::path& path, std::string clock, WalSettings wal)
-    : db_(path, Connection::Mode::read_write), wal_(wal), clock_(std::move(clock)) {
+    : db_(path, Connection::Mode::read_write),
+      wal_(wal),
+      clock_(std::move(clock)),
+      reviews_walk_{kReviewsFrom, kReviewsFromSql},
+      deadlines_walk_{kDeadlinesFrom, kDeadlinesFromSql} {
   db_.exec("PRAGMA journal_mode=WAL");
   db_.exec("PRAGMA synchronous=FULL");
   // Reviews are read on demand: keep the hot pages in memory and read the
@@ -328,6 +343,11 @@ void Store::begin_reads() {
 }
 
 void Store::end_reads() {
+  for (Walk* w : {&reviews_walk_, &deadlines_walk_}) {
+    if (!w->on_row) continue;
+    cached(w->slot, w->sql).reset();
+    w->on_row = false;
+  }
   if (!reader().autocommit()) reader().exec("COMMIT");  // a read transaction: nothing to write
 }
 
@@ -571,25 +591,46 @@ std::vector<DeadlineRecord> Store::deadlines() {
   return deadline_rows(s);
 }
 
-std::optional<Store::StoredReview> Store::review_with_deadlines(const std::string& ref) {
-  auto& s = cached(kReviewWithDeadlines,
-                   "SELECT r.ref, r.workflow, r.version, r.title, r.state, r.start, r.assignments, r.dates, "
-                   "r.paused_on, r.parent_ref, r.created_at, d.ref, d.stage, d.state, d.due, d.due_at, d.fixed_due, "
-                   "d.opened_on, d.reminders_sent, d.rungs_sent, d.repeats_sent, d.completed_on, d.outcome, "
-                   "d.extended, d.next_fire FROM reviews r LEFT JOIN deadlines d ON d.ref = r.ref WHERE r.ref = ?1");
-  begin_reads();
-  s.bind(1, ref);
-  std::optional<StoredReview> out;
-  while (s.step()) {
-    if (!out) {
-      out.emplace();
-      out->review = review_row(s);
-      out->deadlines.reserve(8);
+bool Store::walk_to(Walk& w, std::string_view ref) {
+  // Stepping over a row costs a fraction of a seek from the root; past this
+  // many rows a seek is cheaper.
+  constexpr int kStepsBeforeSeek = 16;
+  Statement& s = cached(w.slot, w.sql);
+  if (w.on_row && s.view(0) <= ref) {
+    for (int i = 0; i < kStepsBeforeSeek; ++i) {
+      if (s.view(0) >= ref) return true;
+      if (!s.step()) {
+        s.reset();
+        return w.on_row = false;
+      }
     }
-    if (s.is_null(11)) break;  // a review with no deadline rows
-    out->deadlines.push_back(deadline_row(s, 11));
+    if (s.view(0) >= ref) return true;
   }
   s.reset();
+  s.bind(1, ref);
+  w.on_row = s.step();
+  return w.on_row;
+}
+
+std::optional<Store::StoredReview> Store::review_with_deadlines(const std::string& ref) {
+  begin_reads();
+  if (!walk_to(reviews_walk_, ref)) return std::nullopt;
+  Statement& r = cached(reviews_walk_.slot, reviews_walk_.sql);
+  if (r.view(0) != ref) return std::nullopt;
+  std::optional<StoredReview> out;
+  out.emplace();
+  out->review = review_row(r);
+  if (!walk_to(deadlines_walk_, ref)) return out;
+  Statement& d = cached(deadlines_walk_.slot, deadlines_walk_.sql);
+  out->deadlines.reserve(8);
+  while (d.view(0) == ref) {
+    out->deadlines.push_back(deadline_row(d));
+    if (!d.step()) {
+      d.reset();
+      deadlines_walk_.on_row = false;
+      break;
+    }
+  }
   return out;
 }
 

@@ -243,8 +243,10 @@ class Store {
   std::vector<DeadlineRecord> deadlines();
 
   // Point and range reads for a daemon that holds only part of the state.
-  // A review with its deadline rows, in one statement: the daemon reads
-  // one back for every timed event of a review it no longer holds.
+  // A review with its deadline rows: the daemon reads one back for every
+  // timed event of a review it no longer holds. Those due at one moment come
+  // in ref order, so this walks on from the last review read when the next
+  // is a few rows further, and seeks only when it is not.
   struct StoredReview {
     ReviewRecord review;
     std::vector<DeadlineRecord> deadlines;
@@ -301,6 +303,18 @@ class Store {
 
   Connection& reader() { return reads_ ? *reads_ : db_; }
 
+  // A read statement over `ref >= ?1` in ref order, left on a row between
+  // calls so that the next ref can be reached by stepping (see
+  // review_with_deadlines). end_reads() resets it.
+  struct Walk {
+    int slot;
+    const char* sql;
+    bool on_row = false;
+  };
+  // Puts the walk on the first row whose ref is `ref` or later; false if
+  // there is none.
+  bool walk_to(Walk& w, std::string_view ref);
+
   Connection db_;                      // writes (and migrations)
   std::unique_ptr<Connection> reads_;  // everything read; none for a database in memory
   WalSettings wal_;
@@ -311,6 +325,8 @@ class Store {
   std::string clock_;
   std::string last_hash_;
   std::int64_t last_seq_ = 0;
+  Walk reviews_walk_;
+  Walk deadlines_walk_;
 };
 
 // SHA-256 of the record's fields and the previous hash, hex.

@@ -171,6 +171,86 @@ TEST_F(StoreTest, AReviewIsReadBackWithItsDeadlinesOrWithoutAny) {
   EXPECT_FALSE(s.review_with_deadlines("RR-3"));
 }
 
+// Reviews are read back by walking on from the last one read when the next is
+// near and seeking when not. Whatever the order and the gaps, each read gives
+// that review's own rows, and none for a ref not stored.
+TEST_F(StoreTest, ReviewsReadInAnyOrderComeBackWithTheirOwnDeadlines) {
+  Store s(db(), "virtual");
+  Batch b;
+  auto ref = [](int i) {
+    std::string n = std::to_string(i);
+    return "RR-" + std::string(4 - n.size(), '0') + n;
+  };
+  // Reviews 0..199, every third left out; review i has i % 4 deadline rows.
+  for (int i = 0; i < 200; ++i) {
+    if (i % 3 == 2) continue;
+    b.reviews.push_back({ref(i), "rapid-review", "abc", "T" + std::to_string(i), "open", "2026-03-02", "{}", "{}",
+                         "", "", i});
+    for (int k = 0; k < i % 4; ++k) {
+      DeadlineRecord d;
+      d.ref = ref(i);
+      d.stage = "stage-" + std::to_string(k);
+      d.state = "pending";
+      d.due = "2026-03-23";
+      d.opened_on = "2026-03-02";
+      d.reminders_sent = i;
+      b.deadlines.push_back(d);
+    }
+  }
+  s.commit(b);
+  auto check = [&](int i) {
+    SCOPED_TRACE(ref(i));
+    auto got = s.review_with_deadlines(ref(i));
+    if (i % 3 == 2 || i >= 200) {
+      EXPECT_FALSE(got);
+      return;
+    }
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->review.ref, ref(i));
+    EXPECT_EQ(got->review.title, "T" + std::to_string(i));
+    ASSERT_EQ(got->deadlines.size(), static_cast<std::size_t>(i % 4));
+    for (std::size_t k = 0; k < got->deadlines.size(); ++k) {
+      EXPECT_EQ(got->deadlines[k].ref, ref(i));
+      EXPECT_EQ(got->deadlines[k].stage, "stage-" + std::to_string(k));
+      EXPECT_EQ(got->deadlines[k].reminders_sent, i);
+    }
+  };
+  for (int i = 0; i < 205; ++i) check(i);       // every ref in order, the missing ones too
+  for (int i = 0; i < 200; i += 37) check(i);   // gaps longer than a walk
+  for (int i = 204; i >= 0; i -= 7) check(i);   // backwards
+  for (int i : {5, 5, 4, 6, 199, 0, 1}) check(i);  // the same twice, and back and forth
+  s.end_reads();
+  check(3);
+}
+
+// A walk left on a row holds a snapshot; after end_reads() the next read sees
+// what was written since.
+TEST_F(StoreTest, AReadAfterEndReadsSeesWhatWasWrittenSince) {
+  Store s(db(), "virtual");
+  Batch b;
+  for (const char* r : {"RR-1", "RR-3"}) {
+    b.reviews.push_back({r, "rapid-review", "abc", "", "open", "2026-03-02", "{}", "{}", "", "", 1});
+  }
+  s.commit(b);
+  ASSERT_TRUE(s.review_with_deadlines("RR-1"));  // the walks stop on RR-3
+  Batch more;
+  more.reviews.push_back({"RR-2", "rapid-review", "abc", "Late", "open", "2026-03-02", "{}", "{}", "", "", 1});
+  DeadlineRecord d;
+  d.ref = "RR-2";
+  d.stage = "rapid-review";
+  d.state = "pending";
+  d.due = "2026-03-23";
+  d.opened_on = "2026-03-02";
+  more.deadlines.push_back(d);
+  s.commit(more);  // commit() ends the reads
+  auto two = s.review_with_deadlines("RR-2");
+  ASSERT_TRUE(two);
+  EXPECT_EQ(two->review.title, "Late");
+  ASSERT_EQ(two->deadlines.size(), 1u);
+  EXPECT_EQ(two->deadlines[0].stage, "rapid-review");
+  EXPECT_TRUE(s.review_with_deadlines("RR-3"));
+}
+
 TEST_F(StoreTest, TheAuditTrailRefusesUpdateAndDelete) {
   Store s(db(), "system");
   Batch b;
