@@ -148,6 +148,18 @@ CREATE INDEX outbox_pending ON outbox(next_attempt, id) WHERE state = 'pending';
 CREATE INDEX outbox_unsent ON outbox(state, id) WHERE state NOT IN ('pending', 'delivered');
 CREATE INDEX outbox_held ON outbox(hold_until) WHERE state = 'pending' AND hold_until > 0;
 )sql",
+    // 6 -> 7: the timed notices and delivery attempts are most of the trail,
+    // and every record of theirs cost a place in the kind and actor indexes.
+    // A filter on one of them finds a page by walking the trail newest first
+    // (they are common, so a page fills soon); the indexes keep the rest.
+    // store::kCommonAuditKinds and kCommonAuditActor must match these.
+    R"sql(
+DROP INDEX audit_kind;
+DROP INDEX audit_actor;
+CREATE INDEX audit_kind ON audit(kind, at)
+  WHERE kind NOT IN ('deadline.reminder', 'deadline.overdue', 'deadline.escalated', 'notification.attempt');
+CREATE INDEX audit_actor ON audit(actor, at) WHERE actor != 'system';
+)sql",
 };
 
 // Cached statements (Store::cached).

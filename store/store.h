@@ -22,7 +22,7 @@
 
 namespace docket::store {
 
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 struct ReviewRecord {
   std::string ref;
