@@ -286,6 +286,10 @@ long generate(const fs::path& config_dir, const fs::path& db, long n, bool inter
 }
 
 void row(const char* what, const std::string& achieved, const std::string& target, bool met) {
+  if (target.empty()) {  // a figure shown beside the targets, with none of its own
+    std::printf("  %-44s %16s\n", what, achieved.c_str());
+    return;
+  }
   std::printf("  %-44s %16s   target %-14s %s\n", what, achieved.c_str(), target.c_str(), met ? "met" : "NOT MET");
 }
 
@@ -494,7 +498,7 @@ int main(int argc, char** argv) {
   row("  per pending deadline", fmt(per_deadline, "bytes"), "< 300 bytes", per_deadline < 300);
   row("acknowledged durable commands per second", fmt(commands_per_s, "/s"), ">= 20000 /s", commands_per_s >= 20000);
   row("reminders into the outbox per second", fmt(reminders_per_s, "/s"), ">= 50000 /s", reminders_per_s >= 50000);
-  row("  all notifications (with escalations) per second", fmt(static_cast<double>(messages) / jump, "/s"), "", true);
+  row("  all messages, escalations too, per second", fmt(static_cast<double>(messages) / jump, "/s"), "", true);
   std::printf("  (%ld reminders and %ld messages in all in a %.2f s clock jump of 14 days, delivered to the log\n"
               "   in %.1f s more%s; then %ld commands acknowledged by %d clients in %d s)\n",
               reminders, messages, jump, drained, drained >= 599 ? ", not all" : "", acked.load(), o.clients,

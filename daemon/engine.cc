@@ -782,7 +782,10 @@ Result Engine::start(const Caller& who, const StartArgs& a, store::Batch& batch)
   if (!valid_ref(a.ref)) {
     return Result::fail("'" + a.ref + "' is not a valid reference: use up to 64 letters, digits and - _ / .");
   }
-  if (const Review* existing = find(a.ref)) {
+  // A new reference is the usual case: the store's index answers that alone,
+  // without reading a row.
+  const bool taken = reviews_.count(a.ref) > 0 || (store_ != nullptr && store_->has_review(a.ref));
+  if (const Review* existing = taken ? find(a.ref) : nullptr) {
     return Result::fail("a review with reference " + a.ref + " already exists (" + existing->workflow + ", started " +
                         start_text(*existing) + ")");
   }

@@ -165,7 +165,7 @@ CREATE INDEX audit_actor ON audit(actor, at) WHERE actor != 'system';
 // Cached statements (Store::cached).
 enum Slot {
   // Reads.
-  kReviewsFrom, kDeadlinesFrom, kTimers, kOutboxReady, kOutboxNextAttempt, kOutboxNextHold,
+  kReviewsFrom, kDeadlinesFrom, kHasReview, kTimers, kOutboxReady, kOutboxNextAttempt, kOutboxNextHold,
   // Writes.
   kFirstWrite, kUpdateOutbox = kFirstWrite, kInsertAudit, kInsertAuditMany, kInsertOutbox, kInsertOutboxMany,
   kInsertReview, kInsertReviewMany, kInsertDeadline, kInsertDeadlineMany, kUpdateTiming, kSlots
@@ -644,6 +644,15 @@ std::optional<Store::StoredReview> Store::review_with_deadlines(const std::strin
     }
   }
   return out;
+}
+
+bool Store::has_review(const std::string& ref) {
+  auto& s = cached(kHasReview, "SELECT 1 FROM reviews WHERE ref = ?1");
+  begin_reads();
+  s.bind(1, ref);
+  const bool found = s.step();
+  s.reset();
+  return found;
 }
 
 std::vector<DeadlineRecord> Store::meeting_deadlines() {

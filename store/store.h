@@ -252,6 +252,8 @@ class Store {
     std::vector<DeadlineRecord> deadlines;
   };
   std::optional<StoredReview> review_with_deadlines(const std::string& ref);
+  // Whether a review with this ref is stored, from the index alone.
+  bool has_review(const std::string& ref);
   // The deadline rows of meetings (refs that begin with '@').
   std::vector<DeadlineRecord> meeting_deadlines();
   // Up to `limit` timed events after `after` in firing order.

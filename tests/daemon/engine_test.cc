@@ -809,6 +809,11 @@ TEST(EngineScale, AReviewChangedAfterASealStaysCachedUntilItsOwnBatchLands) {
   e.committed(a);
   EXPECT_EQ(e.cached_reviews(), 1u) << "RR-B is not in the store yet";
   EXPECT_TRUE(e.status("RR-B").ok);
+  // A reference is taken whether its review is only in the store or only in memory.
+  store::Batch refused;
+  EXPECT_FALSE(e.start(kManager, {"rapid-review", "RR-A", "", "", {}, {}}, refused).ok) << "stored, not cached";
+  EXPECT_FALSE(e.start(kManager, {"rapid-review", "RR-B", "", "", {}, {}}, refused).ok) << "cached, not stored";
+  EXPECT_TRUE(refused.empty());
   st.commit(second);
   e.committed(b);
   EXPECT_EQ(e.cached_reviews(), 0u);

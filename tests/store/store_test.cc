@@ -171,6 +171,9 @@ TEST_F(StoreTest, AReviewIsReadBackWithItsDeadlinesOrWithoutAny) {
   EXPECT_EQ(two->review.parent_ref, "RR-1");
   EXPECT_TRUE(two->deadlines.empty());
   EXPECT_FALSE(s.review_with_deadlines("RR-3"));
+  EXPECT_TRUE(s.has_review("RR-1"));
+  EXPECT_TRUE(s.has_review("RR-2"));
+  EXPECT_FALSE(s.has_review("RR-3"));
 }
 
 // Reviews are read back by walking on from the last one read when the next is
