@@ -433,7 +433,11 @@ void Server::land(bool relaunch) {
   // launch: the dispatcher's next take() belongs to the next batch.)
   if (dispatcher_ != nullptr) dispatcher_->committed();
   // The writer is idle from here: what filled meanwhile goes at once, before
-  // the replies are written.
+  // the replies are written. That includes what the dispatcher settled while
+  // the batch was in flight: its request to commit found the writer busy, and
+  // left in the dispatcher the delivery would wait for the next commit, which
+  // in a rehearsal may never come (and a restart meanwhile would send it again).
+  if (dispatcher_ != nullptr) dispatcher_->take(open_);
   if (relaunch && (!open_.empty() || !open_answered_.empty())) launch();
   for (auto& [p, r] : f->answered) {
     if (p.from) p.from->answer(reply_line(p.request.id, r));
