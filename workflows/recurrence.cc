@@ -1,6 +1,10 @@
 #include "workflows/recurrence.h"
 
 #include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <utility>
 
 #include <libical/ical.h>
 
@@ -13,6 +17,11 @@ icaltimetype to_ical(Day d) {
   t.year = static_cast<int>(ymd.year());
   t.month = static_cast<int>(static_cast<unsigned>(ymd.month()));
   t.day = static_cast<int>(static_cast<unsigned>(ymd.day()));
+  // icaltime_null_date() leaves the time of day at -1, which libical's
+  // iterator does not expect: "FREQ=MONTHLY;INTERVAL=2;BYDAY=1WE" from
+  // 1 April 2026 (the shipped DALP board) gave 1 April twice, then 6 May and
+  // 3 June, and a WEEKLY rule with BYDAY gave DTSTART for ever.
+  t.hour = t.minute = t.second = 0;
   t.is_date = 1;
   return t;
 }
@@ -62,22 +71,59 @@ std::optional<std::string> check_rrule(const std::string& rrule) {
   return std::nullopt;
 }
 
-std::vector<Day> expand_rrule(const std::string& rrule, Day dtstart, Day from, Day to) {
-  std::vector<Day> out;
-  icalrecurrencetype r = icalrecurrencetype_from_string(rrule.c_str());
-  if (r.freq == ICAL_NO_RECURRENCE) return out;
-  icalrecur_iterator* it = icalrecur_iterator_new(r, to_ical(dtstart));
-  if (it == nullptr) return out;
-  // Bounded: a daily rule over two centuries is still far below this.
-  for (int i = 0; i < 200000; ++i) {
-    icaltimetype t = icalrecur_iterator_next(it);
-    if (icaltime_is_null_time(t)) break;
-    Day d = from_ical(t);
-    if (d > to) break;
-    if (d >= from) out.push_back(d);
+namespace {
+
+// One rule's occurrences from its DTSTART, as far as anyone has asked, and
+// the libical iterator that goes on from there. A rule can only be walked
+// from its DTSTART (an INTERVAL counts from it), so without this every
+// financial year a daemon or a rehearsal reaches walked all the years
+// before it again: a century of meetings took minutes.
+struct Expansion {
+  Expansion() = default;
+  Expansion(const Expansion&) = delete;
+  Expansion& operator=(const Expansion&) = delete;
+  ~Expansion() {
+    if (it != nullptr) icalrecur_iterator_free(it);
   }
-  icalrecur_iterator_free(it);
-  return out;
+  icalrecur_iterator* it = nullptr;
+  std::vector<Day> days;  // in order
+  bool ended = false;
+  int steps = 0;
+};
+
+// Bounded: a daily rule over two centuries is still far below this.
+constexpr int kMaxSteps = 200000;
+// Distinct (rule, DTSTART) pairs kept; a configuration has a handful.
+constexpr std::size_t kMaxRules = 256;
+
+}  // namespace
+
+std::vector<Day> expand_rrule(const std::string& rrule, Day dtstart, Day from, Day to) {
+  static std::mutex mu;
+  static std::map<std::pair<std::string, Day>, std::unique_ptr<Expansion>> cache;
+  std::lock_guard lock(mu);
+  auto key = std::make_pair(rrule, dtstart);
+  auto found = cache.find(key);
+  if (found == cache.end()) {
+    if (cache.size() >= kMaxRules) cache.clear();
+    auto fresh = std::make_unique<Expansion>();
+    icalrecurrencetype r = icalrecurrencetype_from_string(rrule.c_str());
+    if (r.freq != ICAL_NO_RECURRENCE) fresh->it = icalrecur_iterator_new(r, to_ical(dtstart));
+    fresh->ended = fresh->it == nullptr;
+    found = cache.emplace(std::move(key), std::move(fresh)).first;
+  }
+  Expansion& e = *found->second;
+  while (!e.ended && (e.days.empty() || e.days.back() <= to)) {
+    icaltimetype t = ++e.steps > kMaxSteps ? icaltime_null_time() : icalrecur_iterator_next(e.it);
+    if (icaltime_is_null_time(t)) {
+      e.ended = true;
+      break;
+    }
+    e.days.push_back(from_ical(t));
+  }
+  auto first = std::lower_bound(e.days.begin(), e.days.end(), from);
+  auto last = std::upper_bound(first, e.days.end(), to);
+  return {first, last};
 }
 
 }  // namespace docket::workflows
