@@ -23,6 +23,17 @@ class StoreTest : public ::testing::Test {
   ~StoreTest() override { std::filesystem::remove_all(dir_); }
   std::filesystem::path db() const { return dir_ / "docket.db"; }
 
+  // A pending deadline row of `ref`, due 23 March 2026.
+  static DeadlineRecord pending(const std::string& ref, const std::string& stage = "rapid-review") {
+    DeadlineRecord d;
+    d.ref = ref;
+    d.stage = stage;
+    d.state = "pending";
+    d.due = "2026-03-23";
+    d.opened_on = "2026-03-02";
+    return d;
+  }
+
   static AuditEntry entry(std::int64_t at, const std::string& kind) {
     AuditEntry e;
     e.at = at;
@@ -99,13 +110,7 @@ TEST_F(StoreTest, ABatchCommitsWholeAndTheAuditChainLinks) {
     Store s(db(), "virtual");
     Batch b;
     b.reviews.push_back({"RR-1", "rapid-review", "abc", "", "open", "2026-03-02", "{}", "{}", "", "", 1});
-    DeadlineRecord d;
-    d.ref = "RR-1";
-    d.stage = "rapid-review";
-    d.state = "pending";
-    d.due = "2026-03-23";
-    d.opened_on = "2026-03-02";
-    b.deadlines.push_back(d);
+    b.deadlines.push_back(pending("RR-1"));
     b.audit.push_back(entry(10, "review.started"));
     b.audit.push_back(entry(11, "deadline.opened"));
     s.commit(b);
@@ -192,12 +197,7 @@ TEST_F(StoreTest, ReviewsReadInAnyOrderComeBackWithTheirOwnDeadlines) {
     b.reviews.push_back({ref(i), "rapid-review", "abc", "T" + std::to_string(i), "open", "2026-03-02", "{}", "{}",
                          "", "", i});
     for (int k = 0; k < i % 4; ++k) {
-      DeadlineRecord d;
-      d.ref = ref(i);
-      d.stage = "stage-" + std::to_string(k);
-      d.state = "pending";
-      d.due = "2026-03-23";
-      d.opened_on = "2026-03-02";
+      DeadlineRecord d = pending(ref(i), "stage-" + std::to_string(k));
       d.reminders_sent = i;
       b.deadlines.push_back(d);
     }
@@ -240,13 +240,7 @@ TEST_F(StoreTest, AReadAfterEndReadsSeesWhatWasWrittenSince) {
   ASSERT_TRUE(s.review_with_deadlines("RR-1"));  // the walks stop on RR-3
   Batch more;
   more.reviews.push_back({"RR-2", "rapid-review", "abc", "Late", "open", "2026-03-02", "{}", "{}", "", "", 1});
-  DeadlineRecord d;
-  d.ref = "RR-2";
-  d.stage = "rapid-review";
-  d.state = "pending";
-  d.due = "2026-03-23";
-  d.opened_on = "2026-03-02";
-  more.deadlines.push_back(d);
+  more.deadlines.push_back(pending("RR-2"));
   s.commit(more);  // commit() ends the reads
   auto two = s.review_with_deadlines("RR-2");
   ASSERT_TRUE(two);
