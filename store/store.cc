@@ -152,7 +152,7 @@ CREATE INDEX outbox_held ON outbox(hold_until) WHERE state = 'pending' AND hold_
     // and every record of theirs cost a place in the kind and actor indexes.
     // A filter on one of them finds a page by walking the trail newest first
     // (they are common, so a page fills soon); the indexes keep the rest.
-    // store::kCommonAuditKinds and kCommonAuditActor must match these.
+    // kKindIndexed and kActorIndexed in audit_query.cc must match these.
     R"sql(
 DROP INDEX audit_kind;
 DROP INDEX audit_actor;
