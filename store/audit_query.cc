@@ -15,8 +15,11 @@ constexpr const char* kAuditColumns = "seq, at, actor, kind, ref, stage, details
 // walks the trail by time instead, and fills its page soon.
 constexpr const char* kCommonKinds[] = {"deadline.reminder", "deadline.overdue", "deadline.escalated",
                                         "notification.attempt"};
-constexpr const char* kKindIndexed =
-    "kind NOT IN ('deadline.reminder', 'deadline.overdue', 'deadline.escalated', 'notification.attempt')";
+const std::string kKindIndexed = [] {
+  std::string sql = "kind NOT IN (";
+  for (const char* k : kCommonKinds) sql += std::string(sql.back() == '(' ? "'" : ", '") + k + "'";
+  return sql + ")";
+}();
 constexpr const char* kCommonActor = "system";
 constexpr const char* kActorIndexed = "actor != 'system'";
 

@@ -2,22 +2,22 @@
 
 namespace docket::store {
 
-DeadlineRecord deadline_row(const Statement& s, int first) {
+DeadlineRecord deadline_row(const Statement& s) {
   DeadlineRecord d;
-  d.ref = s.text(first);
-  d.stage = s.text(first + 1);
-  d.state = s.text(first + 2);
-  d.due = s.text(first + 3);
-  d.due_at = s.text(first + 4);
-  d.fixed_due = s.text(first + 5);
-  d.opened_on = s.text(first + 6);
-  d.reminders_sent = static_cast<int>(s.integer(first + 7));
-  d.rungs_sent = static_cast<int>(s.integer(first + 8));
-  d.repeats_sent = static_cast<int>(s.integer(first + 9));
-  d.completed_on = s.text(first + 10);
-  d.outcome = s.text(first + 11);
-  d.extended = s.integer(first + 12) != 0;
-  d.next_fire = s.integer(first + 13);
+  d.ref = s.text(0);
+  d.stage = s.text(1);
+  d.state = s.text(2);
+  d.due = s.text(3);
+  d.due_at = s.text(4);
+  d.fixed_due = s.text(5);
+  d.opened_on = s.text(6);
+  d.reminders_sent = static_cast<int>(s.integer(7));
+  d.rungs_sent = static_cast<int>(s.integer(8));
+  d.repeats_sent = static_cast<int>(s.integer(9));
+  d.completed_on = s.text(10);
+  d.outcome = s.text(11);
+  d.extended = s.integer(12) != 0;
+  d.next_fire = s.integer(13);
   return d;
 }
 

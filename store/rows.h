@@ -10,8 +10,7 @@ namespace docket::store {
 
 // ref, stage, state, due, due_at, fixed_due, opened_on, reminders_sent,
 // rungs_sent, repeats_sent, completed_on, outcome, extended, next_fire
-// A deadline row whose columns (in kDeadlineColumns' order) start at `first`.
-DeadlineRecord deadline_row(const Statement& s, int first = 0);
+DeadlineRecord deadline_row(const Statement& s);
 // ref, workflow, version, title, state, start, assignments, dates, paused_on,
 // parent_ref, created_at
 ReviewRecord review_row(const Statement& s);

@@ -268,12 +268,15 @@ std::string audit_hash(const AuditRecord& r) { return chain_hash(r.prev_hash, r.
 
 namespace {
 
-constexpr const char* kReviewsFromSql =
+// Rows in review_row's and deadline_row's column order.
+constexpr const char* kSelectReviews =
     "SELECT ref, workflow, version, title, state, start, assignments, dates, paused_on, parent_ref, created_at "
-    "FROM reviews WHERE ref >= ?1 ORDER BY ref";
-constexpr const char* kDeadlinesFromSql =
+    "FROM reviews ";
+constexpr const char* kSelectDeadlines =
     "SELECT ref, stage, state, due, due_at, fixed_due, opened_on, reminders_sent, rungs_sent, repeats_sent, "
-    "completed_on, outcome, extended, next_fire FROM deadlines WHERE ref >= ?1 ORDER BY ref, stage";
+    "completed_on, outcome, extended, next_fire FROM deadlines ";
+const std::string kReviewsFromSql = std::string(kSelectReviews) + "WHERE ref >= ?1 ORDER BY ref";
+const std::string kDeadlinesFromSql = std::string(kSelectDeadlines) + "WHERE ref >= ?1 ORDER BY ref, stage";
 
 }  // namespace
 
@@ -281,8 +284,8 @@ Store::Store(const std::filesystem::path& path, std::string clock, WalSettings w
     : db_(path, Connection::Mode::read_write),
       wal_(wal),
       clock_(std::move(clock)),
-      reviews_walk_{kReviewsFrom, kReviewsFromSql},
-      deadlines_walk_{kDeadlinesFrom, kDeadlinesFromSql} {
+      reviews_walk_{kReviewsFrom, kReviewsFromSql.c_str()},
+      deadlines_walk_{kDeadlinesFrom, kDeadlinesFromSql.c_str()} {
   db_.exec("PRAGMA journal_mode=WAL");
   db_.exec("PRAGMA synchronous=FULL");
   // Reviews are read on demand: keep the hot pages in memory and read the
@@ -559,18 +562,12 @@ std::vector<OutboxMessage> Store::write(const Batch& b, Fresh report) {
 
 std::vector<ReviewRecord> Store::reviews() {
   std::vector<ReviewRecord> out;
-  auto s = reader().prepare(
-      "SELECT ref, workflow, version, title, state, start, assignments, dates, paused_on, parent_ref, created_at "
-      "FROM reviews ORDER BY created_at, ref");
+  auto s = reader().prepare(std::string(kSelectReviews) + "ORDER BY created_at, ref");
   while (s.step()) out.push_back(review_row(s));
   return out;
 }
 
 namespace {
-
-constexpr const char* kDeadlineColumns =
-    "SELECT ref, stage, state, due, due_at, fixed_due, opened_on, reminders_sent, rungs_sent, repeats_sent, "
-    "completed_on, outcome, extended, next_fire FROM deadlines ";
 
 std::vector<DeadlineRecord> deadline_rows(Statement& s) {
   std::vector<DeadlineRecord> out;
@@ -599,7 +596,7 @@ Statement& Store::cached(int slot, const char* sql) {
 }
 
 std::vector<DeadlineRecord> Store::deadlines() {
-  auto s = reader().prepare(std::string(kDeadlineColumns) + "ORDER BY ref, stage");
+  auto s = reader().prepare(std::string(kSelectDeadlines) + "ORDER BY ref, stage");
   return deadline_rows(s);
 }
 
@@ -657,7 +654,7 @@ bool Store::has_review(const std::string& ref) {
 
 std::vector<DeadlineRecord> Store::meeting_deadlines() {
   // '@' sorts just before 'A', so this is a range of the primary key.
-  auto s = reader().prepare(std::string(kDeadlineColumns) + "WHERE ref >= '@' AND ref < 'A' ORDER BY ref, stage");
+  auto s = reader().prepare(std::string(kSelectDeadlines) + "WHERE ref >= '@' AND ref < 'A' ORDER BY ref, stage");
   return deadline_rows(s);
 }
 
