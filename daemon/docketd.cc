@@ -240,6 +240,7 @@ int run_docketd(int argc, const char* const* argv) {
   }
   if (!server.idle()) spdlog::warn("daemon.stop_grace_expired seconds={}", kStopGrace.count());
   try {
+    server.write_all();  // no batch may still be in the writer's hands
     store::Batch bye;
     dispatcher->take(bye);  // the outcomes of the last attempts
     bye.audit.push_back(system_record(clock, "daemon.stopped", {{"signal", stop_signal}}));

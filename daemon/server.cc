@@ -278,14 +278,16 @@ void Server::stop() {
   boost::system::error_code ec;
   acceptor_.close(ec);
   timer_.cancel();
-  flush();
-  // Everything queued is written and answered before the stop returns.
+  flush();  // writes everything queued, and answers it, before the stop returns
+  std::error_code fec;
+  std::filesystem::remove(socket_path_, fec);
+}
+
+void Server::write_all() {
   while (flight_ || !open_.empty() || !open_answered_.empty()) {
     land_now();
     launch();
   }
-  std::error_code fec;
-  std::filesystem::remove(socket_path_, fec);
 }
 
 void Server::accept() {
@@ -372,6 +374,10 @@ void Server::flush() {
     open_fired_ = open_.audit.size() != before;
   }
   if (!flight_) launch();  // else land() asks for another flush
+  // Once stopping, the loop may run out of work while a batch is written
+  // (the writer's completion is not work it waits for), and the database is
+  // then closed: a flush then writes at once.
+  if (stopping_) write_all();
   if (!stopping_) arm_timer();
   store_.end_reads();  // hold no snapshot while idle
 }

@@ -38,6 +38,9 @@ class Server {
   void start();
   // Stops accepting, answers what is queued, and closes.
   void stop();
+  // Writes and answers everything held, waiting for the writer: after a
+  // stop nothing may be left in flight when the database is closed.
+  void write_all();
   // Queues a command run by the daemon itself (e.g. `reload` on SIGHUP).
   void submit_internal(Request r);
   // The dispatcher whose outcomes join each group commit; may stay unset
