@@ -103,7 +103,10 @@ void Dispatcher::grow_pool() {
         shared->done.push_back({job.id, job.channel, std::move(d)});
         --shared->active;
         shared->idle.notify_all();
-        if (shared->wake) shared->wake();
+        if (shared->wake && !shared->drain_posted) {
+          shared->drain_posted = true;
+          shared->wake();
+        }
       }
     });
   }
@@ -227,25 +230,32 @@ void Dispatcher::pump(Scan scan) {
   const DeliverySettings& delivery = *setup_.delivery;
   const workflows::Config& config = *setup_.config;
   gather_digests();
-  int free = 0;
-  for (const auto& [name, n] : notifiers_) free += std::max(0, delivery.in_flight - in_flight_[name]);
+  if (scan == Scan::from_start) {
+    cursor_ = {};
+    starved_.clear();
+  }
+  int free = 0;  // slots to fill, in channels the last read did not find starved
+  for (const auto& [name, n] : notifiers_) {
+    if (starved_.count(name) == 0) free += std::max(0, delivery.in_flight - in_flight_[name]);
+  }
   bool changed = false;
   std::vector<Job> jobs;
-  // Rows are read in pages of as many as may be attempted, from where the
-  // last pump left off (or from the first ready row): with a backlog of a
-  // million, reading every busy row again at each finished attempt made
-  // delivery quadratic. A pump reads no more rows than there are free slots
-  // and busy rows (so rows waiting for a full channel are not read over and
-  // over), nor more than kScanLimit.
-  if (scan == Scan::from_start) cursor_ = {};
+  // Rows are read in pages from where the last pump left off (or from the
+  // first ready row): with a backlog of a million, reading every busy row
+  // again at each finished attempt made delivery quadratic. A pump reads
+  // about as many rows as there are free slots, and passes over no more
+  // than the busy rows and a page of rows whose channel is full: with the
+  // mail server down and a webhook channel idle, every failed mail once
+  // sent a read through a thousand rows waiting for mail, in search of one
+  // for the webhook, and the event loop did nothing else.
   store::OutboxPosition at = cursor_;
   bool contiguous = true;  // every row read so far is busy: the cursor may pass it
   int scanned = 0;
-  const int budget = std::min(kScanLimit, free + static_cast<int>(busy_.size()));
+  int passed = 0;  // rows read and left: busy, or their channel full
+  const int may_pass = static_cast<int>(busy_.size()) + kScanPage;
   const Instant now = clock_.now();
-  while (free > 0 && scanned < budget) {
-    // As many as may be attempted: past the cursor, rows are seldom busy.
-    const int page = std::min({free, kScanPage, budget - scanned});
+  while (free > 0 && scanned < kScanLimit && passed < may_pass) {
+    const int page = std::min({std::max(free, passed), kScanPage, kScanLimit - scanned});
     auto rows = store_.outbox_ready(wall_ms(), now.time_since_epoch().count(), page, at);
     scanned += static_cast<int>(rows.size());
     rows_read_ += static_cast<std::int64_t>(rows.size());
@@ -253,6 +263,7 @@ void Dispatcher::pump(Scan scan) {
       if (free == 0) break;
       at = {row.next_attempt, row.id};
       if (busy_.count(row.id) != 0) {
+        ++passed;
         if (contiguous) cursor_ = at;
         continue;
       }
@@ -276,6 +287,7 @@ void Dispatcher::pump(Scan scan) {
       const std::string& channel = delivery.channel_for(person).name();
       int& running = in_flight_[channel];
       if (running >= delivery.in_flight) {
+        ++passed;
         contiguous = false;  // its channel is full: this row waits for the next pump
         continue;
       }
@@ -296,12 +308,15 @@ void Dispatcher::pump(Scan scan) {
         job.message = render_message(row, config, delivery, now);
       }
       ++running;
-      --free;
+      if (starved_.erase(channel) == 0) --free;  // a starved channel's slots were not counted
       busy_.emplace(row.id, std::move(row));
       jobs.push_back(std::move(job));
       if (contiguous) cursor_ = at;
     }
     if (rows.size() < static_cast<std::size_t>(page)) break;
+  }
+  for (const auto& [name, n] : notifiers_) {
+    if (in_flight_[name] < delivery.in_flight) starved_.insert(name);
   }
   if (!jobs.empty()) {
     {
@@ -319,6 +334,7 @@ bool Dispatcher::settle_finished() {
   {
     std::lock_guard lock(shared_->mu);
     done.swap(shared_->done);
+    shared_->drain_posted = false;
   }
   for (const auto& d : done) {
     auto it = busy_.find(d.id);

@@ -99,12 +99,13 @@ class Dispatcher {
     int active = 0;
     bool stopping = false;
     std::function<void()> wake;  // posts drain() to the io thread; cleared by stop()
+    bool drain_posted = false;   // one drain() at a time is enough: it settles all done
   };
 
   // Reads ready rows and hands out attempts. After a finished attempt the
   // read goes on from the cursor (the end of the run of busy rows it has
-  // passed); anything else may have made earlier rows ready, so the read
-  // starts again from the first.
+  // passed), for the channels that attempt freed; anything else may have
+  // made earlier rows ready, so the read starts again from the first.
   enum class Scan { from_start, from_cursor };
   static constexpr int kScanPage = 64;
   static constexpr int kScanLimit = 1024;
@@ -134,6 +135,10 @@ class Dispatcher {
   std::function<void()> request_commit_;
   std::map<std::int64_t, store::OutboxMessage> busy_;  // rows attempted or changed, until committed
   store::OutboxPosition cursor_;
+  // Channels left with free slots by the last read: it found no row for
+  // them. Reads from the cursor look for rows for the others only; a read
+  // from the start looks for all again.
+  std::set<std::string, std::less<>> starved_;
   std::int64_t rows_read_ = 0;
   std::map<std::string, int, std::less<>> in_flight_;  // attempts running per channel
   std::vector<store::OutboxUpdate> updates_;

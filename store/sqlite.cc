@@ -102,6 +102,8 @@ bool Statement::step() {
   throw StoreError("SQL step failed: " + msg + " (code " + std::to_string(rc) + ", in '" + what + "')");
 }
 
+std::int64_t Statement::vm_steps() const { return sqlite3_stmt_status(stmt_, SQLITE_STMTSTATUS_VM_STEP, 0); }
+
 void Statement::run() {
   while (step()) {
   }

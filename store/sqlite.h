@@ -73,6 +73,8 @@ class Statement {
   std::string_view view(int col) const;
   std::int64_t integer(int col) const;
   bool is_null(int col) const;
+  // Virtual machine steps run so far: the work of a statement, counted.
+  std::int64_t vm_steps() const;
 
  private:
   sqlite3* db_ = nullptr;

@@ -723,15 +723,32 @@ std::optional<OutboxMessage> Store::outbox_message(std::int64_t id) {
 
 std::vector<OutboxMessage> Store::outbox_ready(std::int64_t wall_ms, std::int64_t now_s, int limit,
                                                OutboxPosition after) {
-  static const std::string sql = std::string("SELECT ") + kOutboxColumns +
-                                 " FROM outbox WHERE state = 'pending' AND next_attempt <= ?1 AND hold_until <= ?2 "
-                                 "AND (next_attempt, id) > (?4, ?5) ORDER BY next_attempt, id LIMIT ?3";
+  // Two ranges of the index rather than `(next_attempt, id) > (?4, ?5)`:
+  // SQLite seeks that on next_attempt alone (id is the rowid) and stepped
+  // over every row of the same next_attempt before the cursor. A backlog of
+  // 100,000 messages never tried (next_attempt 0) made each pump read them
+  // all again, and the event loop answered nothing, a stop included, for
+  // seconds on end.
+  static const std::string ready = std::string("SELECT ") + kOutboxColumns +
+                                   " FROM outbox WHERE state = 'pending' AND next_attempt <= ?1 AND hold_until <= ?2 ";
+  static const std::string sql = "SELECT * FROM (" + ready + "AND next_attempt = ?4 AND id > ?5 ORDER BY id LIMIT ?3) " +
+                                 "UNION ALL SELECT * FROM (" + ready +
+                                 "AND next_attempt > ?4 ORDER BY next_attempt, id LIMIT ?3) " +
+                                 "ORDER BY next_attempt, id LIMIT ?3";
   auto& s = cached(kOutboxReady, sql.c_str());
   s.bind(1, wall_ms).bind(2, now_s).bind(3, limit).bind(4, after.next_attempt).bind(5, after.id);
   std::vector<OutboxMessage> out;
   while (s.step()) out.push_back(outbox_row(s));
   s.reset();
   return out;
+}
+
+std::int64_t Store::read_steps() const {
+  std::int64_t steps = 0;
+  for (std::size_t slot = 0; slot < static_cast<std::size_t>(kFirstWrite); ++slot) {
+    if (statements_[slot]) steps += statements_[slot]->vm_steps();
+  }
+  return steps;
 }
 
 std::optional<std::int64_t> Store::outbox_next_attempt(std::int64_t after_wall_ms) {

@@ -279,6 +279,9 @@ class Store {
   // not yet ready, if any.
   std::optional<std::int64_t> outbox_next_attempt(std::int64_t after_wall_ms);
   std::optional<std::int64_t> outbox_next_hold(std::int64_t after_s);
+  // SQLite's steps in the event loop's repeated reads so far: what a read
+  // costs, counted rather than timed (for tests and benchmarks).
+  std::int64_t read_steps() const;
   std::vector<AuditRecord> audit(const std::string& ref = {});
   std::optional<std::string> meta(const std::string& key);
   std::optional<DefinitionText> definition(const std::string& version);

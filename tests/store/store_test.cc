@@ -431,6 +431,52 @@ TEST_F(StoreTest, TheDispatcherReadsReadyRowsInAttemptOrderAndSkipsHeldOnes) {
   EXPECT_EQ(keys(s.outbox("dead")), "c");
 }
 
+// A page read from a cursor deep in a run of rows with one next_attempt
+// (a backlog never tried: all 0) costs what a page from its start costs. A
+// row-value comparison on (next_attempt, id) stepped over every row before
+// the cursor, and the dispatcher reads a page after each attempt.
+TEST_F(StoreTest, APageOfReadyRowsCostsTheSameFromAnyCursor) {
+  Store s(db(), "system");
+  constexpr int kBacklog = 20'000;
+  Batch b;
+  for (int i = 0; i < kBacklog; ++i) {
+    OutboxMessage m;
+    m.key = "k" + std::to_string(i);
+    m.kind = "reminder";
+    m.person = "k-davies";
+    m.payload = "{}";
+    b.outbox.push_back(m);
+  }
+  auto rows = s.commit(b);
+  ASSERT_EQ(rows.size(), static_cast<std::size_t>(kBacklog));
+  auto page_cost = [&](std::int64_t after_id) {
+    const std::int64_t before = s.read_steps();
+    auto page = s.outbox_ready(1'000, 50, 64, {0, after_id});
+    EXPECT_EQ(page.size(), 64u);
+    if (!page.empty()) {
+      EXPECT_GT(page.front().id, after_id);
+    }
+    return s.read_steps() - before;
+  };
+  const std::int64_t near_start = page_cost(rows[10].id);
+  const std::int64_t near_end = page_cost(rows[kBacklog - 100].id);
+  EXPECT_GT(near_start, 0);
+  EXPECT_LT(near_end, 2 * near_start) << "a page from near the end stepped over the rows before it";
+  // And on across the boundary into rows tried before (next_attempt > 0).
+  Batch later;
+  OutboxUpdate retry;
+  retry.id = rows[0].id;
+  retry.attempts = 1;
+  retry.next_attempt = 500;
+  later.outbox_updates = {retry};
+  s.commit(later);
+  auto last = s.outbox_ready(1'000, 50, 10, {0, rows[kBacklog - 2].id});
+  ASSERT_EQ(last.size(), 2u);
+  EXPECT_EQ(last[0].id, rows[kBacklog - 1].id);
+  EXPECT_EQ(last[1].id, rows[0].id) << "then the row retried at 500 ms";
+  EXPECT_TRUE(s.outbox_ready(1'000, 50, 10, {500, rows[0].id}).empty());
+}
+
 TEST_F(StoreTest, AFailedBatchLeavesNothingBehind) {
   Store s(db(), "system");
   Batch bad;
