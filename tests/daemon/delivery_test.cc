@@ -70,14 +70,6 @@ std::string header(const json& mail, const std::string& name) {
 }
 
 // `docket outbox` on the live database, as JSON rows.
-json outbox(Sandbox& box, const TempConfig& cfg, bool failed = false) {
-  std::vector<std::string> args{"outbox", "--json", "--db", box.db().string(), "--config", cfg.dir().string()};
-  if (failed) args.emplace_back("--failed");
-  auto r = box.docket(args);
-  if (r.code != 0) return json{{"error", r.err}};
-  return json::parse(r.out)["rows"];
-}
-
 std::vector<store::AuditRecord> audit_of_kind(const fs::path& db, const std::string& kind) {
   store::Store st(db, "virtual");
   std::vector<store::AuditRecord> out;
@@ -128,11 +120,11 @@ TEST(Delivery, ARehearsedRapidReviewMailsEachReminderAndEscalationToTheRightPers
   // Delivered when nothing is left in the outbox.
   ASSERT_TRUE(eventually(
       [&] {
-        json waiting = outbox(box, cfg);
+        json waiting = box.outbox();
         return waiting.is_array() && waiting.empty();
       },
       20s))
-      << outbox(box, cfg).dump(2) << "\ndocketd log:\n" << d->log();
+      << box.outbox().dump(2) << "\ndocketd log:\n" << d->log();
   ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
 
   std::multiset<std::string> got;
@@ -203,12 +195,12 @@ TEST(Delivery, MailWaitsWhileTheServerIsDownAndGoesOnceAfterARestart) {
     // Nobody listens: the message waits, with its failures on record.
     ASSERT_TRUE(eventually(
         [&] {
-          json rows = outbox(box, cfg);
+          json rows = box.outbox();
           return rows.is_array() && rows.size() == 1 && rows[0]["attempts"].get<int>() >= 2;
         },
         15s))
-        << outbox(box, cfg).dump(2) << "\n" << d->log();
-    json row = outbox(box, cfg)[0];
+        << box.outbox().dump(2) << "\n" << d->log();
+    json row = box.outbox()[0];
     EXPECT_EQ(row["state"], "pending");
     EXPECT_EQ(row["person"], "k-davies");
     EXPECT_NE(row["last_error"].get<std::string>(), "");
@@ -299,12 +291,12 @@ TEST(Delivery, WebhooksAreSignedRetriedOn503AndDeadLetteredOn400UntilRetried) {
   ASSERT_TRUE(ok(box.docket({"clock", "advance", "11d"})));
   ASSERT_TRUE(eventually(
       [&] {
-        json dead = outbox(box, cfg, true);
+        json dead = box.outbox(true);
         return dead.is_array() && dead.size() == 1;
       },
       15s))
-      << outbox(box, cfg, true).dump(2) << d->log();
-  json dead = outbox(box, cfg, true)[0];
+      << box.outbox(true).dump(2) << d->log();
+  json dead = box.outbox(true)[0];
   EXPECT_EQ(dead["person"], "c-jones");
   EXPECT_EQ(dead["attempts"], 1) << "a 400 is not retried";
   EXPECT_NE(dead["last_error"].get<std::string>().find("400"), std::string::npos) << dead.dump();
@@ -316,11 +308,11 @@ TEST(Delivery, WebhooksAreSignedRetriedOn503AndDeadLetteredOn400UntilRetried) {
   EXPECT_NE(retried.out.find("queued again"), std::string::npos) << retried.out;
   ASSERT_TRUE(eventually(
       [&] {
-        json rows = outbox(box, cfg, true);
+        json rows = box.outbox(true);
         return rows.is_array() && rows.size() == 1 && rows[0]["attempts"] == 2;
       },
       15s))
-      << outbox(box, cfg, true).dump(2);
+      << box.outbox(true).dump(2);
   auto refused = box.docket({"outbox", "retry", "999999"});
   EXPECT_EQ(refused.code, 1);
   EXPECT_NE(refused.err.find("no message 999999"), std::string::npos) << refused.err;
@@ -384,13 +376,13 @@ TEST(Delivery, QuietHoursHoldRemindersTillMorningWhileEscalationsGoAtOnce) {
   json held;
   ASSERT_TRUE(eventually(
       [&] {
-        for (const auto& row : outbox(box, cfg)) {
+        for (const auto& row : box.outbox()) {
           if (row["ref"] == "RR-Q" && row["kind"] == "reminder" && row["held_until"].is_string()) held = row;
         }
         return held.is_object();
       },
       15s))
-      << outbox(box, cfg).dump(2);
+      << box.outbox().dump(2);
   EXPECT_EQ(held["held_until"], "2026-03-11 08:00");
   EXPECT_EQ(held["attempts"], 0);
   EXPECT_FALSE(has_subject(smtp, "Reminder: RR-Q")) << "a reminder does not wake anyone at 3 a.m.";
@@ -419,13 +411,13 @@ TEST(Delivery, ADigestGathersAPersonsRemindersIntoOneMessageAWorkingDay) {
   ASSERT_TRUE(ok(box.docket({"clock", "advance", "2h"})));   // 10:00: the first reminder waits for a digest
   ASSERT_TRUE(eventually(
       [&] {
-        for (const auto& row : outbox(box, cfg)) {
+        for (const auto& row : box.outbox()) {
           if (row["ref"] == "RR-D" && row["state"] == "digest") return true;
         }
         return false;
       },
       15s))
-      << outbox(box, cfg).dump(2);
+      << box.outbox().dump(2);
   ASSERT_TRUE(ok(box.docket({"clock", "advance", "1d"})));  // Tue 17 March 10:00: its digest goes
   ASSERT_TRUE(eventually([&] { return !mails_to(smtp, "chris.jones@example.org").empty(); }, 15s)) << d->log();
   ASSERT_TRUE(ok(box.docket({"clock", "advance", "2d"})));  // Thu 19: the second reminder ...

@@ -29,6 +29,8 @@
 
 #include <toml++/toml.h>
 
+#include "tests/support/process.h"
+
 #include "notifiers/registry.h"
 #include "tests/support/process.h"
 
@@ -42,16 +44,7 @@ namespace fs = std::filesystem;
 inline std::string python3() { return DOCKET_PYTHON3; }
 inline fs::path script(const std::string& name) { return fs::path(DOCKET_SOURCE_DIR) / "tests" / "notifiers" / name; }
 
-// Polls `ready` every 10 ms until it holds or `limit` passes.
-template <class Pred>
-bool eventually(Pred ready, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (!ready()) {
-    if (std::chrono::steady_clock::now() >= until) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
+using docket::testing::eventually;
 
 // A self-signed certificate for 127.0.0.1 and localhost (EC P-256), usable as
 // its own trust anchor through ca_file.

@@ -177,6 +177,18 @@ class Sandbox {
     return run_command(argv, tmp_.path(), limit);
   }
 
+  // `docket outbox --json` on the sandbox's database (read-only, so also
+  // while docketd runs): the messages not yet delivered, or only the dead
+  // letters; {"error": ...} if the command failed.
+  json outbox(bool failed = false) {
+    std::vector<std::string> args{"outbox", "--json", "--db", db().string()};
+    if (failed) args.emplace_back("--failed");
+    auto r = docket(args);
+    if (r.code != 0) return json{{"error", r.err}};
+    json j = json::parse(r.out, nullptr, false);
+    return j.is_object() && j.contains("rows") ? j["rows"] : json{{"error", "not JSON: " + r.out}};
+  }
+
  private:
   TempDir tmp_;
   fs::path config_;

@@ -53,6 +53,17 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// Polls `ready` every 10 ms until it holds or `limit` passes.
+template <class Pred>
+bool eventually(Pred ready, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (!ready()) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
 inline std::string slurp(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::ostringstream s;
