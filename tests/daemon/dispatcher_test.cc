@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <fstream>
+#include <functional>
 #include <iterator>
+#include <optional>
 
 #include "daemon/clock.h"
 #include "daemon/delivery_settings.h"
@@ -21,22 +23,65 @@ namespace {
 
 using namespace std::chrono_literals;
 
-store::Batch escalations(int n, const std::string& person) {
-  store::Batch backlog;
-  for (int i = 0; i < n; ++i) {
-    store::OutboxMessage m;
-    m.key = "backlog-" + std::to_string(i);
-    m.created_at = 1'780'000'000;
-    m.kind = "escalation";
-    m.ref = "RR-" + std::to_string(i);
-    m.stage = "rapid-review";
-    m.person = person;
-    m.role = "business-manager";
-    m.payload = R"({"due":"2026-06-05","stage_title":"Rapid review"})";
-    backlog.outbox.push_back(m);
+// Runs the dispatcher as the server would, committing what it settled when
+// asked; but as a writer busy with other batches would, only once `every`
+// requests have gathered, or when 5 ms bring no new one. Stops when `done`
+// holds after a commit, or after a bounded time. Returns the commits.
+int run_committing(boost::asio::io_context& io, Dispatcher& dispatcher, store::Store& store, int every,
+                   const std::function<bool()>& done) {
+  int requests = 0;
+  dispatcher.on_results([&] { ++requests; });
+  dispatcher.start();
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  int commits = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const int before = requests;
+    io.run_for(5ms);
+    if (requests >= every || (requests > 0 && requests == before)) {
+      store::Batch b;
+      dispatcher.take(b);
+      store.commit(b);
+      dispatcher.committed();
+      requests = 0;
+      ++commits;
+      if (done()) break;
+    }
   }
-  return backlog;
+  dispatcher.stop(1s);
+  return commits;
 }
+
+// A dispatcher at a fixed virtual time on a scratch store that holds a
+// backlog of `n` escalations for a-morgan (who has no channel of her own).
+struct Backlog {
+  Backlog(const testing::TempConfig& cfg, int n)
+      : loaded(load_setup(cfg.dir())),
+        store(cfg.dir() / "docket.db", "virtual"),
+        clock(Instant{std::chrono::seconds{1'780'000'000}}) {
+    store::Batch backlog;
+    for (int i = 0; i < n; ++i) {
+      store::OutboxMessage m;
+      m.key = "backlog-" + std::to_string(i);
+      m.created_at = 1'780'000'000;
+      m.kind = "escalation";
+      m.ref = "RR-" + std::to_string(i);
+      m.stage = "rapid-review";
+      m.person = "a-morgan";
+      m.role = "business-manager";
+      m.payload = R"({"due":"2026-06-05","stage_title":"Rapid review"})";
+      backlog.outbox.push_back(m);
+    }
+    store.commit(backlog);
+    if (loaded.setup.config) dispatcher.emplace(io, store, clock, loaded.setup);
+  }
+  int delivered() { return static_cast<int>(store.outbox("delivered").size()); }
+
+  SetupResult loaded;
+  store::Store store;
+  boost::asio::io_context io;
+  VirtualClock clock;
+  std::optional<Dispatcher> dispatcher;  // once the configuration loads
+};
 
 // A backlog, as after a long stop, goes out with each ready row read about
 // once. Attempts finish faster than the writer commits (the log channel
@@ -46,38 +91,14 @@ store::Batch escalations(int n, const std::string& person) {
 TEST(Dispatcher, ABacklogIsReadAboutOnceARowHoweverManyAreBusyBetweenCommits) {
   testing::TempConfig cfg;
   cfg.log_delivery();
-  auto loaded = load_setup(cfg.dir());
-  ASSERT_TRUE(loaded.setup.config) << "the shipped configuration loads";
-  store::Store store(cfg.dir() / "docket.db", "virtual");
   constexpr int kBacklog = 3000;
-  store.commit(escalations(kBacklog, "a-morgan"));
-
-  boost::asio::io_context io;
-  VirtualClock clock(Instant{std::chrono::seconds{1'780'000'000}});
-  Dispatcher dispatcher(io, store, clock, loaded.setup);
-  int commit_requests = 0;
-  dispatcher.on_results([&] { ++commit_requests; });
-  dispatcher.start();
+  Backlog b(cfg, kBacklog);
+  ASSERT_TRUE(b.dispatcher) << "the shipped configuration loads";
   // Commit only every 200 requests for one, as a writer busy with a clock
-  // jump would; stop once everything is delivered, or after a bounded time.
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  auto delivered = [&] { return static_cast<int>(store.outbox("delivered").size()); };
-  int commits = 0;
-  while (std::chrono::steady_clock::now() < deadline) {
-    io.run_for(5ms);
-    if (commit_requests >= 200 || (commit_requests > 0 && dispatcher.in_flight() > 0)) {
-      store::Batch b;
-      dispatcher.take(b);
-      store.commit(b);
-      dispatcher.committed();
-      commit_requests = 0;
-      ++commits;
-      if (delivered() == kBacklog) break;
-    }
-  }
-  dispatcher.stop(1s);
-  ASSERT_EQ(delivered(), kBacklog) << "after " << commits << " commits";
-  EXPECT_LE(dispatcher.rows_read(), 3 * kBacklog) << "rows read to deliver " << kBacklog;
+  // jump would; stop once everything is delivered.
+  const int commits = run_committing(b.io, *b.dispatcher, b.store, 200, [&] { return b.delivered() == kBacklog; });
+  ASSERT_EQ(b.delivered(), kBacklog) << "after " << commits << " commits";
+  EXPECT_LE(b.dispatcher->rows_read(), 3 * kBacklog) << "rows read to deliver " << kBacklog;
 }
 
 // The shipped setup: mail for most, a webhook for one receiving system. The
@@ -96,43 +117,18 @@ TEST(Dispatcher, AFullChannelWithABacklogIsNotReadOverAndOverForAnIdleOne) {
     EXPECT_NE(at, std::string::npos) << "the shipped mail channel";
     return at == std::string::npos ? text : text.replace(at, 11, "port = " + port);
   }());
-  auto loaded = load_setup(cfg.dir());
-  ASSERT_TRUE(loaded.setup.config) << "the configuration loads";
-  store::Store store(cfg.dir() / "docket.db", "virtual");
   constexpr int kBacklog = 2000;
-  store.commit(escalations(kBacklog, "a-morgan"));
-
-  boost::asio::io_context io;
-  VirtualClock clock(Instant{std::chrono::seconds{1'780'000'000}});
-  Dispatcher dispatcher(io, store, clock, loaded.setup);
-  int commit_requests = 0;
-  dispatcher.on_results([&] { ++commit_requests; });
-  dispatcher.start();
-  // As the server does, commit what the attempts settled when asked; but
-  // as a writer busy with other batches would, only after some requests.
-  auto tried = [&] { return static_cast<int>(store.outbox_ready(INT64_MAX, INT64_MAX, kBacklog, {}).size()); };
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  int untried = kBacklog;
-  int commits = 0;
-  while (untried > 0 && std::chrono::steady_clock::now() < deadline) {
-    io.run_for(5ms);
-    if (commit_requests >= 50 || (commit_requests > 0 && dispatcher.in_flight() == 0)) {
-      store::Batch b;
-      dispatcher.take(b);
-      store.commit(b);
-      dispatcher.committed();
-      commit_requests = 0;
-      ++commits;
-      untried = static_cast<int>(store.outbox_ready(1, INT64_MAX, kBacklog, {}).size());
-    }
-  }
-  dispatcher.stop(1s);
-  ASSERT_EQ(untried, 0) << "every message is tried once (and waits 30 s for its retry)";
+  Backlog b(cfg, kBacklog);
+  ASSERT_TRUE(b.dispatcher) << "the configuration loads";
+  auto untried = [&] { return static_cast<int>(b.store.outbox_ready(1, INT64_MAX, kBacklog, {}).size()); };
+  auto tried = [&] { return static_cast<int>(b.store.outbox_ready(INT64_MAX, INT64_MAX, kBacklog, {}).size()); };
+  const int commits = run_committing(b.io, *b.dispatcher, b.store, 50, [&] { return untried() == 0; });
+  ASSERT_EQ(untried(), 0) << "every message is tried once (and waits 30 s for its retry)";
   EXPECT_EQ(tried(), kBacklog) << "none is lost";
   // Each row about once by the reads that follow finished attempts; the
   // reads from the start (after a commit, or when a retry falls due) pass
   // the busy rows and a page of rows waiting for mail. (Was 29 a row.)
-  EXPECT_LE(dispatcher.rows_read(), 5 * kBacklog)
+  EXPECT_LE(b.dispatcher->rows_read(), 5 * kBacklog)
       << "rows read to try " << kBacklog << " with " << commits << " commits";
 }
 

@@ -400,13 +400,7 @@ TEST(DocketdIntegration, CatchUpAfterOutageIsLateAndCoalesced) {
     ASSERT_TRUE(d->wait_ready());
     // Delivered before the stop: a stop leaves what is not yet under way
     // pending for the next start (delivery_test), which is not this test.
-    ASSERT_TRUE(eventually(
-        [&] {
-          json waiting = box.outbox();
-          return waiting.is_array() && waiting.empty();
-        },
-        20s))
-        << box.outbox().dump(2) << "\ndocketd log:\n" << d->log();
+    ASSERT_TRUE(box.outbox_empties(*d));
     ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
   }
 

@@ -189,6 +189,19 @@ class Sandbox {
     return j.is_object() && j.contains("rows") ? j["rows"] : json{{"error", "not JSON: " + r.out}};
   }
 
+  // Waits (bounded) until the outbox holds nothing undelivered.
+  ::testing::AssertionResult outbox_empties(const Daemon& d, std::chrono::milliseconds limit = 20s) {
+    if (eventually(
+            [&] {
+              json waiting = outbox();
+              return waiting.is_array() && waiting.empty();
+            },
+            limit)) {
+      return ::testing::AssertionSuccess();
+    }
+    return ::testing::AssertionFailure() << "still undelivered: " << outbox().dump(2) << "\ndocketd log:\n" << d.log();
+  }
+
  private:
   TempDir tmp_;
   fs::path config_;
