@@ -69,7 +69,6 @@ std::string header(const json& mail, const std::string& name) {
   return ::testing::AssertionFailure() << "exit " << r.code << ": " << r.err << r.out;
 }
 
-// `docket outbox` on the live database, as JSON rows.
 std::vector<store::AuditRecord> audit_of_kind(const fs::path& db, const std::string& kind) {
   store::Store st(db, "virtual");
   std::vector<store::AuditRecord> out;

@@ -29,8 +29,6 @@
 
 #include <toml++/toml.h>
 
-#include "tests/support/process.h"
-
 #include "notifiers/registry.h"
 #include "tests/support/process.h"
 
