@@ -4,7 +4,12 @@
 
 namespace docket::daemon {
 
-Committer::Committer(store::Store& store) : store_(store), thread_([this] { run(); }) {}
+Committer::Committer(store::Store& store, std::function<void()> written, std::function<void()> synced)
+    : store_(store),
+      on_written_(std::move(written)),
+      on_synced_(std::move(synced)),
+      writer_([this] { write_loop(); }),
+      syncer_([this] { sync_loop(); }) {}
 
 Committer::~Committer() {
   {
@@ -12,27 +17,49 @@ Committer::~Committer() {
     quit_ = true;
   }
   cv_.notify_all();
-  thread_.join();
+  writer_.join();
+  syncer_.join();
 }
 
-void Committer::start(const store::Batch& batch, std::function<void()> done) {
+std::uint64_t Committer::start(const store::Batch& batch) {
+  std::uint64_t number = 0;
   {
     std::lock_guard l(mu_);
     job_ = &batch;
-    done_ = std::move(done);
-    error_.reset();
+    number = ++started_;
   }
   cv_.notify_all();
+  return number;
 }
 
-void Committer::wait() {
+bool Committer::writing() const {
+  std::lock_guard l(mu_);
+  return job_ != nullptr;
+}
+
+std::uint64_t Committer::started() const {
+  std::lock_guard l(mu_);
+  return started_;
+}
+
+std::uint64_t Committer::written() const {
+  std::lock_guard l(mu_);
+  return written_;
+}
+
+std::uint64_t Committer::synced() const {
+  std::lock_guard l(mu_);
+  return synced_;
+}
+
+void Committer::wait_written() {
   std::unique_lock l(mu_);
   cv_.wait(l, [this] { return job_ == nullptr; });
 }
 
-bool Committer::finished() const {
-  std::lock_guard l(mu_);
-  return job_ == nullptr;
+void Committer::wait_synced() {
+  std::unique_lock l(mu_);
+  cv_.wait(l, [this] { return error_ || (job_ == nullptr && synced_ == started_); });
 }
 
 std::optional<std::string> Committer::error() const {
@@ -40,14 +67,13 @@ std::optional<std::string> Committer::error() const {
   return error_;
 }
 
-void Committer::run() {
+void Committer::write_loop() {
   ::pthread_setname_np(::pthread_self(), "docketd-commit");  // for top -H and perf
   std::unique_lock l(mu_);
   for (;;) {
-    cv_.wait(l, [this] { return quit_ || (job_ != nullptr && !running_); });
+    cv_.wait(l, [this] { return quit_ || job_ != nullptr; });
     if (job_ == nullptr) return;  // quitting, nothing under way
     const store::Batch* batch = job_;
-    running_ = true;
     l.unlock();
     std::optional<std::string> error;
     try {
@@ -56,14 +82,37 @@ void Committer::run() {
       error = e.what();
     }
     l.lock();
-    error_ = std::move(error);
+    if (error) error_ = std::move(error);
+    else ++written_;
     job_ = nullptr;
-    running_ = false;
-    auto done = std::move(done_);
-    done_ = nullptr;
     cv_.notify_all();
     l.unlock();
-    if (done) done();
+    on_written_();
+    l.lock();
+  }
+}
+
+void Committer::sync_loop() {
+  ::pthread_setname_np(::pthread_self(), "docketd-sync");
+  std::unique_lock l(mu_);
+  for (;;) {
+    // Quitting waits for the write under way, to sync it too.
+    cv_.wait(l, [this] { return error_ || written_ > synced_ || (quit_ && job_ == nullptr); });
+    if (error_ || written_ == synced_) return;
+    const std::uint64_t target = written_;
+    l.unlock();
+    std::optional<std::string> error;
+    try {
+      store_.sync_log();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    l.lock();
+    if (error) error_ = std::move(error);
+    else synced_ = target;
+    cv_.notify_all();
+    l.unlock();
+    on_synced_();
     l.lock();
   }
 }

@@ -1,14 +1,23 @@
 #pragma once
 // Writes batches to the store on a thread of its own, one at a time, so the
 // event loop fills the next batch (parsing requests, running the engine)
-// while the last is written and synced. docketd is otherwise CPU-bound on
-// one core: a clock jump or a burst of commands spent half its time in
-// SQLite with the engine waiting, and the other core idle.
+// while the last is written. docketd is otherwise CPU-bound on one core: a
+// clock jump or a burst of commands spent half its time in SQLite with the
+// engine waiting, and the other core idle.
 //
-// The caller keeps the batch alive and unchanged until the write has
-// finished, and answers no command of it before then.
+// A write returns unsynced (WalSettings::sync_in_write off) and a second
+// thread syncs the log, so that the next batch is written while the last is
+// synced: a sync takes about as long as writing a few hundred commands, and
+// with the two in turn each waited for the other. Writes are numbered from 1
+// in the order they were started; one sync makes every write returned before
+// it durable.
+//
+// The caller keeps each batch alive and unchanged until its write has
+// returned, and answers no command of it, sends none of its messages, before
+// it is synced.
 
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -21,34 +30,48 @@ namespace docket::daemon {
 
 class Committer {
  public:
-  explicit Committer(store::Store& store);
-  // Finishes a write under way, then stops the thread.
+  // `written` runs on the writer thread when a write has returned (or
+  // failed), `synced` on the syncing thread when a sync has finished (or
+  // failed): both should post to the event loop.
+  Committer(store::Store& store, std::function<void()> written, std::function<void()> synced);
+  // Finishes the write and the sync under way, then stops both threads.
   ~Committer();
   Committer(const Committer&) = delete;
   Committer& operator=(const Committer&) = delete;
 
-  // Starts writing `batch`; only when the last write has finished. `done`
-  // runs on the writer thread once it has (post it to the event loop).
-  void start(const store::Batch& batch, std::function<void()> done);
-  // Blocks until the write started last has finished.
-  void wait();
-  bool finished() const;
-  // Why the last write failed, if it did. The caller must then stop: memory
-  // is ahead of the database.
+  // Starts writing `batch`, only when writing() is false; returns its number.
+  std::uint64_t start(const store::Batch& batch);
+  // A write has been started and has not returned.
+  bool writing() const;
+  // The number of writes started; of those returned; of those durable.
+  std::uint64_t started() const;
+  std::uint64_t written() const;
+  std::uint64_t synced() const;
+  // Block until the write under way has returned; until every write started
+  // is durable (or a write or sync has failed).
+  void wait_written();
+  void wait_synced();
+  // Why a write or a sync failed, if one did. The caller must then stop:
+  // memory is ahead of the database.
   std::optional<std::string> error() const;
 
  private:
-  void run();
+  void write_loop();
+  void sync_loop();
 
   store::Store& store_;
+  std::function<void()> on_written_;
+  std::function<void()> on_synced_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  const store::Batch* job_ = nullptr;  // set from start() until the write has finished
-  bool running_ = false;
+  const store::Batch* job_ = nullptr;  // set from start() until its write has returned
+  std::uint64_t started_ = 0;
+  std::uint64_t written_ = 0;
+  std::uint64_t synced_ = 0;
   bool quit_ = false;
-  std::function<void()> done_;
   std::optional<std::string> error_;
-  std::thread thread_;  // last: starts once everything above is ready
+  std::thread writer_;  // last: start once everything above is ready
+  std::thread syncer_;
 };
 
 }  // namespace docket::daemon

@@ -123,7 +123,7 @@ void Dispatcher::start() {
 
 void Dispatcher::take(store::Batch& batch) {
   for (auto& u : updates_) {
-    committing_.push_back(u.id);
+    taken_.push_back(u.id);
     batch.outbox_updates.push_back(std::move(u));
   }
   updates_.clear();
@@ -133,9 +133,16 @@ void Dispatcher::take(store::Batch& batch) {
   audit_.clear();
 }
 
+void Dispatcher::launched() {
+  committing_.push_back(std::move(taken_));
+  taken_.clear();
+}
+
 void Dispatcher::committed() {
-  for (auto id : committing_) busy_.erase(id);
-  committing_.clear();
+  if (!committing_.empty()) {
+    for (auto id : committing_.front()) busy_.erase(id);
+    committing_.pop_front();
+  }
   pump();
 }
 
@@ -453,6 +460,9 @@ Result Dispatcher::retry(const Caller& who, std::int64_t id, store::Batch& batch
   u.hold_until = 0;
   u.first_attempt = 0;  // a new maximum age
   batch.outbox_updates.push_back(u);
+  // Pending once written, but it goes only once the retry is on disk.
+  busy_.emplace(id, *row);
+  taken_.push_back(id);
   store::AuditEntry e;
   e.at = clock_.now().time_since_epoch().count();
   e.actor = who.person;

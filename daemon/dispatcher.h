@@ -60,9 +60,11 @@ class Dispatcher {
   void start();
   // Moves every outcome, hold and digest since the last call into `batch`.
   void take(store::Batch& batch);
-  // Called after each commit of a batch given to take(), before the next
-  // take(): the rows whose outcomes that batch held are free again, and new
-  // rows may be ready. (With one batch in flight at a time, as in Server.)
+  // The batch given to take() since the last launched() is being committed.
+  // committed() says the oldest batch launched is on disk: the rows whose
+  // outcomes it held are free again, and new rows may be ready. Batches are
+  // committed in the order they were launched; several may be under way.
+  void launched();
   void committed();
   // Stops taking new work and waits up to `grace` for attempts in flight;
   // their outcomes are in the next take(). Attempts still running after that
@@ -144,7 +146,8 @@ class Dispatcher {
   std::vector<store::OutboxUpdate> updates_;
   std::vector<store::OutboxMessage> new_rows_;  // digests
   std::vector<store::AuditEntry> audit_;
-  std::vector<std::int64_t> committing_;
+  std::vector<std::int64_t> taken_;                   // rows whose outcomes take() gave the open batch
+  std::deque<std::vector<std::int64_t>> committing_;  // those of each batch launched, oldest first
   workflows::Day digest_day_{};  // the last day digests were gathered
   std::mt19937_64 rng_;
   bool started_ = false;

@@ -122,7 +122,8 @@ int run_docketd(int argc, const char* const* argv) {
     std::error_code ec;
     if (db.has_parent_path()) fs::create_directories(db.parent_path(), ec);
     secure_database_file(db);
-    st = std::make_unique<store::Store>(db, clock.mode());
+    // The Committer syncs each batch while the next is written.
+    st = std::make_unique<store::Store>(db, clock.mode(), store::WalSettings{.sync_in_write = false});
   } catch (const std::exception& e) {
     std::cerr << "docketd: cannot open the database: " << e.what() << '\n';
     return 1;

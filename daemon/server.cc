@@ -233,7 +233,9 @@ Server::Server(asio::io_context& io, Engine& engine, store::Store& store, Servic
       socket_path_(std::move(socket_path)),
       acceptor_(io),
       timer_(io),
-      committer_(store),
+      committer_(
+          store, [this] { asio::post(io_, [this] { written(true); }); },
+          [this] { asio::post(io_, [this] { answer_synced(); }); }),
       connections_(std::make_shared<std::size_t>(0)) {
   // A long clock advance commits as it goes, recording how far it got: the
   // batch so far is launched (after the one before it lands) and the advance
@@ -284,9 +286,13 @@ void Server::stop() {
 }
 
 void Server::write_all() {
-  while (flight_ || !open_.empty() || !open_answered_.empty()) {
+  for (;;) {
     land_now();
     launch();
+    if (flight_) continue;
+    committer_.wait_synced();
+    answer_synced();
+    if (!flight_ && unsynced_.empty() && open_.empty() && open_answered_.empty()) return;
   }
 }
 
@@ -373,7 +379,7 @@ void Server::flush() {
     more_due_ = engine_.fire_due(services_.clock.now(), open_, kFireChunk);
     open_fired_ = open_.audit.size() != before;
   }
-  if (!flight_) launch();  // else land() asks for another flush
+  if (!flight_) launch();  // else written() asks for another flush
   // Once stopping, the loop may run out of work while a batch is written
   // (the writer's completion is not work it waits for), and the database is
   // then closed: a flush then writes at once.
@@ -406,53 +412,74 @@ void Server::launch() {
   open_answered_.clear();
   open_fired_ = false;
   f->sealed = engine_.seal();
-  flight_ = std::move(f);
-  if (flight_->batch.empty()) {
-    land(false);  // only replies to reads: nothing to wait for
+  if (dispatcher_ != nullptr) dispatcher_->launched();
+  if (f->batch.empty()) {
+    // Only replies to reads: they go once everything written before them
+    // is on disk (what they show may come from it).
+    f->write = committer_.started();
+    unsynced_.push_back(std::move(f));
+    answer_synced();
     return;
   }
-  committer_.start(flight_->batch, [this] {
-    asio::post(io_, [this] {
-      if (flight_ && committer_.finished()) land(true);
-    });
-  });
+  flight_ = std::move(f);
+  flight_->write = committer_.start(flight_->batch);
 }
 
 void Server::land_now() {
-  if (!flight_) return;
-  committer_.wait();
-  land(false);
+  if (flight_) {
+    committer_.wait_written();
+    written(false);
+  }
+  answer_synced();
 }
 
-void Server::land(bool relaunch) {
+[[noreturn]] void Server::die(const std::string& error) {
+  // Memory may now be ahead of the database: stop, and let a restart
+  // recover from what was committed. Nothing unacknowledged is lost.
+  spdlog::critical("store.commit failed: {}; stopping so a restart recovers from the database", error);
+  std::_Exit(70);
+}
+
+void Server::written(bool relaunch) {
+  if (!flight_ || committer_.writing()) return;  // landed already (land_now)
+  if (auto error = committer_.error()) die(*error);
   auto f = std::move(flight_);
-  if (auto error = committer_.error()) {
-    // Memory may now be ahead of the database: stop, and let a restart
-    // recover from what was committed. Nothing unacknowledged is lost.
-    spdlog::critical("store.commit failed: {}; stopping so a restart recovers from the database", *error);
-    std::_Exit(70);
-  }
   store_.end_reads();  // reads from here on see the batch
   if (store_.log_full()) store_.restart_log();  // nothing writes or reads now
   engine_.committed(f->sealed);
-  // New rows, and rows whose outcome is now on disk, may go out. (Before any
-  // launch: the dispatcher's next take() belongs to the next batch.)
-  if (dispatcher_ != nullptr) dispatcher_->committed();
-  // The writer is idle from here: what filled meanwhile goes at once, before
-  // the replies are written. That includes what the dispatcher settled while
-  // the batch was in flight: its request to commit found the writer busy, and
+  f->batch = store::Batch{};  // written: only the replies wait, for the sync
+  unsynced_.push_back(std::move(f));
+  // The writer is idle from here: what filled meanwhile goes at once, while
+  // this batch is synced. That includes what the dispatcher settled while
+  // the batch was written: its request to commit found the writer busy, and
   // left in the dispatcher the delivery would wait for the next commit, which
   // in a rehearsal may never come (and a restart meanwhile would send it again).
-  if (dispatcher_ != nullptr) dispatcher_->take(open_);
-  if (relaunch && (!open_.empty() || !open_answered_.empty())) launch();
-  for (auto& [p, r] : f->answered) {
-    if (p.from) p.from->answer(reply_line(p.request.id, r));
+  if (relaunch) {
+    if (dispatcher_ != nullptr) dispatcher_->take(open_);
+    if (!open_.empty() || !open_answered_.empty()) launch();
   }
-  // What arrived while this batch was in flight goes next.
+  // What arrived while this batch was written goes next.
   if (!pending_.empty() || !open_.empty() || !open_answered_.empty() || !refusals_.empty() ||
       (more_due_ && !stopping_)) {
     schedule_flush();
   }
+}
+
+void Server::answer_synced() {
+  if (auto error = committer_.error()) die(*error);
+  const std::uint64_t synced = committer_.synced();
+  bool answered = false;
+  while (!unsynced_.empty() && unsynced_.front()->write <= synced) {
+    auto f = std::move(unsynced_.front());
+    unsynced_.pop_front();
+    // Its delivery outcomes are on disk, and its messages may go out.
+    if (dispatcher_ != nullptr) dispatcher_->committed();
+    for (auto& [p, r] : f->answered) {
+      if (p.from) p.from->answer(reply_line(p.request.id, r));
+    }
+    answered = true;
+  }
+  if (answered && (!pending_.empty() || !refusals_.empty())) schedule_flush();
 }
 
 void Server::arm_timer() {

@@ -6,8 +6,9 @@
 // transaction and only then writes the replies, so commands that arrive
 // together share an fsync. The transaction is written on the Committer's
 // thread: while one batch is in flight the loop goes on reading requests and
-// applying them to the next, which is launched as soon as the first has
-// landed. Replies leave in request order, each after its batch is on disk.
+// applying them to the next, which is launched as soon as the first has been
+// written, while the first is synced. Replies leave in request order, each
+// after its batch is on disk, and so do the messages a batch queued.
 // One timer is armed for the earliest timed event of the engine (never one
 // per deadline), and at most a minute ahead so that a jump of the wall clock
 // is noticed.
@@ -50,8 +51,8 @@ class Server {
   std::size_t connections() const { return *connections_; }
   // Nothing queued to run or commit (a stop waits, bounded, for this).
   bool idle() const {
-    return pending_.empty() && !flush_scheduled_ && refusals_.empty() && !flight_ && open_.empty() &&
-           open_answered_.empty();
+    return pending_.empty() && !flush_scheduled_ && refusals_.empty() && !flight_ && unsynced_.empty() &&
+           open_.empty() && open_answered_.empty();
   }
   // A connection that sends nothing for this long is closed (default 60 s).
   void set_idle_timeout(std::chrono::seconds t) { idle_timeout_ = t; }
@@ -65,8 +66,9 @@ class Server {
   using Answered = std::vector<std::pair<Pending, Result>>;
   // A batch being written, and the replies that wait for it.
   struct Flight {
-    store::Batch batch;
+    store::Batch batch;        // emptied once written
     std::uint64_t sealed = 0;  // Engine::seal() of its changes
+    std::uint64_t write = 0;   // the Committer's number: answered once that write is synced
     Answered answered;
   };
 
@@ -75,14 +77,19 @@ class Server {
   void schedule_flush();
   void flush();
   void arm_timer();
-  // Seals the open batch and starts writing it; only with nothing in flight.
+  // Seals the open batch and starts writing it; only with nothing being
+  // written.
   void launch();
-  // The batch in flight is on disk: let the engine and the dispatcher know,
-  // and answer. `relaunch`: launch the open batch first (not while a
-  // command is still filling it).
-  void land(bool relaunch);
-  // Waits for the batch in flight, if any, and lands it.
+  // The batch being written has been: the engine may let its reviews go,
+  // and the batch waits for its sync. `relaunch`: launch the open batch
+  // (not while a command is still filling it).
+  void written(bool relaunch);
+  // Answers the batches now synced, in order, and lets the dispatcher send
+  // what they queued.
+  void answer_synced();
+  // Waits for the write under way, if any, and answers what is synced.
   void land_now();
+  [[noreturn]] static void die(const std::string& error);
   void refused(const Caller& who, const Request& request, const Result& r, store::Batch& batch);
 
   boost::asio::io_context& io_;
@@ -102,6 +109,7 @@ class Server {
   bool open_fired_ = false;  // timed events fired into it
   bool more_due_ = false;    // and more are due
   std::unique_ptr<Flight> flight_;  // being written
+  std::deque<std::unique_ptr<Flight>> unsynced_;  // written (or with nothing to write), not yet synced, in order
   Committer committer_;
   bool flush_scheduled_ = false;
   bool stopping_ = false;

@@ -2,10 +2,15 @@
 
 #include "store/rows.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <iterator>
 
 #include "workflows/digest.h"
@@ -306,6 +311,15 @@ Store::Store(const std::filesystem::path& path, std::string clock, WalSettings w
     reads_ = std::make_unique<Connection>(path, Connection::Mode::read_write);
     reads_->exec("PRAGMA cache_size=-65536");
     reads_->exec("PRAGMA mmap_size=1073741824");
+    // restart_log() checkpoints through it: the log is synced before it is
+    // copied, the database after.
+    reads_->exec("PRAGMA synchronous=FULL");
+    if (!wal_.sync_in_write) {
+      // Commits leave the log unsynced; sync_log() syncs it. (NORMAL still
+      // syncs a restarted log's header and every checkpoint.)
+      db_.exec("PRAGMA synchronous=NORMAL");
+      wal_path_ = path.string() + "-wal";
+    }
   }
   // Checkpoints run on a thread of their own (see on_wal); the hook replaces
   // SQLite's automatic checkpoint on this connection.
@@ -316,11 +330,42 @@ Store::Store(const std::filesystem::path& path, std::string clock, WalSettings w
     last_seq_ = last.integer(0);
     last_hash_ = last.text(1);
   }
+  auto outbox_end = db_.prepare("SELECT coalesce(max(id), 0) FROM outbox");
+  outbox_end.step();
+  written_outbox_id_ = durable_outbox_id_ = outbox_end.integer(0);  // what is on disk now
 }
 
 Store::~Store() {
   sqlite3_wal_hook(db_.raw(), nullptr, nullptr);
   checkpointer_.reset();
+  if (wal_fd_ >= 0) ::close(wal_fd_);
+}
+
+void Store::sync_log() {
+  std::lock_guard lock(sync_mu_);
+  const std::int64_t written = written_outbox_id_;
+  if (!wal_path_.empty()) {
+    // The log keeps its inode while docketd runs (checkpoints restart it,
+    // they do not remove it); a descriptor of our own syncs what SQLite's
+    // wrote. If it was replaced all the same, the new one is opened.
+    struct stat now {};
+    if (wal_fd_ >= 0) {
+      struct stat held {};
+      if (::stat(wal_path_.c_str(), &now) != 0 || ::fstat(wal_fd_, &held) != 0 || now.st_ino != held.st_ino) {
+        ::close(wal_fd_);
+        wal_fd_ = -1;
+      }
+    }
+    if (wal_fd_ < 0) wal_fd_ = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (wal_fd_ < 0 && errno != ENOENT) {
+      throw StoreError("cannot open " + wal_path_.string() + " to sync it: " + std::strerror(errno));
+    }
+    // No log yet means nothing was written through it.
+    if (wal_fd_ >= 0 && ::fdatasync(wal_fd_) != 0) {
+      throw StoreError("cannot sync " + wal_path_.string() + ": " + std::strerror(errno));
+    }
+  }
+  durable_outbox_id_ = std::max<std::int64_t>(durable_outbox_id_, written);
 }
 
 // Called by SQLite after each commit on the writer's connection, with the
@@ -368,6 +413,7 @@ void Store::end_reads() {
 
 std::vector<OutboxMessage> Store::commit(const Batch& b) {
   auto fresh = write(b);
+  if (!wal_.sync_in_write) sync_log();
   end_reads();  // the next read sees what was just written
   if (log_full()) restart_log();
   return fresh;
@@ -476,6 +522,7 @@ std::vector<OutboxMessage> Store::write(const Batch& b, Fresh report) {
       prev = hashes[rows - 1];
     }
   }
+  std::int64_t last_outbox_id = written_outbox_id_;
   if (!b.outbox.empty()) {
     static const std::string one = values_sql(kInsertOutboxSql, kOutboxInsertColumns, 1) + " RETURNING id, key";
     static const std::string many =
@@ -498,6 +545,7 @@ std::vector<OutboxMessage> Store::write(const Batch& b, Fresh report) {
       // rows); RETURNING names the rows that were new, in no set order.
       inserted.clear();
       while (s.step()) {
+        last_outbox_id = std::max(last_outbox_id, s.integer(0));
         if (report == Fresh::report) inserted.emplace_back(s.integer(0), s.text(1));
       }
       s.reset();
@@ -557,6 +605,8 @@ std::vector<OutboxMessage> Store::write(const Batch& b, Fresh report) {
   // The chain's head moves only once the records are on disk.
   last_seq_ = seq;
   last_hash_ = prev;
+  written_outbox_id_ = last_outbox_id;
+  if (wal_.sync_in_write) durable_outbox_id_ = last_outbox_id;
   return fresh;
 }
 
@@ -729,14 +779,16 @@ std::vector<OutboxMessage> Store::outbox_ready(std::int64_t wall_ms, std::int64_
   // 100,000 messages never tried (next_attempt 0) made each pump read them
   // all again, and the event loop answered nothing, a stop included, for
   // seconds on end.
-  static const std::string ready = std::string("SELECT ") + kOutboxColumns +
-                                   " FROM outbox WHERE state = 'pending' AND next_attempt <= ?1 AND hold_until <= ?2 ";
+  static const std::string ready =
+      std::string("SELECT ") + kOutboxColumns +
+      " FROM outbox WHERE state = 'pending' AND next_attempt <= ?1 AND hold_until <= ?2 AND id <= ?6 ";
   static const std::string sql = "SELECT * FROM (" + ready + "AND next_attempt = ?4 AND id > ?5 ORDER BY id LIMIT ?3) " +
                                  "UNION ALL SELECT * FROM (" + ready +
                                  "AND next_attempt > ?4 ORDER BY next_attempt, id LIMIT ?3) " +
                                  "ORDER BY next_attempt, id LIMIT ?3";
   auto& s = cached(kOutboxReady, sql.c_str());
   s.bind(1, wall_ms).bind(2, now_s).bind(3, limit).bind(4, after.next_attempt).bind(5, after.id);
+  s.bind(6, static_cast<std::int64_t>(durable_outbox_id_));
   std::vector<OutboxMessage> out;
   while (s.step()) out.push_back(outbox_row(s));
   s.reset();

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <tuple>
 #include <optional>
 #include <string>
@@ -196,6 +197,11 @@ struct WalSettings {
   // database file; in a clock jump over a million reviews 64k pages cost 21
   // of them and 10 to 14 s of 75, 256k pages 4 s of 63.
   int limit_frames = 262144;
+  // Whether write() syncs the log before it returns. docketd says no and
+  // calls sync_log() on a thread of its own, so that one batch is synced
+  // while the next is written: a sync takes as long as writing a batch of
+  // a few hundred commands, and each waited for the other.
+  bool sync_in_write = true;
 };
 
 class Store {
@@ -232,6 +238,15 @@ class Store {
   // whoever writes calls end_reads() once a write has returned, and what is
   // read after is the latest committed state.
   void end_reads();
+
+  // With WalSettings::sync_in_write off: makes every write() that has
+  // returned durable (one fdatasync of the log). Until then a crash may lose
+  // it, so nothing it holds may be acknowledged or sent. May run on another
+  // thread while write() runs. Throws StoreError if the sync fails.
+  void sync_log();
+  // Outbox rows up to this id are durable; outbox_ready() reads no others
+  // (a message must not go out before the row that records it is on disk).
+  std::int64_t durable_outbox_id() const { return durable_outbox_id_; }
 
   // The write-ahead log has reached WalSettings::limit_frames. Then, with
   // no write under way, restart_log() copies it into the database and lets
@@ -330,6 +345,12 @@ class Store {
   std::string clock_;
   std::string last_hash_;
   std::int64_t last_seq_ = 0;
+  // The last outbox row a returned write() added, and the last one synced.
+  std::atomic<std::int64_t> written_outbox_id_ = 0;
+  std::atomic<std::int64_t> durable_outbox_id_ = 0;
+  std::filesystem::path wal_path_;
+  std::mutex sync_mu_;  // sync_log() may be called from two threads
+  int wal_fd_ = -1;     // the log, opened by the first sync_log()
   Walk reviews_walk_;
   Walk deadlines_walk_;
 };

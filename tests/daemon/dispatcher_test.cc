@@ -40,6 +40,7 @@ int run_committing(boost::asio::io_context& io, Dispatcher& dispatcher, store::S
     if (requests >= every || (requests > 0 && requests == before)) {
       store::Batch b;
       dispatcher.take(b);
+      dispatcher.launched();
       store.commit(b);
       dispatcher.committed();
       requests = 0;

@@ -505,5 +505,49 @@ TEST_F(StoreTest, AFailedBatchLeavesNothingBehind) {
   EXPECT_EQ(s.audit().at(0).prev_hash, "");
 }
 
+// docketd writes a batch, then syncs the log on another thread while it
+// writes the next. A message must not go out before its row is on disk: a
+// crash in between would lose the row, and the restart send it again.
+TEST_F(StoreTest, AMessageIsNotReadyUntilTheLogHoldingItIsSynced) {
+  auto message = [](const std::string& key) {
+    OutboxMessage m;
+    m.key = key;
+    m.kind = "reminder";
+    m.person = "k-davies";
+    m.payload = "{}";
+    return m;
+  };
+  {
+    Store s(db(), "system", WalSettings{.sync_in_write = false});
+    EXPECT_EQ(s.durable_outbox_id(), 0);
+    Batch b;
+    b.outbox = {message("a"), message("b")};
+    s.write(b);
+    s.end_reads();
+    EXPECT_EQ(s.outbox("pending").size(), 2u) << "written, and read back";
+    EXPECT_TRUE(s.outbox_ready(1'000, 50, 10).empty()) << "but not synced";
+    s.sync_log();
+    EXPECT_EQ(s.durable_outbox_id(), 2);
+    EXPECT_EQ(s.outbox_ready(1'000, 50, 10).size(), 2u);
+    // The next write is held back until its own sync; the rows before are not.
+    Batch c;
+    c.outbox = {message("c")};
+    s.write(c);
+    s.end_reads();
+    EXPECT_EQ(s.outbox_ready(1'000, 50, 10).size(), 2u);
+    s.sync_log();
+    EXPECT_EQ(s.outbox_ready(1'000, 50, 10).size(), 3u);
+    // commit() syncs by itself.
+    Batch d;
+    d.outbox = {message("d")};
+    s.commit(d);
+    EXPECT_EQ(s.outbox_ready(1'000, 50, 10).size(), 4u);
+  }
+  // What a store finds on opening is on disk.
+  Store again(db(), "system", WalSettings{.sync_in_write = false});
+  EXPECT_EQ(again.durable_outbox_id(), 4);
+  EXPECT_EQ(again.outbox_ready(1'000, 50, 10).size(), 4u);
+}
+
 }  // namespace
 }  // namespace docket::store
