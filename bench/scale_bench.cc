@@ -1,7 +1,7 @@
 // docket's scale benchmark: a country's reviews on one small machine.
 //
 //   build/bin/docket_bench [--reviews N] [--clients N] [--seconds S] [--dir DIR]
-//                          [--refs sequential|interleaved]
+//                          [--refs sequential|interleaved] [--jump yes|no]
 //
 // 1. Generates a database of N open reviews of a five-stage review type
 //    (about 5 N pending deadlines), planned by the engine itself, with start
@@ -15,7 +15,8 @@
 //    from exec to the first answered request, and its resident memory.
 // 3. Advances the rehearsal clock so a large batch of reminders falls due at
 //    once, and counts reminders written to the outbox per second; then waits
-//    while the dispatcher delivers them (to the log).
+//    while the dispatcher delivers them (to the log). `--jump no` leaves
+//    this out, to measure the commands alone.
 // 4. Sends `start` commands from many concurrent clients for S seconds and
 //    counts acknowledged (committed) commands per second.
 // Prints each figure beside its target. Not a test: it asserts nothing.
