@@ -238,7 +238,7 @@ Server::Server(asio::io_context& io, Engine& engine, store::Store& store, Servic
           [this] { asio::post(io_, [this] { answer_synced(); }); }),
       connections_(std::make_shared<std::size_t>(0)) {
   // A long clock advance commits as it goes, recording how far it got: the
-  // batch so far is launched (after the one before it lands) and the advance
+  // batch so far is launched (once the one before it is written) and the advance
   // goes on filling the next. The replies wait for the last.
   services_.checkpoint = [this](store::Batch& batch) {
     batch.meta.emplace_back("virtual_now", std::to_string(services_.clock.now().time_since_epoch().count()));

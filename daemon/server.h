@@ -80,8 +80,8 @@ class Server {
   // Seals the open batch and starts writing it; only with nothing being
   // written.
   void launch();
-  // The batch being written has been: the engine may let its reviews go,
-  // and the batch waits for its sync. `relaunch`: launch the open batch
+  // The write under way has returned: the engine may let its reviews go,
+  // and the batch's replies wait for its sync. `relaunch`: launch the open batch
   // (not while a command is still filling it).
   void written(bool relaunch);
   // Answers the batches now synced, in order, and lets the dispatcher send
