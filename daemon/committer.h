@@ -32,7 +32,8 @@ class Committer {
  public:
   // `written` runs on the writer thread when a write has returned (or
   // failed), `synced` on the syncing thread when a sync has finished (or
-  // failed): both should post to the event loop.
+  // failed): both should post to the event loop. Each runs after the counts
+  // below have moved and the waits have returned, not before.
   Committer(store::Store& store, std::function<void()> written, std::function<void()> synced);
   // Finishes the write and the sync under way, then stops both threads.
   ~Committer();
