@@ -48,17 +48,13 @@ std::string reply_line(const json& id, const Result& r) {
 
 void advance_to(Engine& engine, VirtualClock& clock, Instant target, store::Batch& batch,
                 const Checkpoint& checkpoint) {
-  while (auto next = engine.next_fire()) {
-    if (*next > target) break;
-    clock.set(std::max(clock.now(), *next));
-    if (!checkpoint) {
-      engine.fire_due(clock.now(), batch);
-      continue;
-    }
-    while (engine.fire_due(clock.now(), batch, kFireChunk)) checkpoint(batch);
-    if (batch.audit.size() >= kFireChunk) checkpoint(batch);
+  const Instant from = clock.now();
+  if (!checkpoint) {
+    engine.fire_through(target, clock, batch);
+  } else {
+    while (engine.fire_through(target, clock, batch, kFireChunk)) checkpoint(batch);
   }
-  clock.set(std::max(clock.now(), target));
+  clock.set(std::max(from, target));
 }
 
 std::optional<std::chrono::seconds> parse_advance(const std::string& t) {

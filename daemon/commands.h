@@ -78,9 +78,10 @@ class CommandRegistry {
 };
 
 // Moves a virtual clock to `target`, firing every timed event on the way at
-// its own time and in order, exactly as the system clock would have. The
-// one implementation behind `docket clock advance` and `docket simulate`.
-// With a checkpoint, every kFireChunk deadlines fired are committed on the way.
+// its own time, exactly as the system clock would have (Engine::fire_through:
+// a review at a time, so each is read once). The one implementation behind
+// `docket clock advance` and `docket simulate`. With a checkpoint, every
+// kFireChunk or so deadlines fired are committed on the way.
 void advance_to(Engine& engine, VirtualClock& clock, Instant target, store::Batch& batch,
                 const Checkpoint& checkpoint = nullptr);
 

@@ -197,6 +197,7 @@ Review* Engine::load_review(const store::ReviewRecord& rec, const std::vector<st
   }
   if (!rec.paused_on.empty()) r.paused_on = parse_day(rec.paused_on);
   r.created_at = rec.created_at;
+  ++reviews_read_;
   r.deadlines.reserve(rows.size());
   for (const auto& row : rows) {
     const Stage* stage = r.definition->stage(row.stage);
@@ -631,6 +632,57 @@ void Engine::fire(Review& r, Deadline& d, Instant now, store::Batch& batch) {
   batch.deadlines.back().timing_only = true;  // firing moves nothing but the timing columns
 }
 
+bool Engine::fire_through(Instant target, VirtualClock& clock, store::Batch& batch, std::size_t limit) {
+  const auto target_s = target.time_since_epoch().count();
+  const Instant floor = clock.now();  // an event due before now fires now, late
+  for (std::size_t fired = 0;;) {
+    top_up();
+    if (timed_.empty() || timed_.begin()->at > target_s) return false;
+    const store::TimerKey k = *timed_.begin();
+    const Instant at = std::max(floor, Instant{std::chrono::seconds{k.at}});
+    clock.set(at);  // every event before this one has fired
+    if (fired >= limit) return true;
+    ensure_meetings(batch);  // a no-op unless the financial year has turned
+    timed_.erase(timed_.begin());
+    if (k.ref.starts_with('@')) {
+      if (fire_meeting(k, at, batch)) ++fired;
+      continue;
+    }
+    Review* r = find(k.ref);
+    if (r == nullptr) continue;
+    Deadline* d = r->deadline(k.stage);
+    if (d == nullptr || d->next_fire != Instant{std::chrono::seconds{k.at}}) continue;  // moved since it was read
+    // This review's events up to the target, in the order of their timer
+    // keys: by time, then stage.
+    for (;;) {
+      Deadline* next = nullptr;
+      for (auto& x : r->deadlines) {
+        if (x.next_fire == Instant{} || x.next_fire > target) continue;
+        if (next == nullptr || x.next_fire < next->next_fire ||
+            (x.next_fire == next->next_fire && x.stage->id < next->stage->id)) {
+          next = &x;
+        }
+      }
+      if (next == nullptr) break;
+      const Instant when = std::max(floor, next->next_fire);
+      clock.set(when);
+      fire(*r, *next, when, batch);
+      ++fired;
+    }
+  }
+}
+
+bool Engine::fire_meeting(const store::TimerKey& k, Instant now, store::Batch& batch) {
+  auto m = meetings_.find(k.ref);
+  if (m == meetings_.end()) return false;
+  const Instant at{std::chrono::seconds{k.at}};
+  auto d = std::find_if(m->second.milestones.begin(), m->second.milestones.end(),
+                        [&](const Deadline& x) { return x.stage->id == k.stage; });
+  if (d == m->second.milestones.end() || d->next_fire != at) return false;
+  fire(m->second, *d, now, batch);
+  return true;
+}
+
 bool Engine::fire_due(Instant now, store::Batch& batch, std::size_t limit) {
   ensure_meetings(batch);  // a no-op unless the financial year has turned
   for (std::size_t fired = 0;; ++fired) {
@@ -643,11 +695,7 @@ bool Engine::fire_due(Instant now, store::Batch& batch, std::size_t limit) {
     // (indexed again by fire) is later than now.
     const Instant at{std::chrono::seconds{k.at}};
     if (k.ref.starts_with('@')) {
-      auto m = meetings_.find(k.ref);
-      if (m == meetings_.end()) continue;
-      auto d = std::find_if(m->second.milestones.begin(), m->second.milestones.end(),
-                            [&](const Deadline& x) { return x.stage->id == k.stage; });
-      if (d != m->second.milestones.end() && d->next_fire == at) fire(m->second, *d, now, batch);
+      fire_meeting(k, now, batch);
       continue;
     }
     Review* r = find(k.ref);

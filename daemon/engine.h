@@ -226,10 +226,20 @@ class Engine {
   // deadline that are due together only the latest goes out, but every
   // escalation rung passed does.
   bool fire_due(Instant now, store::Batch& batch, std::size_t limit = SIZE_MAX);
+  // A rehearsal's clock advance: fires every timed event up to `target`, as
+  // fire_due() at each event's own time would, but a review at a time. Each
+  // review is read once and its events fire in their own order, with `clock`
+  // set to each; meetings fire in time order. Stops after the review that
+  // reaches `limit` deadlines fired and returns true when more are due; the
+  // clock is then at the earliest event not fired yet (every event before it
+  // has fired, so a restart from there loses nothing).
+  bool fire_through(Instant target, VirtualClock& clock, store::Batch& batch, std::size_t limit = SIZE_MAX);
 
   // Open and paused reviews (in the store, if there is one).
   std::size_t review_count();
   std::size_t cached_reviews() const { return reviews_.size(); }
+  // Reviews read from the store since the engine was made.
+  std::size_t reviews_read() const { return reviews_read_; }
   std::size_t timed_in_memory() const { return timed_.size(); }
 
  private:
@@ -287,6 +297,8 @@ class Engine {
   void schedule(Meeting& m, Deadline& d);
   void refresh(Meeting& m);
   void fire(Meeting& m, Deadline& d, Instant now, store::Batch& batch);
+  // The meeting milestone a timer key names, if it still fires then.
+  bool fire_meeting(const store::TimerKey& k, Instant now, store::Batch& batch);
   Result step(const Caller& who, Meeting& m, workflows::MeetingEvent e, const std::string& marks, store::Batch& batch,
               nlohmann::json details);
   void notify(const Meeting& m, const Deadline* d, const std::string& kind, int index, int repeat,
@@ -336,6 +348,7 @@ class Engine {
   std::map<std::string, Meeting> meetings_;  // by id
   std::map<std::pair<std::string, std::string>, store::ChairRecord> chairs_;  // (body, year)
   int meetings_ensured_for_ = 0;  // the first year of the financial year last ensured
+  std::size_t reviews_read_ = 0;
   std::set<store::TimerKey> timed_;
   store::TimerKey cursor_;  // every stored timed event up to here is in timed_
   bool drained_ = false;    // and there is none beyond it that is not in timed_

@@ -795,6 +795,83 @@ TEST(EngineScale, ALeanEngineCommittingOnAnotherThreadMatchesOneHoldingEverythin
   lean_engine_matches_one_holding_everything(true);
 }
 
+// A clock advance fires review by review (each review read once), yet every
+// record and message is what stepping the clock from event to event fires,
+// at the same virtual times; committed part way, the clock stands where
+// everything before it has fired.
+TEST(EngineScale, AnAdvanceReviewByReviewFiresWhatSteppingTheClockFires) {
+  auto dir = std::filesystem::temp_directory_path() / ("docket-through-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  VirtualClock step_clock(utc("2026-03-02T08:00")), lean_clock(utc("2026-03-02T08:00"));
+  Engine stepped(shipped(), step_clock);
+  store::Store st(dir / "d.db", "virtual");
+  Engine lean(shipped(), lean_clock, &st);
+  lean.set_limits({2, 3});
+  store::Batch stepped_batch, lean_batch;
+  const char* workflows[] = {"rapid-review", "sar", "lcspr", "dhr"};
+  for (int i = 0; i < 8; ++i) {
+    // Started over the last weeks; the first so long ago that its events
+    // fire at once, late.
+    const std::string on = i == 0 ? "2026-01-05" : workflows::iso(workflows::Day{date::year{2026} / 2 / (3 * i)});
+    const StartArgs args{workflows[i % 4], "R-" + std::to_string(i), on, "", {}, {}};
+    Result started = stepped.start(kManager, args, stepped_batch);
+    ASSERT_TRUE(started.ok) << started.error;
+    ASSERT_TRUE(lean.start(kManager, args, lean_batch).ok);
+  }
+  st.commit(lean_batch);
+  lean.committed();
+  lean_batch = store::Batch{};
+  const std::size_t read_before = lean.reviews_read();
+
+  const Instant target = utc("2026-09-01T08:00");
+  while (auto next = stepped.next_fire()) {
+    if (*next > target) break;
+    step_clock.set(std::max(step_clock.now(), *next));
+    stepped.fire_due(step_clock.now(), stepped_batch);
+  }
+  int chunks = 0;
+  for (bool more = true; more;) {
+    more = lean.fire_through(target, lean_clock, lean_batch, 5);
+    st.commit(lean_batch);
+    lean.committed();
+    lean_batch = store::Batch{};
+    if (!more) break;
+    ++chunks;
+    // (An event due before the advance began fires at its beginning.)
+    auto first = st.timers_after(store::TimerKey{}, 1);
+    ASSERT_FALSE(first.empty());
+    EXPECT_GE(std::max(first.front().at, utc("2026-03-02T08:00").time_since_epoch().count()),
+              lean_clock.now().time_since_epoch().count())
+        << "an event before the clock is not fired yet: " << first.front().ref << " " << first.front().stage;
+  }
+  EXPECT_GT(chunks, 3);
+  EXPECT_LE(lean.reviews_read() - read_before, 8u) << "each review read once";
+
+  std::multiset<std::string> audit_stepped, audit_lean, sent_stepped, sent_lean;
+  for (const auto& a : stepped_batch.audit) {
+    audit_stepped.insert(std::to_string(a.at) + " " + a.actor + " " + a.kind + " " + a.ref + " " + a.stage + " " +
+                         a.details + " " + a.version);
+  }
+  for (const auto& a : st.audit()) {
+    audit_lean.insert(std::to_string(a.at) + " " + a.actor + " " + a.kind + " " + a.ref + " " + a.stage + " " +
+                      a.details + " " + a.version);
+  }
+  for (const auto& m : stepped_batch.outbox) {
+    sent_stepped.insert(m.key + " " + std::to_string(m.created_at) + " " + m.payload + (m.late ? " late" : ""));
+  }
+  for (const auto& m : st.outbox("")) {
+    sent_lean.insert(m.key + " " + std::to_string(m.created_at) + " " + m.payload + (m.late ? " late" : ""));
+  }
+  EXPECT_GT(sent_stepped.size(), 40u);
+  EXPECT_TRUE(std::any_of(stepped_batch.outbox.begin(), stepped_batch.outbox.end(), [](const auto& m) { return m.late; }));
+  EXPECT_EQ(audit_stepped, audit_lean);
+  EXPECT_EQ(sent_stepped, sent_lean);
+  EXPECT_EQ(stepped.status("").data, lean.status("").data);
+  EXPECT_EQ(stepped.next_fire(), lean.next_fire());
+  std::filesystem::remove_all(dir);
+}
+
 // Pipelined, a review changed after a seal stays in memory when the batch
 // before the seal lands: its change is not yet in the store to be read back.
 TEST(EngineScale, AReviewChangedAfterASealStaysCachedUntilItsOwnBatchLands) {
