@@ -628,8 +628,19 @@ void Engine::fire(Review& r, Deadline& d, Instant now, store::Batch& batch) {
             }};
   fire_deadline(d, *item, calendar_of(r), now, emit);
   schedule(r, d, *plan);
-  save(batch, r, d);
-  batch.deadlines.back().timing_only = true;  // firing moves nothing but the timing columns
+  // Firing moves nothing but the timing columns. A review's events fire one
+  // after another (fire_through), so a row fired twice in this batch is
+  // among the review's last saves: it is written once, as it ends.
+  r.changed_in = generation_;
+  store::DeadlineRecord rec = to_record(r.ref, d);
+  rec.timing_only = true;
+  for (auto it = batch.deadlines.rbegin(); it != batch.deadlines.rend() && it->ref == r.ref; ++it) {
+    if (it->stage != rec.stage) continue;
+    rec.timing_only = it->timing_only;  // a row saved whole is written whole
+    *it = std::move(rec);
+    return;
+  }
+  batch.deadlines.push_back(std::move(rec));
 }
 
 bool Engine::fire_through(Instant target, VirtualClock& clock, store::Batch& batch, std::size_t limit) {
