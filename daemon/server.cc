@@ -234,7 +234,7 @@ Server::Server(asio::io_context& io, Engine& engine, store::Store& store, Servic
       acceptor_(io),
       timer_(io),
       committer_(
-          store, [this] { asio::post(io_, [this] { written(true); }); },
+          store, [this] { asio::post(io_, [this] { written(Next::everything); }); },
           [this] { asio::post(io_, [this] { answer_synced(); }); }),
       connections_(std::make_shared<std::size_t>(0)) {
   // A long clock advance commits as it goes, recording how far it got: the
@@ -243,11 +243,13 @@ Server::Server(asio::io_context& io, Engine& engine, store::Store& store, Servic
   services_.checkpoint = [this](store::Batch& batch) {
     batch.meta.emplace_back("virtual_now", std::to_string(services_.clock.now().time_since_epoch().count()));
     assert(&batch == &open_);  // flush() hands every handler the open batch
-    land_now();
-    auto answered = std::move(open_answered_);
-    open_answered_.clear();
-    launch();
-    open_answered_ = std::move(answered);
+    if (flight_) {
+      committer_.wait_written();
+      written(Next::batch);
+    } else {
+      launch_batch();
+    }
+    answer_synced();
   };
 }
 
@@ -425,10 +427,17 @@ void Server::launch() {
   flight_->write = committer_.start(flight_->batch);
 }
 
+void Server::launch_batch() {
+  auto answered = std::move(open_answered_);
+  open_answered_.clear();
+  launch();
+  open_answered_ = std::move(answered);
+}
+
 void Server::land_now() {
   if (flight_) {
     committer_.wait_written();
-    written(false);
+    written(Next::nothing);
   }
   answer_synced();
 }
@@ -440,24 +449,29 @@ void Server::land_now() {
   std::_Exit(70);
 }
 
-void Server::written(bool relaunch) {
+void Server::written(Next next) {
   if (!flight_ || committer_.writing()) return;  // landed already (land_now)
   if (auto error = committer_.error()) die(*error);
   auto f = std::move(flight_);
   store_.end_reads();  // reads from here on see the batch
   if (store_.log_full()) store_.restart_log();  // nothing writes or reads now
-  engine_.committed(f->sealed);
-  f->batch = store::Batch{};  // written: only the replies wait, for the sync
+  // Written: only the replies wait, for the sync. The batch is freed and the
+  // engine tidied once the next is under way.
+  const store::Batch done = std::move(f->batch);
+  const std::uint64_t sealed = f->sealed;
   unsynced_.push_back(std::move(f));
   // The writer is idle from here: what filled meanwhile goes at once, while
   // this batch is synced. That includes what the dispatcher settled while
   // the batch was written: its request to commit found the writer busy, and
   // left in the dispatcher the delivery would wait for the next commit, which
   // in a rehearsal may never come (and a restart meanwhile would send it again).
-  if (relaunch) {
+  if (next == Next::everything) {
     if (dispatcher_ != nullptr) dispatcher_->take(open_);
     if (!open_.empty() || !open_answered_.empty()) launch();
+  } else if (next == Next::batch) {
+    launch_batch();
   }
+  engine_.committed(sealed);
   // What arrived while this batch was written goes next.
   if (!pending_.empty() || !open_.empty() || !open_answered_.empty() || !refusals_.empty() ||
       (more_due_ && !stopping_)) {

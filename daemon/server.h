@@ -80,10 +80,17 @@ class Server {
   // Seals the open batch and starts writing it; only with nothing being
   // written.
   void launch();
-  // The write under way has returned: the engine may let its reviews go,
-  // and the batch's replies wait for its sync. `relaunch`: launch the open batch
-  // (not while a command is still filling it).
-  void written(bool relaunch);
+  // The same for a clock advance's checkpoint: the batch goes, the replies
+  // of this flush wait for the advance to end.
+  void launch_batch();
+  // What written() launches, as soon as the writer is idle: nothing, the
+  // open batch and its replies, or the open batch alone (launch_batch).
+  enum class Next { nothing, everything, batch };
+  // The write under way has returned: its replies wait for its sync, `next`
+  // is launched, and then (while that is written) the engine may let the
+  // reviews go and the batch is freed. Not `everything` while a command is
+  // still filling the open batch.
+  void written(Next next);
   // Answers the batches now synced, in order, and lets the dispatcher send
   // what they queued.
   void answer_synced();
