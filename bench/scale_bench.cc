@@ -461,13 +461,15 @@ int main(int argc, char** argv) {
       if (client.fd < 0) return;
       // Each client keeps `depth` starts in flight and sends the next as
       // each reply comes back; every reply counted was sent after its commit.
+      // A review starts now, on the clock as the jump left it (a start dated
+      // two weeks back would fire its late reminders and escalations too).
       long sent = 0, answered = 0;
       auto next = [&](int count) {
         std::string lines;
         for (int i = 0; i < count; ++i, ++sent) {
           json req{{"id", sent},
                    {"command", "start"},
-                   {"args", {{"workflow", "rapid-review"}, {"ref", "C-" + std::to_string(c) + "-" + std::to_string(sent)}, {"on", "2026-06-01"}}}};
+                   {"args", {{"workflow", "rapid-review"}, {"ref", "C-" + std::to_string(c) + "-" + std::to_string(sent)}}}};
           lines += req.dump() + (i + 1 < count ? "\n" : "");
         }
         return client.send(lines);
