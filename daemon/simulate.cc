@@ -368,16 +368,23 @@ void record(Transcript& t, const store::Batch& b, const std::vector<store::Outbo
       t.loose.push_back(std::move(n));
     }
   }
-  // A batch's audit entries are in time order already; a loose message goes
-  // after the entries of its moment.
+  // A loose message goes after the entries of its moment. A clock advance
+  // fires a review at a time (Engine::fire_through), so its entries are put
+  // in time order, and those of one moment in the order of their references,
+  // as stepping the clock fires them; a command's stay in its own order.
   std::vector<SimEntry> entries;
   for (std::size_t i = first; i < t.events.size(); ++i) entries.push_back({SimEntry::Type::event, i});
   entries.insert(entries.end(), loose.begin(), loose.end());
   auto when = [&](const SimEntry& x) {
     return x.type == SimEntry::Type::event ? t.events[x.index].at : t.loose[x.index].at;
   };
-  std::stable_sort(entries.begin(), entries.end(),
-                   [&](const SimEntry& x, const SimEntry& y) { return when(x) < when(y); });
+  auto ref = [&](const SimEntry& x) -> const std::string& {
+    return x.type == SimEntry::Type::event ? t.events[x.index].ref : t.loose[x.index].ref;
+  };
+  std::stable_sort(entries.begin(), entries.end(), [&](const SimEntry& x, const SimEntry& y) {
+    if (when(x) != when(y)) return when(x) < when(y);
+    return step == 0 && ref(x) < ref(y);
+  });
   t.order.insert(t.order.end(), entries.begin(), entries.end());
 }
 

@@ -176,6 +176,37 @@ TEST(Simulate, EveryBatchGoesThroughTheStore) {
   }
 }
 
+// A clock advance fires a review at a time; the transcript still lists the
+// moment's events in the order of their references, as stepping the clock
+// fires them. Reviews started a day apart, the later ones under the earlier
+// references, share notice times with different first events.
+TEST(Simulate, EventsOfOneMomentAreListedInReferenceOrder) {
+  std::string steps;
+  for (int i = 0; i < 5; ++i) {
+    steps += "[[step]]\nat = 2026-03-0" + std::to_string(2 + i) + "T09:30:00\ncommand = \"start\"\n" +
+             "args = { workflow = \"rapid-review\", ref = \"RR-" + std::to_string(5 - i) +
+             "\", assign = { lead-reviewer = \"k-davies\" } }\n";
+  }
+  ScenarioFile f(kHeader + steps);
+  workflows::Diagnostics diags;
+  auto sc = load_scenario(f.path(), diags);
+  ASSERT_TRUE(sc) << (diags.empty() ? "" : workflows::format(diags.sorted().front()));
+  Transcript t = run_scenario(*sc);
+  EXPECT_EQ(t.mismatches, 0);
+  int shared = 0;
+  const SimEvent* last = nullptr;
+  for (const auto& entry : t.order) {
+    if (entry.type != SimEntry::Type::event) continue;
+    const SimEvent& e = t.events[entry.index];
+    if (last != nullptr && e.step == 0 && last->step == 0 && e.at == last->at && e.ref != last->ref) {
+      ++shared;
+      EXPECT_LT(last->ref, e.ref) << "at " << e.at.time_since_epoch().count();
+    }
+    last = &e;
+  }
+  EXPECT_GT(shared, 3) << "moments that several reviews share";
+}
+
 TEST(Simulate, StepOutOfTimeOrderIsAnErrorAtItsTime) {
   ScenarioFile f(kHeader +
                  "[[step]]\n"
