@@ -646,6 +646,7 @@ void Engine::fire(Review& r, Deadline& d, Instant now, store::Batch& batch) {
 bool Engine::fire_through(Instant target, VirtualClock& clock, store::Batch& batch, std::size_t limit) {
   const auto target_s = target.time_since_epoch().count();
   const Instant floor = clock.now();  // an event due before now fires now, late
+  Instant ensured{};
   for (std::size_t fired = 0;;) {
     top_up();
     if (timed_.empty() || timed_.begin()->at > target_s) return false;
@@ -653,7 +654,8 @@ bool Engine::fire_through(Instant target, VirtualClock& clock, store::Batch& bat
     const Instant at = std::max(floor, Instant{std::chrono::seconds{k.at}});
     clock.set(at);  // every event before this one has fired
     if (fired >= limit) return true;
-    ensure_meetings(batch);  // a no-op unless the financial year has turned
+    if (at != ensured) ensure_meetings(batch);  // a no-op unless the financial year has turned
+    ensured = at;
     timed_.erase(timed_.begin());
     if (k.ref.starts_with('@')) {
       if (fire_meeting(k, at, batch)) ++fired;
