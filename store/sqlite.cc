@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include "store/wal_vfs.h"
+
 namespace docket::store {
 
 namespace {
@@ -18,7 +20,9 @@ Connection::Connection(const std::filesystem::path& path, Mode mode) {
   (void)unstatted;
   int flags = mode == Mode::read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   flags |= SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+  // Writers write the log a commit at a time (wal_vfs.h).
+  const char* vfs = mode == Mode::read_write ? gathering_vfs() : nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db_, flags, vfs) != SQLITE_OK) {
     std::string msg = "cannot open database " + path.string();
     std::string detail = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
