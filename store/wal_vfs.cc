@@ -67,6 +67,16 @@ int log_read(sqlite3_file* p, void* out, int amount, sqlite3_int64 offset) {
 int log_write(sqlite3_file* p, const void* data, int amount, sqlite3_int64 offset) {
   LogFile* f = log_of(p);
   g_asked.fetch_add(1, std::memory_order_relaxed);
+  // A frame's header holds at bytes 4 to 7 the database's size in pages for
+  // a commit frame and zero for every other. The commit frame's header and
+  // then its page end a transaction's frames: each goes out at once, so the
+  // commit is wholly in the file before SQLite publishes it. (Rewriting the
+  // checksums of frames overwritten in place ends on the commit frame's
+  // header too.)
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  const bool commit_header = amount == kFrameHeader && (bytes[4] | bytes[5] | bytes[6] | bytes[7]) != 0;
+  const bool at_once = commit_header || f->commit_written;
+  f->commit_written = commit_header;
   if (f->length > 0 && (offset != f->start + f->length || f->length + amount > kMaxBuffered)) {
     if (int rc = write_out(f); rc != SQLITE_OK) return rc;
   }
@@ -84,19 +94,7 @@ int log_write(sqlite3_file* p, const void* data, int amount, sqlite3_int64 offse
   if (f->length == 0) f->start = offset;
   std::memcpy(f->buffer + f->length, data, static_cast<std::size_t>(amount));
   f->length += amount;
-  // A frame's header holds at bytes 4 to 7 the database's size in pages for
-  // a commit frame and zero for every other. The commit frame's header and
-  // then its page end a transaction's frames: each goes out at once, so the
-  // commit is wholly in the file before SQLite publishes it. (Rewriting the
-  // checksums of frames overwritten in place ends on the commit frame's
-  // header too.)
-  const auto* bytes = static_cast<const unsigned char*>(data);
-  const bool commit_header = amount == kFrameHeader && (bytes[4] | bytes[5] | bytes[6] | bytes[7]) != 0;
-  if (commit_header || f->commit_written) {
-    f->commit_written = commit_header;
-    return write_out(f);
-  }
-  return SQLITE_OK;
+  return at_once ? write_out(f) : SQLITE_OK;
 }
 
 int log_truncate(sqlite3_file* p, sqlite3_int64 size) {
