@@ -89,6 +89,8 @@ void Committer::write_loop() {
     l.unlock();
     on_written_();
     l.lock();
+    announced_ = written_;
+    cv_.notify_all();
   }
 }
 
@@ -97,9 +99,11 @@ void Committer::sync_loop() {
   std::unique_lock l(mu_);
   for (;;) {
     // Quitting waits for the write under way, to sync it too.
-    cv_.wait(l, [this] { return error_ || written_ > synced_ || (quit_ && job_ == nullptr); });
-    if (error_ || written_ == synced_) return;
-    const std::uint64_t target = written_;
+    cv_.wait(l, [this] {
+      return error_ || announced_ > synced_ || (quit_ && job_ == nullptr && announced_ == written_);
+    });
+    if (error_ || announced_ == synced_) return;
+    const std::uint64_t target = announced_;
     l.unlock();
     std::optional<std::string> error;
     try {

@@ -33,7 +33,11 @@ class Committer {
   // `written` runs on the writer thread when a write has returned (or
   // failed), `synced` on the syncing thread when a sync has finished (or
   // failed): both should post to the event loop. Each runs after the counts
-  // below have moved and the waits have returned, not before.
+  // below have moved and the waits have returned, not before. A write's
+  // `synced` never comes before its `written` has returned: posted to one
+  // loop, the caller learns a batch is written before that it is durable
+  // (else, the syncer being quicker than the writer's post, the replies of
+  // a batch synced before it landed waited for some later sync).
   Committer(store::Store& store, std::function<void()> written, std::function<void()> synced);
   // Finishes the write and the sync under way, then stops both threads.
   ~Committer();
@@ -68,6 +72,7 @@ class Committer {
   const store::Batch* job_ = nullptr;  // set from start() until its write has returned
   std::uint64_t started_ = 0;
   std::uint64_t written_ = 0;
+  std::uint64_t announced_ = 0;  // writes whose on_written_ has returned: what a sync may cover
   std::uint64_t synced_ = 0;
   bool quit_ = false;
   std::optional<std::string> error_;

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <vector>
 #include <string>
 
 #include "store/sqlite.h"
@@ -55,6 +58,52 @@ TEST(Committer, NumbersWritesAndSyncsEachAfterItReturns) {
   EXPECT_EQ(st.durable_outbox_id(), 3) << "the committer stopped before syncing its last write";
   st.end_reads();
   EXPECT_EQ(st.outbox_ready(1'000, 50, 10).size(), 3u);
+}
+
+// docketd posts both notices to its one loop, and answers a batch's commands
+// when it learns the batch is synced: a notice of the sync that came before
+// the notice of the write left the replies waiting for some later sync (a
+// client waiting for its reply before sending more waited for ever). The
+// writer here is slow to tell, as a preempted thread is: the sync's notice
+// still waits for it.
+TEST(Committer, AWritesSyncIsToldOnlyAfterItsWrite) {
+  testing::TempDir dir;
+  store::Store st(dir.path() / "c.db", "system", store::WalSettings{.sync_in_write = false});
+  std::mutex mu;
+  std::condition_variable cv;
+  int writes_told = 0, syncs_told = 0;
+  std::vector<int> writes_told_at_sync;
+  const store::Batch first = batch_of("a"), second = batch_of("b");
+  {
+    Committer c(
+        st,
+        [&] {
+          std::unique_lock l(mu);
+          // Long enough for a sync to finish meanwhile, bounded if none may.
+          cv.wait_for(l, std::chrono::milliseconds(500), [&] { return syncs_told > writes_told; });
+          ++writes_told;
+          cv.notify_all();
+        },
+        [&] {
+          std::lock_guard l(mu);
+          ++syncs_told;
+          writes_told_at_sync.push_back(writes_told);
+          cv.notify_all();
+        });
+    c.start(first);
+    c.wait_written();
+    c.wait_synced();
+    {
+      std::unique_lock l(mu);
+      cv.wait_for(l, std::chrono::seconds(10), [&] { return writes_told == 1; });
+    }
+    c.start(second);
+  }
+  ASSERT_EQ(writes_told, 2);
+  ASSERT_FALSE(writes_told_at_sync.empty());
+  EXPECT_GE(writes_told_at_sync.front(), 1) << "the first sync was told before its write";
+  EXPECT_GE(writes_told_at_sync.back(), 2) << "the last sync was told before its write";
+  EXPECT_EQ(st.durable_outbox_id(), 2);
 }
 
 // A write that fails is reported, counted neither written nor synced, and
