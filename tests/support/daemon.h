@@ -73,6 +73,9 @@ inline json call(LineClient& c, const std::string& command, const json& args = j
   return j.is_discarded() ? json(nullptr) : j;
 }
 
+// Whether a reply from call() says ok; false for no reply at all.
+inline bool replied_ok(const json& reply) { return reply.is_object() && reply.value("ok", false); }
+
 // A running docketd. Killed and reaped when it goes away.
 class Daemon {
  public:
@@ -218,6 +221,7 @@ using daemon_support::exited_zero;
 using daemon_support::kDocket;
 using daemon_support::kDocketd;
 using daemon_support::Sandbox;
+using daemon_support::replied_ok;
 using daemon_support::ScopedEnv;
 
 }  // namespace docket::testing
