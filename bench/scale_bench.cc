@@ -316,8 +316,19 @@ void log_delivery(const fs::path& docketd_toml) {
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  const char* usage =
+      "usage: docket_bench [--reviews N] [--clients N] [--seconds S] [--depth N] [--dir DIR] "
+      "[--keep yes] [--generate-only yes] [--from DIR] [--refs sequential|interleaved] [--jump yes|no]\n";
+  for (int i = 1; i < argc; i += 2) {
     std::string k = argv[i];
+    if (k == "--help" || k == "-h") {
+      std::cout << usage;
+      return 0;
+    }
+    if (i + 1 == argc) {  // an option without its value is a mistake, not a full run
+      std::cerr << "docket_bench: " << k << " needs a value\n" << usage;
+      return 2;
+    }
     if (k == "--reviews") o.reviews = std::stol(argv[i + 1]);
     else if (k == "--clients") o.clients = std::stoi(argv[i + 1]);
     else if (k == "--seconds") o.seconds = std::stoi(argv[i + 1]);
@@ -331,8 +342,7 @@ int main(int argc, char** argv) {
     else if (k == "--refs" && (argv[i + 1] == std::string("sequential") || argv[i + 1] == std::string("interleaved")))
       o.interleaved = argv[i + 1] == std::string("interleaved");
     else {
-      std::cerr << "usage: docket_bench [--reviews N] [--clients N] [--seconds S] [--depth N] [--dir DIR] "
-                   "[--keep yes] [--generate-only yes] [--from DIR] [--refs sequential|interleaved] [--jump yes|no]\n";
+      std::cerr << "docket_bench: unknown option or value: " << k << ' ' << argv[i + 1] << '\n' << usage;
       return 2;
     }
   }
