@@ -7,8 +7,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "store/sqlite.h"
 #include "tests/support/process.h"
