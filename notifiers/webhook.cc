@@ -74,7 +74,6 @@ std::string WebhookNotifier::document(const Message& m) const {
 
 struct Response {
   std::string body;  // the first bytes only
-  std::optional<std::chrono::seconds> retry_after;
 };
 
 std::size_t keep_body(char* data, std::size_t size, std::size_t count, void* user) {
@@ -84,19 +83,12 @@ std::size_t keep_body(char* data, std::size_t size, std::size_t count, void* use
   return n;
 }
 
-std::size_t keep_header(char* data, std::size_t size, std::size_t count, void* user) {
-  const std::size_t n = size * count;
-  std::string_view line(data, n);
-  constexpr std::string_view name = "retry-after:";
-  if (line.size() > name.size() &&
-      std::equal(name.begin(), name.end(), line.begin(), [](char a, char b) { return a == std::tolower(b); })) {
-    auto value = line.substr(name.size());
-    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    std::int64_t secs = 0;
-    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), secs);
-    if (ec == std::errc{} && secs >= 0) static_cast<Response*>(user)->retry_after = std::chrono::seconds(secs);
-  }
-  return n;
+// The receiver's Retry-After, in seconds or as an HTTP-date (libcurl reads
+// both), if it sent one.
+std::optional<std::chrono::seconds> retry_after(CURL* h) {
+  curl_off_t seconds = 0;
+  if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &seconds) != CURLE_OK || seconds <= 0) return std::nullopt;
+  return std::chrono::seconds(seconds);
 }
 
 std::string printable(std::string s) {
@@ -136,8 +128,6 @@ Delivery WebhookNotifier::deliver(const Message& message) {
   Response response;
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &response);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, keep_header);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &response);
   char error_buffer[CURL_ERROR_SIZE] = "";
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
 
@@ -149,7 +139,7 @@ Delivery WebhookNotifier::deliver(const Message& message) {
   if (!response.body.empty()) detail += " " + printable(response.body);
   if (status >= 200 && status < 300) return {Outcome::delivered, detail, {}};
   if (status == 408 || status == 429 || (status >= 500 && status < 600)) {
-    return {Outcome::temporary, detail, response.retry_after};
+    return {Outcome::temporary, detail, retry_after(h)};
   }
   if (status >= 300 && status < 400) detail += " (redirects are not followed: configure the final address)";
   return {Outcome::permanent, detail, {}};

@@ -24,7 +24,8 @@ void CsvWriter::separator() {
 
 CsvWriter& CsvWriter::text(std::string_view value) {
   separator();
-  if (!value.empty() && (value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@')) {
+  // OWASP's list: a spreadsheet runs a cell that begins with any of these.
+  if (!value.empty() && std::string_view("=+-@\t\r").find(value[0]) != std::string_view::npos) {
     out_ << csv_field("'" + std::string(value));
   } else {
     out_ << csv_field(value);

@@ -5,13 +5,16 @@ Listens on 127.0.0.1 at a port the kernel picks and writes the port to
 answer is sent, as N.json (path and headers) and N.body (the bytes received).
 The path chooses the answer:
 
-  /status/CODE     answers CODE (with Retry-After: 7 for 429 and 503)
+  /status/CODE     answers CODE (with Retry-After: 7 for 429 and 503; with
+                   ?date, Retry-After as the HTTP-date an hour ahead)
   /sleep/MS        waits MS milliseconds, then answers 200
+  /hang            never answers (until the client goes away)
   /flaky/N         answers the first N posts to it 503 (Retry-After: 1), then 200
   anything else    answers 200
 """
 
 import argparse
+import email.utils
 import json
 import os
 import signal
@@ -50,7 +53,11 @@ class Handler(BaseHTTPRequestHandler):
         os.rename(stem + ".json.tmp", stem + ".json")
 
         status = 200
-        parts = urlsplit(self.path).path.strip("/").split("/")
+        url = urlsplit(self.path)
+        parts = url.path.strip("/").split("/")
+        if parts == ["hang"]:
+            self.rfile.read(1)  # returns once the client has closed
+            return
         if len(parts) == 2 and parts[0] == "status":
             status = int(parts[1])
         elif len(parts) == 2 and parts[0] == "sleep":
@@ -60,7 +67,10 @@ class Handler(BaseHTTPRequestHandler):
         reply = b'{"answer": %d}' % status
         self.send_response(status)
         if status in (429, 503):
-            self.send_header("Retry-After", "1" if parts[0] == "flaky" else "7")
+            if url.query == "date":
+                self.send_header("Retry-After", email.utils.formatdate(time.time() + 3600, usegmt=True))
+            else:
+                self.send_header("Retry-After", "1" if parts[0] == "flaky" else "7")
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(reply)))
         self.end_headers()

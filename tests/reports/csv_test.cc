@@ -36,10 +36,10 @@ TEST(Csv, RowsEndInCrlfAfterAByteOrderMark) {
 TEST(Csv, TextThatASpreadsheetWouldRunAsAFormulaIsGuarded) {
   std::ostringstream out;
   CsvWriter csv(out);
-  csv.row({"@executive/2026-06-09", "=HYPERLINK(\"x\")", "+1", "-1", "a=b"});
+  csv.row({"@executive/2026-06-09", "=HYPERLINK(\"x\")", "+1", "-1", "a=b", "\t=1", "\r=1"});
   csv.raw("-3");
   csv.end_row();
-  EXPECT_EQ(out.str(), kBom + "'@executive/2026-06-09,\"'=HYPERLINK(\"\"x\"\")\",'+1,'-1,a=b\r\n-3\r\n");
+  EXPECT_EQ(out.str(), kBom + "'@executive/2026-06-09,\"'=HYPERLINK(\"\"x\"\")\",'+1,'-1,a=b,'\t=1,\"'\r=1\"\r\n-3\r\n");
 }
 
 TEST(Table, TheSameFiguresInEveryFormat) {
