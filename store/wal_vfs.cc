@@ -2,7 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
+#include <iterator>
 #include <cstring>
 
 namespace docket::store {
@@ -155,8 +157,27 @@ int gather_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int fla
 
 }  // namespace
 
+// Debian 12's SQLite. Another version is used through the system VFS until
+// the gathering one has been tested with it (tests/store/wal_vfs_test.cc and
+// the power-cut test), and its version added here.
+constexpr int kTested[] = {3040001};
+
+bool gathering_vfs_tested_with(int sqlite_version) {
+  return std::find(std::begin(kTested), std::end(kTested), sqlite_version) != std::end(kTested);
+}
+
+std::optional<std::string> gathering_vfs_unavailable() {
+  if (gathering_vfs() != nullptr) return std::nullopt;
+  if (!gathering_vfs_tested_with(sqlite3_libversion_number())) {
+    return std::string("SQLite ") + sqlite3_libversion() +
+           " is not a version the log's gathering writer was tested with; using SQLite's own";
+  }
+  return std::string("the gathering log writer could not be registered; using SQLite's own");
+}
+
 const char* gathering_vfs() {
   static const bool registered = [] {
+    if (!gathering_vfs_tested_with(sqlite3_libversion_number())) return false;
     g_system = sqlite3_vfs_find(nullptr);
     if (g_system == nullptr) return false;
     g_vfs = *g_system;  // every other method, and the system's own data, as they are

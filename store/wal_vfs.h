@@ -12,11 +12,21 @@
 // is the system VFS's own, untouched.
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
 namespace docket::store {
 
-// The VFS's name for sqlite3_open_v2, registered on first use.
+// The VFS's name for sqlite3_open_v2, registered on first use; null (the
+// system VFS) when the SQLite in use is not one it was tested with.
 const char* gathering_vfs();
+
+// The VFS reads SQLite's internals: a frame header's bytes 4 to 7, and the
+// largest write the unix VFS makes (128 KiB less one byte). It is used only
+// with the SQLite versions it was tested with (sqlite3_libversion_number).
+bool gathering_vfs_tested_with(int sqlite_version);
+// Why the gathering VFS is not in use, if it is not: for a log line.
+std::optional<std::string> gathering_vfs_unavailable();
 
 // System calls that wrote the log, and writes SQLite asked for (for tests
 // and the benchmark): the first is a small fraction of the second.

@@ -5,6 +5,7 @@
 #include "store/wal_vfs.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <string>
@@ -54,6 +55,18 @@ class WalVfs : public ::testing::Test {
   std::filesystem::path db_;
   Connection writer_;
 };
+
+// It reads SQLite's internals, so it is used only with a SQLite it was
+// tested with; this suite runs on one (Debian 12's).
+TEST(WalVfsGate, OnlyTheSqliteVersionsItWasTestedWithUseIt) {
+  EXPECT_TRUE(gathering_vfs_tested_with(3040001));
+  EXPECT_FALSE(gathering_vfs_tested_with(3040000));
+  EXPECT_FALSE(gathering_vfs_tested_with(3045000));
+  ASSERT_TRUE(gathering_vfs_tested_with(sqlite3_libversion_number()))
+      << "SQLite " << sqlite3_libversion() << ": run the store and power-cut tests, then add it to kTested";
+  EXPECT_NE(gathering_vfs(), nullptr);
+  EXPECT_FALSE(gathering_vfs_unavailable());
+}
 
 TEST_F(WalVfs, ACommitsFramesGoInAFewWritesAndAreInTheFileWhenItReturns) {
   ASSERT_NE(gathering_vfs(), nullptr);
