@@ -62,6 +62,11 @@ void Committer::wait_synced() {
   cv_.wait(l, [this] { return error_ || (job_ == nullptr && synced_ == started_); });
 }
 
+std::uint64_t Committer::sync_waited_at() const {
+  std::lock_guard l(mu_);
+  return sync_waited_at_;
+}
+
 std::optional<std::string> Committer::error() const {
   std::lock_guard l(mu_);
   return error_;
@@ -100,7 +105,9 @@ void Committer::sync_loop() {
   for (;;) {
     // Quitting waits for the write under way, to sync it too.
     cv_.wait(l, [this] {
-      return error_ || announced_ > synced_ || (quit_ && job_ == nullptr && announced_ == written_);
+      const bool go = error_ || announced_ > synced_ || (quit_ && job_ == nullptr && announced_ == written_);
+      if (!go) sync_waited_at_ = written_;
+      return go;
     });
     if (error_ || announced_ == synced_) return;
     const std::uint64_t target = announced_;

@@ -56,6 +56,11 @@ class Committer {
   // is durable (or a write or sync has failed).
   void wait_written();
   void wait_synced();
+  // The writes returned when the syncer last found nothing it may sync and
+  // went to wait: a write it has seen and left until its notice is posted.
+  // For tests of that order, which cannot otherwise tell "held back" from
+  // "not yet looked".
+  std::uint64_t sync_waited_at() const;
   // Why a write or a sync failed, if one did. The caller must then stop:
   // memory is ahead of the database.
   std::optional<std::string> error() const;
@@ -74,6 +79,7 @@ class Committer {
   std::uint64_t written_ = 0;
   std::uint64_t announced_ = 0;  // writes whose on_written_ has returned: what a sync may cover
   std::uint64_t synced_ = 0;
+  std::uint64_t sync_waited_at_ = 0;
   bool quit_ = false;
   std::optional<std::string> error_;
   std::thread writer_;  // last: start once everything above is ready

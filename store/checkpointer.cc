@@ -25,8 +25,19 @@ void Checkpointer::request() {
   {
     std::lock_guard lock(mu_);
     requested_ = true;
+    ++requests_;
   }
-  wake_.notify_one();
+  wake_.notify_all();
+}
+
+std::int64_t Checkpointer::requests() const {
+  std::lock_guard lock(mu_);
+  return requests_;
+}
+
+void Checkpointer::wait_idle() const {
+  std::unique_lock lock(mu_);
+  wake_.wait(lock, [&] { return stopping_ || (!requested_ && !running_); });
 }
 
 std::int64_t Checkpointer::runs() const {
@@ -42,6 +53,7 @@ void Checkpointer::loop() {
       wake_.wait(lock, [&] { return stopping_ || requested_; });
       if (stopping_) return;
       requested_ = false;
+      running_ = true;
     }
     {
       std::lock_guard running(run_mu_);
@@ -50,8 +62,12 @@ void Checkpointer::loop() {
       // writer's own checkpoint at its limit, catches up.
       sqlite3_wal_checkpoint_v2(db_.raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     }
-    std::lock_guard lock(mu_);
-    ++runs_;
+    {
+      std::lock_guard lock(mu_);
+      ++runs_;
+      running_ = false;
+    }
+    wake_.notify_all();
   }
 }
 

@@ -49,18 +49,24 @@ class Checkpointer {
     std::unique_lock<std::mutex> lock_;
   };
 
-  // Checkpoints completed on the thread so far (for tests and logs).
+  // Checkpoints completed on the thread so far, and requests made (for
+  // tests and logs).
   std::int64_t runs() const;
+  std::int64_t requests() const;
+  // Blocks until every request made so far has been served (for tests).
+  void wait_idle() const;
 
  private:
   void loop();
 
   Connection db_;
   mutable std::mutex mu_;
-  std::condition_variable wake_;
+  mutable std::condition_variable wake_;
   bool requested_ = false;
   bool stopping_ = false;
+  bool running_ = false;
   std::int64_t runs_ = 0;
+  std::int64_t requests_ = 0;
   std::mutex run_mu_;  // held for the length of each checkpoint
   std::thread thread_;
 };

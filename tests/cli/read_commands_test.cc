@@ -221,9 +221,9 @@ TEST(WithDocketdRunning, OverdueByRoleAndTheAuditAlongside) {
                            "2026-03-02T08:00"},
                           dir.path() / "docketd.log", dir.path() / "docketd.log");
   bool ready = false;
-  for (auto until = std::chrono::steady_clock::now() + 10s; !ready && std::chrono::steady_clock::now() < until;) {
+  for (auto until = std::chrono::steady_clock::now() + testing::kPatience; !ready && std::chrono::steady_clock::now() < until;) {
     testing::LineClient probe(sock);
-    ready = probe.connected() && probe.send_line(R"({"id":1,"command":"clock"})") && probe.read_line(5s).has_value();
+    ready = probe.connected() && probe.send_line(R"({"id":1,"command":"clock"})") && probe.read_line().has_value();
     if (!ready) std::this_thread::sleep_for(20ms);
   }
   ASSERT_TRUE(ready) << testing::slurp(dir.path() / "docketd.log");
@@ -249,7 +249,7 @@ TEST(WithDocketdRunning, OverdueByRoleAndTheAuditAlongside) {
   EXPECT_EQ(nlohmann::json::parse(started.out)["records"].size(), 2u);
 
   daemon.signal(SIGTERM);
-  auto st = daemon.wait(10s);
+  auto st = daemon.wait(testing::kPatience);
   ASSERT_TRUE(st && WIFEXITED(*st)) << testing::describe_status(st);
   auto stopped = run({"audit", "--kind", "daemon.stopped", "--format", "json", "--db", db});
   ASSERT_EQ(stopped.code, 0) << stopped.err;

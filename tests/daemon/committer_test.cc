@@ -64,8 +64,9 @@ TEST(Committer, NumbersWritesAndSyncsEachAfterItReturns) {
 // when it learns the batch is synced: a notice of the sync that came before
 // the notice of the write left the replies waiting for some later sync (a
 // client waiting for its reply before sending more waited for ever). The
-// writer here is slow to tell, as a preempted thread is: the sync's notice
-// still waits for it.
+// writer here is slow to tell, as a preempted thread is: it tells only once
+// the syncer has either told a sync (the fault) or seen the write and gone
+// back to wait for its notice.
 TEST(Committer, AWritesSyncIsToldOnlyAfterItsWrite) {
   testing::TempDir dir;
   store::Store st(dir.path() / "c.db", "system", store::WalSettings{.sync_in_write = false});
@@ -74,13 +75,20 @@ TEST(Committer, AWritesSyncIsToldOnlyAfterItsWrite) {
   int writes_told = 0, syncs_told = 0;
   std::vector<int> writes_told_at_sync;
   const store::Batch first = batch_of("a"), second = batch_of("b");
+  Committer* committer = nullptr;
   {
     Committer c(
         st,
         [&] {
           std::unique_lock l(mu);
-          // Long enough for a sync to finish meanwhile, bounded if none may.
-          cv.wait_for(l, std::chrono::milliseconds(500), [&] { return syncs_told > writes_told; });
+          const std::uint64_t write = static_cast<std::uint64_t>(writes_told) + 1;
+          // Polled (the syncer's wait is on the committer's own lock), and
+          // bounded should neither ever happen.
+          const auto until = std::chrono::steady_clock::now() + testing::kPatience;
+          while (syncs_told <= writes_told && committer->sync_waited_at() < write &&
+                 std::chrono::steady_clock::now() < until) {
+            cv.wait_for(l, std::chrono::milliseconds(1));
+          }
           ++writes_told;
           cv.notify_all();
         },
@@ -90,12 +98,13 @@ TEST(Committer, AWritesSyncIsToldOnlyAfterItsWrite) {
           writes_told_at_sync.push_back(writes_told);
           cv.notify_all();
         });
+    committer = &c;
     c.start(first);
     c.wait_written();
     c.wait_synced();
     {
       std::unique_lock l(mu);
-      cv.wait_for(l, std::chrono::seconds(10), [&] { return writes_told == 1; });
+      cv.wait(l, [&] { return writes_told == 1; });
     }
     c.start(second);
   }

@@ -70,13 +70,14 @@ TEST(DocketdIntegration, DoneMeans) {
 
 TEST(DocketdIntegration, SigkillMidBurstLosesNoAcknowledgedCommand) {
   constexpr int kThreads = 8;
-  constexpr int kMaxPerThread = 2000;  // a bound, far above what is sent before the kill
   constexpr int kAckTarget = 200;
 
   Sandbox box;
   auto d = box.daemon();  // system clock
   ASSERT_TRUE(d->wait_ready());
 
+  // Each client sends starts one after another until the kill cuts it off:
+  // however fast or slow the machine, the kill comes mid-burst.
   std::atomic<int> acked{0};
   std::vector<std::vector<std::string>> acks(kThreads);
   std::vector<std::string> ended(kThreads);
@@ -90,15 +91,15 @@ TEST(DocketdIntegration, SigkillMidBurstLosesNoAcknowledgedCommand) {
         ended[ti] = "connect: " + c.error();
         return;
       }
-      for (int n = 0; n < kMaxPerThread; ++n) {
+      for (int n = 0;; ++n) {
         const std::string ref = "K-" + std::to_string(t) + "-" + std::to_string(n);
         json req{{"id", n}, {"command", "start"}, {"args", {{"workflow", "rapid-review"}, {"ref", ref}, {"on", "2026-03-02"}}}};
-        if (!c.send_line(req.dump(), 5s)) {
+        if (!c.send_line(req.dump())) {
           ended[ti] = "send: " + c.error();
           return;
         }
         ++sent[ti];
-        auto line = c.read_line(5s);
+        auto line = c.read_line();
         if (!line) {
           ended[ti] = "read: " + c.error();
           return;
@@ -111,15 +112,14 @@ TEST(DocketdIntegration, SigkillMidBurstLosesNoAcknowledgedCommand) {
         acks[ti].push_back(ref);
         ++acked;
       }
-      ended[ti] = "sent all";
     });
   }
-  // Kill once enough are acknowledged (bounded poll, not a sleep for time to pass).
-  const auto until = std::chrono::steady_clock::now() + 10s;
-  while (acked.load() < kAckTarget && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(2ms);
+  // Kill once enough are acknowledged (a bounded poll for that event).
+  const bool reached = eventually([&] { return acked.load() >= kAckTarget || !d->running(); });
   const int at_kill = acked.load();
   const int status = d->kill9();
   for (auto& th : clients) th.join();
+  ASSERT_TRUE(reached) << "only " << at_kill << " starts acknowledged; log:\n" << d->log();
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << describe_status(status);
 
   std::vector<std::string> all;
@@ -129,9 +129,9 @@ TEST(DocketdIntegration, SigkillMidBurstLosesNoAcknowledgedCommand) {
   std::cout << "[ info     ] acknowledged before SIGKILL: " << all.size() << " (" << at_kill
             << " when the kill was sent), requests sent: " << total_sent << "\n";
   RecordProperty("acknowledged_before_sigkill", static_cast<int>(all.size()));
-  ASSERT_GT(all.size(), 0u) << "nothing was acknowledged; log:\n" << d->log();
+  ASSERT_GE(all.size(), static_cast<std::size_t>(kAckTarget)) << "log:\n" << d->log();
   for (int t = 0; t < kThreads; ++t) {
-    // Every client must have been cut off by the kill, not run out of work or been refused.
+    // Every client must have been cut off by the kill, not refused.
     const auto& why = ended[static_cast<std::size_t>(t)];
     EXPECT_TRUE(why.starts_with("read: ") || why.starts_with("send: ")) << "client " << t << " ended: " << why;
   }
@@ -217,9 +217,10 @@ TEST(DocketdIntegration, UnknownCallerRefused) {
     json reply = call(c, command, args, command);
     ASSERT_FALSE(reply.is_null()) << command << ": " << c.error();
     EXPECT_EQ(reply.value("ok", true), false) << reply.dump();
-    EXPECT_EQ(reply["id"], command) << reply.dump();
+    // Nothing a stranger sends is read, not even its id.
+    EXPECT_TRUE(reply["id"].is_null()) << reply.dump();
     EXPECT_TRUE(contains(reply.value("error", ""), "directory.toml")) << reply.dump();
-    EXPECT_TRUE(c.closed_by_peer(5s)) << "a refused caller's connection should be closed";
+    EXPECT_TRUE(c.closed_by_peer(kPatience)) << "a refused caller's connection should be closed";
   }
   auto cli = box.docket({"status"});
   EXPECT_EQ(cli.code, 1) << cli.how << "\n" << cli.out << cli.err;
@@ -501,7 +502,7 @@ TEST(DocketdIntegration, ReloadRefusesABrokenConfigurationAndSwapsInAGoodOne) {
   };
   const std::size_t before = reloads();
   d->signal(SIGHUP);
-  for (int i = 0; i < 250 && reloads() == before; ++i) std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(eventually([&] { return reloads() > before; })) << d->log();
   ASSERT_EQ(reloads(), before + 1) << d->log();
   EXPECT_TRUE(contains(d->log(), "signal=SIGHUP")) << d->log();
   ASSERT_EQ(box.docket({"start", "rapid-review", "--ref", "RR-4", "--on", "2026-03-02"}).code, 0);

@@ -94,20 +94,31 @@ inline Certificate make_certificate(const fs::path& dir) {
   return c;
 }
 
-// A loopback port with no listener (bound, read, closed).
-inline int unused_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||  // NOLINT: the sockets API
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    throw std::runtime_error("unused_port: bind failed");
+// A loopback port nobody listens on: bound and never listening, so that a
+// connection to it is refused at once, and kept bound for the object's life
+// so that no other process can start listening there meanwhile.
+class ClosedPort {
+ public:
+  ClosedPort() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||  // NOLINT: the sockets API
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {  // NOLINT
+      throw std::runtime_error("ClosedPort: bind failed");
+    }
+    port_ = ntohs(a.sin_port);
   }
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+  ~ClosedPort() { ::close(fd_); }
+  ClosedPort(const ClosedPort&) = delete;
+  ClosedPort& operator=(const ClosedPort&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_;
+  int port_ = 0;
+};
 
 // A loopback listener that never accepts: connections complete in the kernel
 // and then hear nothing, like a wedged server.
@@ -145,7 +156,7 @@ class PythonPeer {
     argv.insert(argv.end(), args.begin(), args.end());
     process_.emplace(argv, dir_.path() / "peer.log", dir_.path() / "peer.log");
     const bool up = eventually([&] { return fs::exists(dir_.path() / "port") || !process_->running(); },
-                               std::chrono::seconds(10));
+                               docket::testing::kPatience);
     if (!up || !fs::exists(dir_.path() / "port")) {
       throw std::runtime_error(script_name + " did not start: " + slurp(dir_.path() / "peer.log"));
     }
@@ -154,13 +165,22 @@ class PythonPeer {
   ~PythonPeer() {
     if (process_ && process_->running()) {
       process_->signal(SIGTERM);
-      if (!process_->wait(std::chrono::seconds(2))) process_->kill_now();
+      if (!process_->wait(docket::testing::kPatience)) process_->kill_now();
     }
   }
   PythonPeer(const PythonPeer&) = delete;
   PythonPeer& operator=(const PythonPeer&) = delete;
 
   int port() const { return port_; }
+  // A peer started with --down begins listening (smtp_server.py); returns
+  // once it does.
+  void come_up() {
+    process_->signal(SIGUSR1);
+    const fs::path up = dir_.path() / "port.up";
+    if (!eventually([&] { return fs::exists(up) || !process_->running(); }) || !fs::exists(up)) {
+      throw std::runtime_error("the peer did not come up: " + log());
+    }
+  }
   fs::path received() const { return dir_.path() / "received"; }
   std::string log() const { return slurp(dir_.path() / "peer.log"); }
   bool running() { return process_->running(); }

@@ -10,7 +10,9 @@ checks found ("problems" must be empty for a well-formed message).
   --tls none|starttls|implicit   (starttls: STARTTLS offered and required)
   --reject ADDR=CODE             answer RCPT TO:<ADDR> with CODE (e.g. 550)
   --user NAME --password PW      require AUTH (over TLS) with these
-  --port N                       listen on N (to come back on the same port)
+  --down                         bind a port and write --port-file, but refuse
+                                 connections (nothing listens) until SIGUSR1;
+                                 then listen and write --port-file + ".up"
 """
 
 import argparse
@@ -117,7 +119,7 @@ def main():
     ap.add_argument("--reject", action="append", default=[])
     ap.add_argument("--user")
     ap.add_argument("--password")
-    ap.add_argument("--port", type=int, default=0, help="listen here (0: a free port)")
+    ap.add_argument("--down", action="store_true", help="refuse connections until SIGUSR1")
     args = ap.parse_args()
 
     context = None
@@ -142,19 +144,28 @@ def main():
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", args.port))
+    sock.bind(("127.0.0.1", 0))
     loop = asyncio.new_event_loop()
-    server = loop.run_until_complete(
-        loop.create_server(factory, sock=sock, ssl=context if args.tls == "implicit" else None))
-    port = sock.getsockname()[1]
-    with open(args.port_file + ".tmp", "w") as f:
-        f.write(str(port))
-    os.rename(args.port_file + ".tmp", args.port_file)
+
+    def publish(path, text):
+        with open(path + ".tmp", "w") as f:
+            f.write(text)
+        os.rename(path + ".tmp", path)
+
+    def serve():
+        return loop.create_server(factory, sock=sock, ssl=context if args.tls == "implicit" else None)
+
+    if args.down:
+        # Bound, not listening: a connection is refused, as by a server that
+        # is down, and the port stays ours for when it comes back.
+        def come_up():
+            loop.create_task(serve()).add_done_callback(lambda _: publish(args.port_file + ".up", "up"))
+        loop.add_signal_handler(signal.SIGUSR1, come_up)
+    else:
+        loop.run_until_complete(serve())
+    publish(args.port_file, str(sock.getsockname()[1]))
     loop.add_signal_handler(signal.SIGTERM, loop.stop)
-    try:
-        loop.run_forever()
-    finally:
-        server.close()
+    loop.run_forever()
 
 
 if __name__ == "__main__":

@@ -52,10 +52,9 @@ TEST_F(CheckpointerTest, TheBackgroundThreadCopiesTheLogIntoTheDatabaseFile) {
   Store s(db(), "system", WalSettings{.checkpoint_frames = 10, .limit_frames = 1'000'000});
   const auto before = std::filesystem::file_size(db());
   for (int i = 0; i < 20; ++i) s.commit(records(50, i * 50));
+  ASSERT_GT(s.checkpointer().requests(), 0);
+  s.checkpointer().wait_idle();
   // Only a checkpoint writes the records' pages into the database file.
-  for (int i = 0; i < 500 && std::filesystem::file_size(db()) <= before; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
   EXPECT_GT(std::filesystem::file_size(db()), before);
   EXPECT_GT(s.checkpointer().runs(), 0);
   EXPECT_EQ(s.limit_checkpoints(), 0) << "the writer never had to checkpoint itself";
@@ -66,7 +65,8 @@ TEST_F(CheckpointerTest, BelowTheThresholdNothingIsCopied) {
   Store s(db(), "system", WalSettings{.checkpoint_frames = 1'000'000, .limit_frames = 1'000'000});
   const auto before = std::filesystem::file_size(db());
   for (int i = 0; i < 5; ++i) s.commit(records(50, i * 50));
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(s.checkpointer().requests(), 0) << "the background thread was never asked";
+  s.checkpointer().wait_idle();
   EXPECT_EQ(s.checkpointer().runs(), 0);
   EXPECT_EQ(std::filesystem::file_size(db()), before);
   EXPECT_GT(s.wal_frames(), 0);

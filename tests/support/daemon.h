@@ -64,7 +64,7 @@ class ScopedEnv {
 
 // One request on an open connection; the parsed reply, or null on failure.
 inline json call(LineClient& c, const std::string& command, const json& args = json::object(), const json& id = 1,
-                 std::chrono::milliseconds limit = 10s) {
+                 std::chrono::milliseconds limit = kPatience) {
   json req{{"id", id}, {"command", command}, {"args", args}};
   if (!c.send_line(req.dump(), limit)) return nullptr;
   auto line = c.read_line(limit);
@@ -84,7 +84,7 @@ class Daemon {
 
   // Ready once a connection is accepted AND answered: an answer means the
   // event loop (and with it the SIGTERM handler) is running.
-  ::testing::AssertionResult wait_ready(std::chrono::milliseconds limit = 10s) {
+  ::testing::AssertionResult wait_ready(std::chrono::milliseconds limit = kPatience) {
     const auto until = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < until) {
       if (!process_.running()) {
@@ -93,7 +93,7 @@ class Daemon {
       }
       LineClient probe(socket_);
       if (probe.connected()) {
-        if (probe.send_line(R"({"id":"ready?","command":"clock"})") && probe.read_line(5s)) {
+        if (probe.send_line(R"({"id":"ready?","command":"clock"})") && probe.read_line(kPatience)) {
           return ::testing::AssertionSuccess();
         }
         return ::testing::AssertionFailure() << "docketd accepted but did not answer: " << probe.error() << "; log:\n"
@@ -106,7 +106,7 @@ class Daemon {
   }
 
   // Ready in the weaker sense: connect() succeeds (the socket is listening).
-  ::testing::AssertionResult wait_connectable(std::chrono::milliseconds limit = 10s) {
+  ::testing::AssertionResult wait_connectable(std::chrono::milliseconds limit = kPatience) {
     const auto until = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < until) {
       if (!process_.running()) return ::testing::AssertionFailure() << "docketd exited; log:\n" << log();
@@ -118,7 +118,7 @@ class Daemon {
 
   // SIGTERM and wait (bounded); the raw wait status, or nullopt if it hung
   // (it is then killed).
-  std::optional<int> terminate(std::chrono::milliseconds limit = 10s) {
+  std::optional<int> terminate(std::chrono::milliseconds limit = kPatience) {
     process_.signal(SIGTERM);
     auto st = process_.wait(limit);
     if (!st) process_.kill_now();
@@ -127,7 +127,7 @@ class Daemon {
 
   // Waits (bounded) for an exit already asked for (signal()); nullopt if it
   // hung (it is then killed).
-  std::optional<int> wait_exit(std::chrono::milliseconds limit = 15s) {
+  std::optional<int> wait_exit(std::chrono::milliseconds limit = kPatience) {
     auto st = process_.wait(limit);
     if (!st) process_.kill_now();
     return st;
@@ -174,7 +174,7 @@ class Sandbox {
   }
 
   // The docket client on the sandbox's configuration and socket.
-  RunResult docket(const std::vector<std::string>& args, std::chrono::milliseconds limit = 30s) {
+  RunResult docket(const std::vector<std::string>& args, std::chrono::milliseconds limit = kPatience) {
     std::vector<std::string> argv{kDocket.string(), "--config", config_.string(), "--socket", socket().string()};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_command(argv, tmp_.path(), limit);
@@ -193,7 +193,7 @@ class Sandbox {
   }
 
   // Waits (bounded) until the outbox holds nothing undelivered.
-  ::testing::AssertionResult outbox_empties(const Daemon& d, std::chrono::milliseconds limit = 20s) {
+  ::testing::AssertionResult outbox_empties(const Daemon& d, std::chrono::milliseconds limit = kPatience) {
     if (eventually(
             [&] {
               json waiting = outbox();

@@ -53,9 +53,14 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// How long a test waits for something that should happen before it calls
+// it missing: long enough for the sanitized build on a machine kept busy.
+// A passing test never waits it out; only a failing one does.
+inline constexpr std::chrono::milliseconds kPatience = std::chrono::seconds(60);
+
 // Polls `ready` every 10 ms until it holds or `limit` passes.
 template <class Pred>
-bool eventually(Pred ready, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+bool eventually(Pred ready, std::chrono::milliseconds limit = kPatience) {
   const auto until = std::chrono::steady_clock::now() + limit;
   while (!ready()) {
     if (std::chrono::steady_clock::now() >= until) return false;
@@ -184,7 +189,7 @@ struct RunResult {
 };
 
 inline RunResult run_command(const std::vector<std::string>& argv, const std::filesystem::path& scratch,
-                             std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+                             std::chrono::milliseconds limit = kPatience) {
   static int counter = 0;
   const std::string stem = "run-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
   const auto out = scratch / (stem + ".out"), err = scratch / (stem + ".err");
@@ -251,10 +256,14 @@ class LineClient {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
   }
+  // Half-closes: the peer reads the end of the stream; replies still come.
+  void shutdown_write() {
+    if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+  }
 
   // Sends all of `data` (no newline added); false on any error (EPIPE is
   // reported, never raised as a signal).
-  bool send_all(std::string_view data, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  bool send_all(std::string_view data, std::chrono::milliseconds limit = kPatience) {
     if (fd_ < 0) return false;
     const auto until = std::chrono::steady_clock::now() + limit;
     std::size_t done = 0;
@@ -282,12 +291,12 @@ class LineClient {
     return true;
   }
 
-  bool send_line(const std::string& line, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  bool send_line(const std::string& line, std::chrono::milliseconds limit = kPatience) {
     return send_all(line + "\n", limit);
   }
 
   // The next line without its newline; nullopt on EOF, error or timeout.
-  std::optional<std::string> read_line(std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  std::optional<std::string> read_line(std::chrono::milliseconds limit = kPatience) {
     const auto until = std::chrono::steady_clock::now() + limit;
     for (;;) {
       if (auto nl = buffer_.find('\n'); nl != std::string::npos) {
