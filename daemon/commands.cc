@@ -12,7 +12,18 @@ std::variant<Request, std::string> parse_request(const std::string& line) {
   if (line.size() > kMaxRequestBytes) {
     return "the request is larger than " + std::to_string(kMaxRequestBytes) + " bytes";
   }
-  json j = json::parse(line, nullptr, false);
+  if (line.find('\0') != std::string::npos) return std::string("the request holds a NUL byte");
+  // Nesting is bounded while parsing: a deeply nested value would otherwise
+  // be copied, written and freed by recursion (25,000 levels crashed docketd).
+  bool too_deep = false;
+  const json::parser_callback_t depth_limit = [&too_deep](int depth, json::parse_event_t, json&) {
+    if (depth > kMaxRequestDepth) too_deep = true;
+    return !too_deep;
+  };
+  json j = json::parse(line, depth_limit, false);
+  if (too_deep) {
+    return "the request is nested more than " + std::to_string(kMaxRequestDepth) + " levels deep";
+  }
   if (j.is_discarded()) return std::string("the request is not valid JSON");
   if (!j.is_object()) return std::string("the request must be a JSON object with \"command\"");
   Request r;
@@ -46,29 +57,52 @@ std::string reply_line(const json& id, const Result& r) {
   return out;
 }
 
-void advance_to(Engine& engine, VirtualClock& clock, Instant target, store::Batch& batch,
-                const Checkpoint& checkpoint) {
+void advance_to(Engine& engine, VirtualClock& clock, Instant target, store::Batch& batch) {
   const Instant from = clock.now();
-  if (!checkpoint) {
-    engine.fire_through(target, clock, batch);
-  } else {
-    while (engine.fire_through(target, clock, batch, kFireChunk)) checkpoint(batch);
-  }
+  engine.fire_through(target, clock, batch);
   clock.set(std::max(from, target));
+}
+
+namespace {
+
+std::string local_text(const Engine& engine, Instant t) {
+  const auto& cal = engine.config().calendar(engine.config().daemon.calendar);
+  return date::format("%a %F %H:%M", date::floor<std::chrono::minutes>(cal.zone()->to_local(t))) + " " +
+         cal.timezone_name();
+}
+
+}  // namespace
+
+Result advance_recorded(const Engine& engine, const Caller& who, Instant from, Instant target, Instant reached,
+                        store::Batch& batch) {
+  json details{{"from", date::format("%FT%TZ", from)}, {"to", date::format("%FT%TZ", reached)}};
+  if (reached != target) details["stopped_short_of"] = date::format("%FT%TZ", target);
+  store::AuditEntry e;
+  e.at = reached.time_since_epoch().count();
+  e.actor = who.person;
+  e.kind = "clock.advanced";
+  e.details = details.dump();
+  batch.audit.push_back(std::move(e));
+  batch.meta.emplace_back("virtual_now", std::to_string(reached.time_since_epoch().count()));
+  return Result{true, "",
+                {{"now", date::format("%FT%TZ", reached)}, {"local", local_text(engine, reached)}, {"mode", "virtual"}}};
 }
 
 std::optional<std::chrono::seconds> parse_advance(const std::string& t) {
   if (t.size() < 2) return std::nullopt;
   long n = 0;
   auto [p, ec] = std::from_chars(t.data(), t.data() + t.size() - 1, n);
-  if (ec != std::errc{} || p != t.data() + t.size() - 1 || n <= 0 || n > 36600) return std::nullopt;
+  if (ec != std::errc{} || p != t.data() + t.size() - 1 || n <= 0 || n > 5'270'400) return std::nullopt;
+  std::chrono::seconds step{};
   switch (t.back()) {
-    case 'm': return std::chrono::minutes{n};
-    case 'h': return std::chrono::hours{n};
-    case 'd': return std::chrono::days{n};
-    case 'w': return std::chrono::weeks{n};
+    case 'm': step = std::chrono::minutes{n}; break;
+    case 'h': step = std::chrono::hours{n}; break;
+    case 'd': step = std::chrono::days{n}; break;
+    case 'w': step = std::chrono::weeks{n}; break;
     default: return std::nullopt;
   }
+  if (step > kMaxAdvance) return std::nullopt;
+  return step;
 }
 
 namespace {
@@ -179,11 +213,16 @@ CommandRegistry::CommandRegistry() {
   commands_["upcoming"] = {[](Services& s, const Caller&, const json& args, store::Batch&) {
                              int days = 14;
                              if (args.contains("days")) {
-                               if (!args["days"].is_number_integer() || args["days"].get<int>() < 0 ||
-                                   args["days"].get<int>() > 3660) {
+                               const auto& v = args["days"];
+                               // Read at its full width: 2^63 must not wrap to 0.
+                               const bool in_range =
+                                   v.is_number_unsigned()  ? v.get<std::uint64_t>() <= 3660
+                                   : v.is_number_integer() ? v.get<std::int64_t>() >= 0 && v.get<std::int64_t>() <= 3660
+                                                           : false;
+                               if (!in_range) {
                                  return Result::fail("upcoming: 'days' must be a whole number from 0 to 3660");
                                }
-                               days = args["days"].get<int>();
+                               days = v.get<int>();
                              }
                              return s.engine.upcoming(days);
                            },
@@ -275,15 +314,13 @@ CommandRegistry::CommandRegistry() {
                           Args a{args, {}};
                           auto advance = a.str("advance", false);
                           if (!a.error.empty()) return Result::fail("clock: " + a.error);
-                          const auto& cal = s.engine.config().calendar(s.engine.config().daemon.calendar);
-                          auto local = [&](Instant t) {
-                            return date::format("%a %F %H:%M", date::floor<std::chrono::minutes>(cal.zone()->to_local(t))) +
-                                   " " + cal.timezone_name();
-                          };
-                          json now{{"now", date::format("%FT%TZ", s.clock.now())},
-                                   {"local", local(s.clock.now())},
-                                   {"mode", s.clock.mode()}};
-                          if (advance.empty()) return Result{true, "", now};
+                          const Instant from = s.clock.now();
+                          if (advance.empty()) {
+                            return Result{true, "",
+                                          {{"now", date::format("%FT%TZ", from)},
+                                           {"local", local_text(s.engine, from)},
+                                           {"mode", s.clock.mode()}}};
+                          }
                           if (s.virtual_clock == nullptr) {
                             return Result::fail("the clock can be advanced only on a rehearsal daemon started with "
                                                 "--virtual-clock; this one runs on the system clock");
@@ -294,21 +331,14 @@ CommandRegistry::CommandRegistry() {
                           }
                           auto step = parse_advance(advance);
                           if (!step) {
-                            return Result::fail("clock advance takes an amount such as 30m, 12h, 3d or 2w, found '" +
+                            return Result::fail("clock advance takes an amount such as 30m, 12h, 3d or 2w, up to " +
+                                                std::to_string(kMaxAdvance.count()) + " days at a time, found '" +
                                                 advance + "'");
                           }
-                          const Instant from = s.clock.now();
                           const Instant target = from + *step;
-                          advance_to(s.engine, *s.virtual_clock, target, b, s.checkpoint);
-                          store::AuditEntry e;
-                          e.at = target.time_since_epoch().count();
-                          e.actor = who.person;
-                          e.kind = "clock.advanced";
-                          e.details = json{{"from", date::format("%FT%TZ", from)}, {"to", date::format("%FT%TZ", target)}}
-                                          .dump();
-                          b.audit.push_back(e);
-                          b.meta.emplace_back("virtual_now", std::to_string(target.time_since_epoch().count()));
-                          return Result{true, "", {{"now", date::format("%FT%TZ", target)}, {"local", local(target)}, {"mode", "virtual"}}};
+                          if (s.advance_later) return s.advance_later(who, from, target);
+                          advance_to(s.engine, *s.virtual_clock, target, b);
+                          return advance_recorded(s.engine, who, from, target, target, b);
                         },
                         true};
 }

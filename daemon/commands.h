@@ -20,6 +20,8 @@
 namespace docket::daemon {
 
 inline constexpr std::size_t kMaxRequestBytes = 64 * 1024;
+// Arrays and objects nested deeper than this are refused (no command needs more than 3).
+inline constexpr int kMaxRequestDepth = 16;
 
 struct Request {
   nlohmann::json id;
@@ -40,9 +42,6 @@ std::string reply_line(const nlohmann::json& id, const Result& r);
 // waiting commands are served).
 inline constexpr std::size_t kFireChunk = 20000;
 
-// Commits a batch so far, leaves it empty, and tells the engine.
-using Checkpoint = std::function<void(store::Batch&)>;
-
 // What a handler may reach besides the engine: the clock (for `clock`) and
 // the daemon's reload (for `reload`).
 struct Services {
@@ -50,7 +49,11 @@ struct Services {
   const Clock& clock;
   VirtualClock* virtual_clock = nullptr;  // null unless rehearsing
   std::function<Result(const Caller&, store::Batch&)> reload;
-  Checkpoint checkpoint;  // for long clock advances; may be null
+  // Takes over a clock advance from `from` to `target` and runs it in slices
+  // between other work, answering once the clock is there (docketd's
+  // server; the returned Result is `deferred`). Null: the advance runs to
+  // its end within the command (`docket simulate`, the fuzzer).
+  std::function<Result(const Caller&, Instant from, Instant target)> advance_later;
   // `outbox retry ID` (the daemon's dispatcher); null where nothing is delivered.
   std::function<Result(const Caller&, std::int64_t, store::Batch&)> retry_outbox;
 };
@@ -80,12 +83,21 @@ class CommandRegistry {
 // Moves a virtual clock to `target`, firing every timed event on the way at
 // its own time, exactly as the system clock would have (Engine::fire_through:
 // a review at a time, so each is read once). The one implementation behind
-// `docket clock advance` and `docket simulate`. With a checkpoint, every
-// kFireChunk or so deadlines fired are committed on the way.
-void advance_to(Engine& engine, VirtualClock& clock, Instant target, store::Batch& batch,
-                const Checkpoint& checkpoint = nullptr);
+// `docket clock advance` and `docket simulate`; docketd's server runs the
+// same fire_through a kFireChunk at a time.
+void advance_to(Engine& engine, VirtualClock& clock, Instant target, store::Batch& batch);
 
-// "3d", "12h", "30m", "2w" -> seconds; nullopt when malformed.
+// The end of a clock advance from `from`: the audit record (with who asked,
+// and where the clock stopped if not at `target`) and the stored rehearsal
+// time, and the reply: the clock as it now stands.
+Result advance_recorded(const Engine& engine, const Caller& who, Instant from, Instant target, Instant reached,
+                        store::Batch& batch);
+
+// The longest single advance (about ten years): longer ones are refused.
+inline constexpr std::chrono::days kMaxAdvance{3660};
+
+// "3d", "12h", "30m", "2w" -> seconds; nullopt when malformed or longer
+// than kMaxAdvance.
 std::optional<std::chrono::seconds> parse_advance(const std::string& text);
 
 }  // namespace docket::daemon

@@ -8,8 +8,10 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "daemon/database_files.h"
 #include "daemon/server.h"
 #include "daemon/systemd.h"
+#include "store/wal_vfs.h"
 
 namespace docket::daemon {
 
@@ -64,7 +66,8 @@ int run_docketd(int argc, const char* const* argv) {
   app.add_option("--socket", socket_path, "Control socket (default: from docketd.toml)")->type_name("PATH");
   app.add_option("--virtual-clock", virtual_clock,
                  "Rehearse on a virtual clock starting at this local time (YYYY-MM-DDTHH:MM); it moves only with "
-                 "`docket clock advance`")
+                 "`docket clock advance`. A database rehearsed before resumes where its clock stopped, unless TIME "
+                 "is later")
       ->type_name("TIME");
   app.add_flag("--check-config", check_only, "Load and validate the configuration, then exit");
   app.add_option("--idle-timeout", idle_timeout, "Close a connection that sends nothing for this many seconds")
@@ -118,15 +121,38 @@ int run_docketd(int argc, const char* const* argv) {
   const fs::path db = db_path.empty() ? config->daemon.database : fs::path(db_path);
   const fs::path sock = socket_path.empty() ? config->daemon.socket : fs::path(socket_path);
   std::unique_ptr<store::Store> st;
+  std::unique_ptr<DatabaseLock> lock;  // one daemon per database, for as long as this one runs
   try {
     std::error_code ec;
     if (db.has_parent_path()) fs::create_directories(db.parent_path(), ec);
+    lock = std::make_unique<DatabaseLock>(db, sock);
+    check_socket_path(sock);
+  } catch (const std::exception& e) {
+    std::cerr << "docketd: " << e.what() << '\n';
+    return 1;
+  }
+  try {
+    check_database_files(db);
     secure_database_file(db);
     // The Committer syncs each batch while the next is written.
+    if (auto why = store::gathering_vfs_unavailable()) spdlog::warn("store.vfs name=system reason=\"{}\"", *why);
     st = std::make_unique<store::Store>(db, clock.mode(), store::WalSettings{.sync_in_write = false});
   } catch (const std::exception& e) {
     std::cerr << "docketd: cannot open the database: " << e.what() << '\n';
     return 1;
+  }
+
+  // A rehearsal goes on from where it stopped: its clock never runs back
+  // over events already fired. --virtual-clock can only move it forward.
+  if (rehearsal) {
+    if (auto stored = st->meta("virtual_now")) {
+      const Instant was{std::chrono::seconds{std::stoll(*stored)}};
+      if (was > rehearsal->now()) {
+        spdlog::info("clock.resumed at={} asked={}", date::format("%FT%TZ", was),
+                     date::format("%FT%TZ", rehearsal->now()));
+        rehearsal->set(was);
+      }
+    }
   }
 
   // Recovery and catch-up: everything that fell due while stopped fires once,
@@ -142,12 +168,8 @@ int run_docketd(int argc, const char* const* argv) {
                                       {"config_dir", fs::absolute(dir).lexically_normal().string()},
                                       {"reviews", engine.review_count()}}));
   try {
-    // What fell due while stopped, in chunks of one transaction each.
-    while (engine.fire_due(clock.now(), boot, kFireChunk)) {
-      st->commit(boot);
-      engine.committed();
-      boot = store::Batch{};
-    }
+    // What fell due while stopped fires once the socket is open, a chunk at
+    // a time (Server::flush), so that a stop is heard meanwhile.
     st->commit(boot);
     engine.committed();
   } catch (const std::exception& e) {
@@ -186,7 +208,17 @@ int run_docketd(int argc, const char* const* argv) {
     return Result{true, "", summary};
   };
   // Delivery: messages left undelivered by an earlier run go out first.
-  dispatcher = std::make_unique<Dispatcher>(io, *st, clock, loaded.setup);
+  // Retries are timed by the real clock, the time a mail server recovers in.
+  // In a rehearsal they follow the rehearsal's time and the time docketd has
+  // run: `clock advance 1h` brings due every retry within that hour.
+  Dispatcher::WallClock wall;
+  if (rehearsal) {
+    wall = [&rehearsal, booted = std::chrono::steady_clock::now()] {
+      return std::chrono::system_clock::time_point{rehearsal->now().time_since_epoch()} +
+             std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::steady_clock::now() - booted);
+    };
+  }
+  dispatcher = std::make_unique<Dispatcher>(io, *st, clock, loaded.setup, wall);
   Services services{engine, clock, rehearsal.get(), reload, {}, {}};
   Server server(io, engine, *st, services, sock);
   server.attach(*dispatcher);

@@ -1,5 +1,6 @@
 #include "daemon/engine.h"
 
+#include "daemon/input_rules.h"
 #include "daemon/json_text.h"
 
 #include <algorithm>
@@ -35,13 +36,6 @@ const std::map<std::string, std::vector<std::string>> kPermissions = {
                 "csp-chair", "sar-panel-chair"}},
     {"waive", {"administrator", "business-manager"}},
 };
-
-bool valid_ref(const std::string& ref) {
-  if (ref.empty() || ref.size() > 64) return false;
-  return std::all_of(ref.begin(), ref.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '/' || c == '.';
-  });
-}
 
 bool has_clock_hours(const ReviewDefinition& def) {
   return std::any_of(def.stages.begin(), def.stages.end(),
@@ -840,9 +834,7 @@ Result Engine::start(const Caller& who, const StartArgs& a, store::Batch& batch)
   }
   const ReviewDefinition& def = def_it->second;
   const Calendar& cal = config_->calendar_of(def);
-  if (!valid_ref(a.ref)) {
-    return Result::fail("'" + a.ref + "' is not a valid reference: use up to 64 letters, digits and - _ / .");
-  }
+  if (auto bad = a.follow_on ? follow_on_ref_problem(a.ref) : ref_problem(a.ref)) return Result::fail(*bad);
   // A new reference is the usual case: the store's index answers that alone,
   // without reading a row.
   const bool taken = reviews_.count(a.ref) > 0 || (store_ != nullptr && store_->has_review(a.ref));
@@ -850,7 +842,7 @@ Result Engine::start(const Caller& who, const StartArgs& a, store::Batch& batch)
     return Result::fail("a review with reference " + a.ref + " already exists (" + existing->workflow + ", started " +
                         start_text(*existing) + ")");
   }
-  if (a.title.size() > 120) return Result::fail("the title is longer than 120 characters; keep it short and non-identifying");
+  if (auto bad = text_problem(a.title, kMaxTitle, "the title")) return Result::fail(*bad);
   Review r;
   r.ref = a.ref;
   r.workflow = def.id;
@@ -867,6 +859,8 @@ Result Engine::start(const Caller& who, const StartArgs& a, store::Batch& batch)
     auto t = parse_local_time(a.on);
     if (!t) return Result::fail("--on must be YYYY-MM-DD or YYYY-MM-DDTHH:MM, found '" + a.on + "'");
     if (*t > local_now) return Result::fail("a review cannot start in the future (" + a.on + ")");
+    const Day day{date::floor<date::days>(*t).time_since_epoch()};
+    if (auto bad = day_problem(cal, day, today(cal), "the start")) return Result::fail(*bad);
     r.start = *t;
     r.start_has_time = a.on.size() > 10;
   }
@@ -889,6 +883,7 @@ Result Engine::start(const Caller& who, const StartArgs& a, store::Batch& batch)
     }
     auto day = parse_day(value);
     if (!day) return Result::fail("--date " + name + " must be YYYY-MM-DD, found '" + value + "'");
+    if (auto bad = day_problem(cal, *day, today(cal), "--date " + name)) return Result::fail(*bad);
     r.dates[name] = *day;
   }
   for (const auto& d : def.dates) {
@@ -975,6 +970,7 @@ Result Engine::complete(const Caller& who, const std::string& ref, const std::st
     child.ref = ref + "/" + chosen->start_workflow;
     child.on = iso(day);
     child.title = r->title;
+    child.follow_on = true;
     if (auto child_def = config_->reviews.find(chosen->start_workflow); child_def != config_->reviews.end()) {
       for (const auto& role : child_def->second.review_roles) {
         if (r->assignments.count(role) > 0) child.assign[role] = r->assignments.at(role);
@@ -1004,6 +1000,7 @@ Result Engine::pause(const Caller& who, const std::string& ref, const std::strin
     return Result::fail(r->workflow + " reviews cannot be paused (no pausable = true in " + r->definition->file + ")");
   }
   if (reason.empty()) return Result::fail("a pause needs --reason");
+  if (auto bad = text_problem(reason, kMaxReason, "the reason")) return Result::fail(*bad);
   auto t = review_transition(r->state, ReviewEvent::pause);
   if (!t.ok) return Result::fail("review " + ref + ": " + t.error);
   r->state = t.to;
@@ -1091,6 +1088,7 @@ Result Engine::extend(const Caller& who, const std::string& ref, const std::stri
     return Result::fail(r->workflow + " deadlines cannot be extended (no extendable = true in " + r->definition->file + ")");
   }
   if (reason.empty()) return Result::fail("an extension needs --reason");
+  if (auto bad = text_problem(reason, kMaxReason, "the reason")) return Result::fail(*bad);
   if (r->state == ReviewState::paused) {
     // The pause already stops the clock; a date set now would be moved again on resume.
     return Result::fail("review " + ref + " is paused, so its clock is stopped; resume it before extending a deadline");
@@ -1103,6 +1101,7 @@ Result Engine::extend(const Caller& who, const std::string& ref, const std::stri
   auto day = parse_day(to);
   if (!day) return Result::fail("--to must be YYYY-MM-DD, found '" + to + "'");
   if (*day <= d->due) return Result::fail("--to " + to + " is not later than the current due date " + iso(d->due));
+  if (auto bad = day_problem(calendar_of(*r), *day, today(calendar_of(*r)), "--to")) return Result::fail(*bad);
   auto t = deadline_transition(d->state, DeadlineEvent::extend);
   if (!t.ok) return Result::fail("stage '" + stage_id + "' of " + ref + ": " + t.error);
   const Day from = d->due;
@@ -1137,6 +1136,7 @@ Result Engine::waive(const Caller& who, const std::string& ref, const std::strin
   if (r == nullptr) return Result::fail("no review with reference " + ref);
   if (!may(who, "waive", r, nullptr)) return Result::fail("you may not waive stages; that needs one of the roles " + permitted("waive"));
   if (reason.empty()) return Result::fail("a waiver needs --reason");
+  if (auto bad = text_problem(reason, kMaxReason, "the reason")) return Result::fail(*bad);
   if (r->state == ReviewState::closed || r->state == ReviewState::cancelled) {
     return Result::fail("review " + ref + " is " + to_string(r->state) + "; its stages cannot be waived");
   }
@@ -1161,6 +1161,7 @@ Result Engine::cancel(const Caller& who, const std::string& ref, const std::stri
   if (r == nullptr) return Result::fail("no review with reference " + ref);
   if (!may(who, "cancel", r, nullptr)) return Result::fail("you may not cancel reviews; that needs one of the roles " + permitted("cancel"));
   if (reason.empty()) return Result::fail("a cancellation needs --reason");
+  if (auto bad = text_problem(reason, kMaxReason, "the reason")) return Result::fail(*bad);
   auto t = review_transition(r->state, ReviewEvent::cancel);
   if (!t.ok) return Result::fail("review " + ref + ": " + t.error);
   r->state = t.to;

@@ -62,6 +62,9 @@ struct Result {
   // The data already written as JSON text, by a command on the hot path
   // (`start`); then `data` is left empty and the reply carries this.
   std::string text;
+  // Not answered yet: whoever took the command over answers it later (a
+  // long clock advance, run in slices between other work).
+  bool deferred = false;
 
   static Result fail(std::string message) { return {false, std::move(message), nlohmann::json::object(), {}}; }
   // The data, whichever way it was given.
@@ -140,6 +143,9 @@ struct StartArgs {
   std::string title;
   std::map<std::string, std::string> assign;  // role -> person
   std::map<std::string, std::string> dates;   // name -> YYYY-MM-DD
+  // Started by docket for an outcome: the ref is the parent's and
+  // "/WORKFLOW" (input_rules.h).
+  bool follow_on = false;
 };
 
 class Engine {

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "daemon/engine.h"
+#include "daemon/input_rules.h"
 
 namespace docket::daemon {
 
@@ -430,10 +431,12 @@ Result Engine::meeting_move(const Caller& who, const std::string& body, const st
   Meeting* m = meeting_to_record(who, body, day, error);
   if (m == nullptr) return Result::fail(error);
   if (reason.empty()) return Result::fail("moving a meeting needs --reason");
+  if (auto bad = text_problem(reason, kMaxReason, "the reason")) return Result::fail(*bad);
   auto next = parse_day(to);
   if (!next) return Result::fail("--to must be YYYY-MM-DD, found '" + to + "'");
   const Calendar& cal = m->config->calendar_of(*m->cycle);
   if (*next < today(cal)) return Result::fail("--to " + to + " is in the past");
+  if (auto bad = day_problem(cal, *next, today(cal), "--to")) return Result::fail(*bad);
   if (!cal.is_working_day(*next)) {
     return Result::fail("--to " + to + " is not a working day (" + short_date(*next) + ")");
   }

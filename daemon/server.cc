@@ -1,9 +1,12 @@
 #include "daemon/server.h"
 
+#include "daemon/database_files.h"
+
 #include <pwd.h>
 #include <cassert>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -29,11 +32,18 @@ std::string user_name(uid_t uid) {
 }  // namespace
 
 // One client. Reads newline-delimited requests (at most kMaxRequestBytes
-// each), hands them to the server, and writes replies in request order. A
-// client that sends nothing for a minute is closed; a slow reader only
-// delays itself.
+// each), hands them to the server, and writes replies in request order.
+// A client that sends nothing for the idle timeout is closed, unless it is
+// waiting for an answer. A client that does not read its replies costs only
+// itself: past kPauseBytes of unsent replies (or kMaxWaiting requests
+// unanswered) nothing more is read from it until it has caught up, and past
+// kCloseBytes it is closed. A client that half-closes is still answered.
 class Server::Connection : public std::enable_shared_from_this<Connection> {
  public:
+  static constexpr std::size_t kPauseBytes = 1024 * 1024;
+  static constexpr std::size_t kCloseBytes = 64 * 1024 * 1024;
+  static constexpr int kMaxWaiting = 1024;
+
   Connection(Server& server, local::socket socket)
       : server_(server),
         count_(server.connections_),
@@ -55,7 +65,15 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void send(std::string line) {
+    if (closed_) return;
     // Replies queued while a write is in flight go out together in the next.
+    // One reply may be large (`status` of every review); it is a client
+    // already this far behind that is dropped.
+    if (unsent() > kCloseBytes) {
+      spdlog::warn("connection.closed reason=replies_unread bytes={}", unsent());
+      close();
+      return;
+    }
     queued_ += line;
     if (writing_.empty()) write_next();
   }
@@ -64,16 +82,21 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
   void answer(std::string line) {
     --waiting_;
     send(std::move(line));
+    maybe_finish();
   }
 
   void close() {
     boost::system::error_code ec;
+    closed_ = true;
     idle_.cancel();
     socket_.shutdown(local::socket::shutdown_both, ec);
     socket_.close(ec);
   }
 
  private:
+  std::size_t unsent() const { return queued_.size() + writing_.size(); }
+  bool backlogged() const { return unsent() >= kPauseBytes || waiting_ >= kMaxWaiting; }
+
   void identify() {
     ucred cred{};
     socklen_t len = sizeof cred;
@@ -113,8 +136,9 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
     idle_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
       if (ec) return;
       auto self = weak.lock();
-      if (!self) return;
+      if (!self || self->closed_) return;
       if (self->waiting_ > 0) {
+        spdlog::info("connection.idle_kept waiting={}", self->waiting_);
         self->arm_idle();
       } else {
         self->close();
@@ -123,6 +147,7 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void read() {
+    if (closed_ || read_closed_) return;
     arm_idle();
     asio::async_read_until(socket_, buffer_, '\n',
                            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
@@ -131,11 +156,23 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void on_read(const boost::system::error_code& ec, std::size_t n) {
+    if (closed_) return;
     if (ec == asio::error::not_found) {
       // The line outgrew the buffer: answer once, then hang up.
       send(reply_line(nullptr, Result::fail("the request is larger than " + std::to_string(kMaxRequestBytes) +
                                             " bytes")));
       closing_ = true;
+      maybe_finish();
+      return;
+    }
+    if (ec == asio::error::eof) {
+      // Half-closed: what came before the end is answered, a last line
+      // without its newline too, and the connection closes after.
+      read_closed_ = true;
+      std::string rest(asio::buffers_begin(buffer_.data()), asio::buffers_end(buffer_.data()));
+      buffer_.consume(buffer_.size());
+      if (!rest.empty()) take(std::move(rest));
+      maybe_finish();
       return;
     }
     if (ec) {
@@ -144,11 +181,17 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
     }
     // Every complete line that has arrived is taken now, also what is still
     // in the socket, so that requests a client pipelines join one group
-    // commit instead of one line per commit.
+    // commit instead of one line per commit; until the client is too far
+    // behind in reading its replies.
     for (;;) {
       std::string line(asio::buffers_begin(buffer_.data()), asio::buffers_begin(buffer_.data()) + static_cast<long>(n));
       buffer_.consume(n);
-      if (!take(line)) return;
+      if (!take(std::move(line))) return;
+      if (backlogged()) {
+        paused_ = true;  // write_next() reads on once the client has caught up
+        spdlog::info("connection.paused unsent={} waiting={}", unsent(), waiting_);
+        return;
+      }
       n = next_line();
       if (n == 0 && read_available()) n = next_line();
       if (n == 0) break;
@@ -174,18 +217,19 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
     return !ec && got > 0;
   }
 
-  // Handles one request line; false when the connection is to close.
+  // Handles one request line; false when the connection is to close. A
+  // caller docket does not know is refused before anything is made of what
+  // it sent.
   bool take(std::string line) {
+    if (!known) {
+      send(reply_line(nullptr, Result::fail(refused_reason_)));
+      closing_ = true;
+      maybe_finish();
+      return false;
+    }
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
     if (line.empty()) return true;
     auto parsed = parse_request(line);
-    if (!known) {
-      // Refused whatever the request says; its id is echoed when it has one.
-      auto* request = std::get_if<Request>(&parsed);
-      send(reply_line(request != nullptr ? request->id : nullptr, Result::fail(refused_reason_)));
-      closing_ = true;
-      return false;
-    }
     if (auto* err = std::get_if<std::string>(&parsed)) {
       send(reply_line(nullptr, Result::fail(*err)));
     } else {
@@ -193,6 +237,13 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
       server_.submit(shared_from_this(), std::move(std::get<Request>(parsed)));
     }
     return true;
+  }
+
+  // Closes once everything owed has been written: after a refusal, or once
+  // a half-closed client has had every answer.
+  void maybe_finish() {
+    if (closed_ || unsent() > 0) return;
+    if (closing_ || (read_closed_ && waiting_ == 0)) close();
   }
 
   void write_next() {
@@ -206,8 +257,13 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
                         self->writing_.clear();
                         if (!self->queued_.empty()) {
                           self->write_next();
-                        } else if (self->closing_) {
-                          self->close();
+                        } else {
+                          self->maybe_finish();
+                        }
+                        if (self->paused_ && !self->closed_ && self->unsent() < kPauseBytes / 2 &&
+                            self->waiting_ < kMaxWaiting / 2) {
+                          self->paused_ = false;
+                          self->read();
                         }
                       });
   }
@@ -220,7 +276,10 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
   std::string writing_;  // the bytes of the write in flight
   std::string queued_;   // replies waiting for it
   std::string refused_reason_ = "you are not known to docket";
-  bool closing_ = false;
+  bool closing_ = false;     // refused: close once the refusal is written
+  bool read_closed_ = false; // the client half-closed
+  bool paused_ = false;      // not reading until the client reads its replies
+  bool closed_ = false;
   int waiting_ = 0;  // requests handed to the server and not yet answered
 };
 
@@ -237,48 +296,69 @@ Server::Server(asio::io_context& io, Engine& engine, store::Store& store, Servic
           store, [this] { asio::post(io_, [this] { written(Next::everything); }); },
           [this] { asio::post(io_, [this] { answer_synced(); }); }),
       connections_(std::make_shared<std::size_t>(0)) {
-  // A long clock advance commits as it goes, recording how far it got: the
-  // batch so far is launched (once the one before it is written) and the advance
-  // goes on filling the next. The replies wait for the last.
-  services_.checkpoint = [this](store::Batch& batch) {
-    batch.meta.emplace_back("virtual_now", std::to_string(services_.clock.now().time_since_epoch().count()));
-    assert(&batch == &open_);  // flush() hands every handler the open batch
-    if (flight_) {
-      committer_.wait_written();
-      written(Next::batch);
-    } else {
-      launch_batch();
+  services_.advance_later = [this](const Caller& who, Instant from, Instant target) {
+    if (advance_) {
+      return Result::fail("a clock advance is already under way (to " + date::format("%FT%TZ", advance_->target) +
+                          "); wait for its answer");
     }
-    answer_synced();
+    advance_ = Advance{{}, who, from, target};
+    Result r;
+    r.deferred = true;
+    return r;
   };
 }
 
 Server::~Server() = default;
 
 void Server::start() {
+  const std::string path = socket_path_.string();
   std::error_code fec;
   std::filesystem::create_directories(socket_path_.parent_path(), fec);
-  if (std::filesystem::exists(socket_path_)) {
-    // Another daemon answering here must not be cut off; a stale file is removed.
+  struct stat st {};
+  if (::lstat(socket_path_.c_str(), &st) == 0) {
+    // Only a socket nobody answers on is taken over; anything else at the
+    // path (a database, a directory, a file) is someone's and stays.
+    check_socket_path(socket_path_);
     local::socket probe(io_);
     boost::system::error_code ec;
-    probe.connect(local::endpoint(socket_path_.string()), ec);
-    if (!ec) {
-      throw std::runtime_error("another docketd is already listening on " + socket_path_.string());
-    }
+    probe.connect(local::endpoint(path), ec);
+    if (!ec) throw std::runtime_error("another docketd is already listening on " + path);
     std::filesystem::remove(socket_path_, fec);
   }
-  acceptor_.open(local());
-  acceptor_.bind(local::endpoint(socket_path_.string()));
-  acceptor_.listen(asio::socket_base::max_listen_connections);
+  boost::system::error_code ec;
+  auto fail = [&](const char* doing) {
+    throw std::runtime_error("cannot " + std::string(doing) + " the control socket " + path + ": " + ec.message());
+  };
+  if (path.size() >= sizeof(sockaddr_un::sun_path)) {
+    throw std::runtime_error("the control socket path " + path + " is longer than " +
+                             std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes; choose a shorter one");
+  }
+  if (acceptor_.open(local(), ec)) fail("open");
+  if (acceptor_.bind(local::endpoint(path), ec)) fail("bind");
+  if (acceptor_.listen(asio::socket_base::max_listen_connections, ec)) fail("listen on");
   ::chmod(socket_path_.c_str(), 0660);
   accept();
   arm_timer();
   store_.end_reads();  // loading read the store; hold no snapshot until the first flush
+  schedule_flush();    // what fell due while docketd was down fires first
 }
 
 void Server::stop() {
   stopping_ = true;
+  if (advance_) {
+    // Cut short where it stands: what fired so far is committed with the
+    // clock's position, and a restart resumes from there.
+    const Instant reached = services_.clock.now();
+    advance_recorded(engine_, advance_->who, advance_->from, advance_->target, reached, open_);
+    if (advance_->asked.from) {
+      advance_->asked.from->answer(reply_line(
+          advance_->asked.request.id,
+          Result::fail("docketd is stopping: the clock stopped at " + date::format("%FT%TZ", reached) +
+                       " on its way to " + date::format("%FT%TZ", advance_->target) +
+                       "; advance again once it is back")));
+    }
+    advance_.reset();
+  }
   boost::system::error_code ec;
   acceptor_.close(ec);
   timer_.cancel();
@@ -371,14 +451,26 @@ void Server::flush() {
   for (auto& p : work) {
     const Caller& who = p.from ? p.from->caller : daemon_itself;
     Result r = registry_.dispatch(services_, who, p.request, open_);
+    if (r.deferred) {
+      advance_->asked = std::move(p);  // answered when the advance ends
+      continue;
+    }
     if (!r.ok) refused(who, p.request, r, open_);
     open_answered_.emplace_back(std::move(p), std::move(r));
   }
-  // Commands may have made something due at once (a start dated in the past).
-  // When many fall due together, a chunk goes with each batch.
-  if (!services_.clock.is_virtual() && !open_fired_) {
+  // Commands may have made something due at once (a start dated in the past),
+  // and what fell due while docketd was down fires now. When many fall due
+  // together, a chunk goes with each batch, so that other commands, a stop
+  // and the watchdog are served in between. A rehearsal clock moves only with
+  // an advance, also a chunk at a time.
+  if (!open_fired_) {
     const std::size_t before = open_.audit.size();
-    more_due_ = engine_.fire_due(services_.clock.now(), open_, kFireChunk);
+    if (advance_) {
+      advance_slice();
+    } else if (!services_.clock.is_virtual() || catching_up_) {
+      more_due_ = engine_.fire_due(services_.clock.now(), open_, kFireChunk);
+      catching_up_ = catching_up_ && more_due_;
+    }
     open_fired_ = open_.audit.size() != before;
   }
   if (!flight_) launch();  // else written() asks for another flush
@@ -388,6 +480,21 @@ void Server::flush() {
   if (stopping_) write_all();
   if (!stopping_) arm_timer();
   store_.end_reads();  // hold no snapshot while idle
+}
+
+void Server::advance_slice() {
+  auto& clock = *services_.virtual_clock;
+  const bool more = engine_.fire_through(advance_->target, clock, open_, kFireChunk);
+  if (more) {
+    open_.meta.emplace_back("virtual_now", std::to_string(clock.now().time_since_epoch().count()));
+    spdlog::info("clock.advancing reached={} to={}", date::format("%FT%TZ", clock.now()),
+                 date::format("%FT%TZ", advance_->target));
+    return;  // written() asks for the next slice
+  }
+  clock.set(std::max(advance_->from, advance_->target));
+  Result r = advance_recorded(engine_, advance_->who, advance_->from, advance_->target, clock.now(), open_);
+  open_answered_.emplace_back(std::move(advance_->asked), std::move(r));
+  advance_.reset();
 }
 
 void Server::launch() {
@@ -427,13 +534,6 @@ void Server::launch() {
   flight_->write = committer_.start(flight_->batch);
 }
 
-void Server::launch_batch() {
-  auto answered = std::move(open_answered_);
-  open_answered_.clear();
-  launch();
-  open_answered_ = std::move(answered);
-}
-
 void Server::land_now() {
   if (flight_) {
     committer_.wait_written();
@@ -468,13 +568,11 @@ void Server::written(Next next) {
   if (next == Next::everything) {
     if (dispatcher_ != nullptr) dispatcher_->take(open_);
     if (!open_.empty() || !open_answered_.empty()) launch();
-  } else if (next == Next::batch) {
-    launch_batch();
   }
   engine_.committed(sealed);
   // What arrived while this batch was written goes next.
   if (!pending_.empty() || !open_.empty() || !open_answered_.empty() || !refusals_.empty() ||
-      (more_due_ && !stopping_)) {
+      ((more_due_ || advance_) && !stopping_)) {
     schedule_flush();
   }
 }

@@ -17,6 +17,7 @@
 #include <map>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include <boost/asio.hpp>
 
@@ -52,7 +53,7 @@ class Server {
   // Nothing queued to run or commit (a stop waits, bounded, for this).
   bool idle() const {
     return pending_.empty() && !flush_scheduled_ && refusals_.empty() && !flight_ && unsynced_.empty() &&
-           open_.empty() && open_answered_.empty();
+           open_.empty() && open_answered_.empty() && !advance_;
   }
   // A connection that sends nothing for this long is closed (default 60 s).
   void set_idle_timeout(std::chrono::seconds t) { idle_timeout_ = t; }
@@ -64,6 +65,13 @@ class Server {
     Request request;
   };
   using Answered = std::vector<std::pair<Pending, Result>>;
+  // A clock advance under way, a kFireChunk of events per batch.
+  struct Advance {
+    Pending asked;  // answered when the clock is there
+    Caller who;
+    Instant from;
+    Instant target;
+  };
   // A batch being written, and the replies that wait for it.
   struct Flight {
     store::Batch batch;        // emptied once written
@@ -80,12 +88,12 @@ class Server {
   // Seals the open batch and starts writing it; only with nothing being
   // written.
   void launch();
-  // The same for a clock advance's checkpoint: the batch goes, the replies
-  // of this flush wait for the advance to end.
-  void launch_batch();
-  // What written() launches, as soon as the writer is idle: nothing, the
-  // open batch and its replies, or the open batch alone (launch_batch).
-  enum class Next { nothing, everything, batch };
+  // Fires the next chunk of the advance under way into the open batch, and
+  // when the clock is there, records the advance and queues its answer.
+  void advance_slice();
+  // What written() launches, as soon as the writer is idle: nothing, or
+  // the open batch and its replies.
+  enum class Next { nothing, everything };
   // The write under way has returned: its replies wait for its sync, `next`
   // is launched, and then (while that is written) the engine may let the
   // reviews go and the batch is freed. Not `everything` while a command is
@@ -115,6 +123,8 @@ class Server {
   Answered open_answered_;  // the replies to its commands
   bool open_fired_ = false;  // timed events fired into it
   bool more_due_ = false;    // and more are due
+  bool catching_up_ = true;  // what fell due while stopped has not all fired yet
+  std::optional<Advance> advance_;
   std::unique_ptr<Flight> flight_;  // being written
   std::deque<std::unique_ptr<Flight>> unsynced_;  // written (or with nothing to write), not yet synced, in order
   Committer committer_;

@@ -51,6 +51,11 @@ bool Calendar::is_published_year(int year) const {
   return std::binary_search(published_years_.begin(), published_years_.end(), year);
 }
 
+Day Calendar::first_day() const {
+  const int year = published_years_.empty() ? kFirstCachedYear : published_years_.front();
+  return Day{date::year{year} / date::January / 1};
+}
+
 const Holiday* Calendar::holiday(Day d) const {
   const auto offset = static_cast<std::size_t>(d.time_since_epoch().count() - first_cached_day_);
   if (offset < by_day_.size()) {

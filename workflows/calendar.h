@@ -55,6 +55,9 @@ class Calendar {
   // The bank holiday on `d`, or nullptr.
   const Holiday* holiday(Day d) const;
   bool is_published_year(int year) const;
+  // 1 January of the first year with published dates (of the first year the
+  // calendar computes when it has none): no date before it is reckoned.
+  Day first_day() const;
   // The bank holidays of `year` in date order (published, else by rule).
   std::vector<Holiday> holidays_in(int year) const;
   // What the rules alone give for `year`, ignoring published data.
