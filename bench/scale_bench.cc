@@ -309,7 +309,8 @@ void log_delivery(const fs::path& docketd_toml) {
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const auto cut = text.find("# --- Notifications");
   if (cut == std::string::npos) throw std::runtime_error(docketd_toml.string() + " has no '# --- Notifications' section");
-  std::ofstream(docketd_toml, std::ios::binary | std::ios::trunc) << text.substr(0, cut);
+  std::ofstream(docketd_toml, std::ios::binary | std::ios::trunc)
+      << text.substr(0, cut) << "[channels.mail]\ntype = \"log\"\n\n[channels.hook]\ntype = \"log\"\n\n[delivery]\nchannel = \"mail\"\n";
 }
 
 }  // namespace

@@ -228,10 +228,12 @@ std::shared_ptr<const DeliverySettings> load_delivery(const workflows::Config& c
       diags.error({ctx.file, b.line, b.column}, "'channels' must be tables, e.g. [channels.mail]");
     }
   }
-  if (s->channels.empty() && diags.size() == errors_before) {
-    // No channels configured: every message is written to the log.
-    toml::table log{{"type", "log"}};
-    if (auto channel = registry.load("log", log, ctx, diags)) s->channels.emplace("log", std::move(*channel));
+  if (declared.empty()) {
+    // Without a channel people would hear nothing, silently. Only logging
+    // them is a choice to write down.
+    diags.error({ctx.file, 0, 0}, "there is no channel for people's notices: add one, e.g. [channels.mail] with "
+                                  "type = \"email\", host and from (or [channels.log] with type = \"log\" to only log "
+                                  "them, for a trial)");
   }
   std::vector<std::string> names = declared;
   if (names.empty()) {

@@ -121,10 +121,28 @@ DaemonSettings read_settings(const ParsedFile& f, const fs::path& dir, Diagnosti
   s.database = dir / "../var/docket.db";
   s.socket = dir / "../var/docketd.sock";
   Reader top(f.table, f.rel, diags, "docketd.toml");
-  if (const toml::table* t = top.subtable("daemon")) {
-    Reader r(*t, f.rel, diags, "[daemon]");
-    if (auto v = r.string("database")) s.database = dir / *v;
-    if (auto v = r.string("socket")) s.socket = dir / *v;
+  // A path docketd will create a file at: not a directory already there.
+  auto file_path = [&](Reader& r, const char* key, std::filesystem::path& out) {
+    auto v = r.string(key, true, key == std::string_view("database") ? "\"/var/lib/docket/docket.db\""
+                                                                      : "\"/run/docket/docketd.sock\"");
+    if (!v) return;
+    out = dir / *v;
+    std::error_code ec;
+    if (fs::is_directory(out, ec)) {
+      const char* file = key == std::string_view("database") ? "docket.db" : "docketd.sock";
+      r.error(*r.get(key), std::string("'") + key + "' names the directory \"" + *v + "\"; it must name a file, e.g. \"" +
+                               (fs::path(*v) / file).string() + "\"");
+    }
+  };
+  const toml::table* daemon = top.subtable("daemon");
+  if (daemon == nullptr && top.get("daemon") == nullptr) {
+    diags.error({f.rel, 1, 1}, "there is no [daemon] table; docketd.toml needs at least [daemon] with database = "
+                               "and socket = (the shipped config/docketd.toml shows them)");
+  }
+  if (daemon != nullptr) {
+    Reader r(*daemon, f.rel, diags, "[daemon]");
+    file_path(r, "database", s.database);
+    file_path(r, "socket", s.socket);
     if (auto v = r.string("calendar")) s.calendar = *v;
     if (auto v = r.string("timezone")) {
       try {

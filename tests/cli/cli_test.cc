@@ -57,6 +57,25 @@ TEST(Validate, BrokenConfigurationListsEveryErrorAndExitsOne) {
   EXPECT_NE(r.err.find(": 2 errors; nothing was loaded"), std::string::npos) << r.err;
 }
 
+// D8: without a channel, people's notices once went silently to the log.
+TEST(Validate, AConfigurationWithNoChannelForPeoplesNoticesIsAnError) {
+  testing::TempConfig tmp;
+  const std::string text = testing::slurp(tmp.dir() / "docketd.toml");
+  tmp.write("docketd.toml", text.substr(0, text.find("# --- Notifications")));
+  auto r = docket({"validate", "--config", tmp.dir().string()});
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.err.find("docketd.toml: there is no channel for people's notices"), std::string::npos) << r.err;
+  // Only logging them is a choice written down.
+  tmp.append("docketd.toml", testing::TempConfig::kLogChannels);
+  auto ok = docket({"validate", "--config", tmp.dir().string()});
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  // An empty docketd.toml is no configuration.
+  tmp.write("docketd.toml", "");
+  auto empty = docket({"validate", "--config", tmp.dir().string()});
+  EXPECT_EQ(empty.code, 1);
+  EXPECT_NE(empty.err.find("docketd.toml:1:1: there is no [daemon] table"), std::string::npos) << empty.err;
+}
+
 TEST(Validate, ConfigFromTheEnvironment) {
   ::setenv("DOCKET_CONFIG", kConfig.c_str(), 1);
   auto r = docket({"validate"});

@@ -37,13 +37,16 @@ class TempConfig {
   }
   void remove(const std::string& rel) const { std::filesystem::remove(dir_ / rel); }
 
-  // docketd.toml without its notification channels and [delivery]: every
-  // message then goes to the `log` channel and counts as delivered at once.
+  // docketd.toml with its notification channels (mail, hook) of type `log`
+  // and no [delivery] settings: every message is written to the log and
+  // counts as delivered at once.
   void log_delivery() const {
     std::ifstream in(dir_ / "docketd.toml", std::ios::binary);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    write("docketd.toml", text.substr(0, text.find("# --- Notifications")));
+    write("docketd.toml", text.substr(0, text.find("# --- Notifications")) + kLogChannels);
   }
+  static constexpr const char* kLogChannels =
+      "[channels.mail]\ntype = \"log\"\n\n[channels.hook]\ntype = \"log\"\n\n[delivery]\nchannel = \"mail\"\n";
 
   // Appends to docketd.toml (e.g. channels after log_delivery()).
   void append(const std::string& rel, const std::string& text) const {
