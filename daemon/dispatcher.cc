@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 
+#include <limits>
+
 #include <spdlog/spdlog.h>
 
 #include "daemon/messages.h"
@@ -31,6 +33,7 @@ store::OutboxUpdate as_update(const store::OutboxMessage& m) {
   u.first_attempt = m.first_attempt;
   u.last_error = m.last_error;
   u.delivered_at = m.delivered_at;
+  u.route = m.route;
   return u;
 }
 
@@ -68,11 +71,14 @@ Dispatcher::~Dispatcher() {
 void Dispatcher::configure(Setup setup) {
   setup_ = std::move(setup);
   notifiers::Services services;
-  services.wall_clock = wall_;
+  // A message is dated by the real clock, also in a rehearsal.
+  services.wall_clock = [] { return std::chrono::system_clock::now(); };
   // Attempts in flight keep the notifier they started with.
   notifiers_.clear();
+  queues_.clear();
   for (const auto& [name, channel] : setup_.delivery->channels) {
     notifiers_.emplace(name, std::shared_ptr<notifiers::Notifier>(channel.create(services)));
+    queues_.emplace(name, Queue{});
   }
   grow_pool();
 }
@@ -121,6 +127,12 @@ void Dispatcher::start() {
   pump();
 }
 
+int Dispatcher::priority_of(std::string_view kind) {
+  if (kind == "escalation") return 0;
+  if (kind == "reminder") return 2;
+  return 1;
+}
+
 void Dispatcher::take(store::Batch& batch) {
   for (auto& u : updates_) {
     taken_.push_back(u.id);
@@ -131,6 +143,7 @@ void Dispatcher::take(store::Batch& batch) {
   new_rows_.clear();
   for (auto& e : audit_) batch.audit.push_back(std::move(e));
   audit_.clear();
+  route(batch);
 }
 
 void Dispatcher::launched() {
@@ -234,46 +247,59 @@ void Dispatcher::gather_digests() {
 
 void Dispatcher::pump(Scan scan) {
   if (!started_ || stopping_) return;
+  gather_digests();
+  bool changed = false;
+  if (scan == Scan::from_start) {
+    for (auto& [name, q] : queues_) q = Queue{};
+    // Rows not yet routed (stored before routing), or waiting for a channel
+    // a reload took away, are routed afresh: they join their queues with
+    // the next commit.
+    for (const auto& route : store_.outbox_routes()) {
+      if (notifiers_.count(route) == 0) changed |= reroute_queue(route);
+    }
+  }
+  std::vector<Job> jobs;
+  for (auto& [name, q] : queues_) {
+    if (!q.starved) changed |= pump_queue(name, q, jobs);
+  }
+  if (!jobs.empty()) {
+    {
+      std::lock_guard lock(shared_->mu);
+      for (auto& j : jobs) shared_->jobs.push_back(std::move(j));
+    }
+    shared_->work.notify_all();
+  }
+  if (changed && request_commit_) request_commit_();
+  arm_timer();
+}
+
+// Reads one channel's queue on from where the last pump left it, and hands
+// out as many attempts as the channel has free slots. The rows before the
+// cursor are all busy (being tried, held, or waiting for their commit) until
+// the next commit, when every queue is read from its start again: with a
+// backlog of a million, reading every busy row again at each finished
+// attempt made delivery quadratic. A queue is the channel's alone, so a
+// backlog for a mail server that is down never stands in front of a
+// webhook's messages.
+bool Dispatcher::pump_queue(const std::string& channel, Queue& q, std::vector<Job>& jobs) {
   const DeliverySettings& delivery = *setup_.delivery;
   const workflows::Config& config = *setup_.config;
-  gather_digests();
-  if (scan == Scan::from_start) {
-    cursor_ = {};
-    starved_.clear();
-  }
-  int free = 0;  // slots to fill, in channels the last read did not find starved
-  for (const auto& [name, n] : notifiers_) {
-    if (starved_.count(name) == 0) free += std::max(0, delivery.in_flight - in_flight_[name]);
-  }
-  bool changed = false;
-  std::vector<Job> jobs;
-  // Rows are read in pages from where the last pump left off (or from the
-  // first ready row): with a backlog of a million, reading every busy row
-  // again at each finished attempt made delivery quadratic. A pump reads
-  // about as many rows as there are free slots, and passes over no more
-  // than the busy rows and a page of rows whose channel is full: with the
-  // mail server down and a webhook channel idle, every failed mail once
-  // sent a read through a thousand rows waiting for mail, in search of one
-  // for the webhook, and the event loop did nothing else.
-  store::OutboxPosition at = cursor_;
-  bool contiguous = true;  // every row read so far is busy: the cursor may pass it
-  int scanned = 0;
-  int passed = 0;  // rows read and left: busy, or their channel full
-  const int may_pass = static_cast<int>(busy_.size()) + kScanPage;
+  int& running = in_flight_[channel];
   const Instant now = clock_.now();
-  while (free > 0 && scanned < kScanLimit && passed < may_pass) {
-    const int page = std::min({std::max(free, passed), kScanPage, kScanLimit - scanned});
-    auto rows = store_.outbox_ready(wall_ms(), now.time_since_epoch().count(), page, at);
+  const std::int64_t wall = wall_ms();
+  bool changed = false;
+  int scanned = 0;
+  while (running < delivery.in_flight && scanned < kScanLimit) {
+    // About as many rows as there are free slots: after a finished attempt
+    // one slot is free, and reading a page for it cost a page per message.
+    const int page = std::min(kScanPage, delivery.in_flight - running);
+    auto rows = store_.outbox_queue(channel, wall, now.time_since_epoch().count(), page, q.cursor);
     scanned += static_cast<int>(rows.size());
     rows_read_ += static_cast<std::int64_t>(rows.size());
     for (auto& row : rows) {
-      if (free == 0) break;
-      at = {row.next_attempt, row.id};
-      if (busy_.count(row.id) != 0) {
-        ++passed;
-        if (contiguous) cursor_ = at;
-        continue;
-      }
+      if (running >= delivery.in_flight) return changed;  // the rest waits for a free slot
+      q.cursor = {row.priority, row.next_attempt, row.id};
+      if (busy_.count(row.id) != 0) continue;
       const workflows::Person* person = config.directory.person(row.person);
       if (row.kind != "digest" && delivery.digest && person != nullptr && person->digest &&
           delivery.digest->kinds.count(row.kind) != 0) {
@@ -282,20 +308,16 @@ void Dispatcher::pump(Scan scan) {
         updates_.push_back(u);
         busy_.emplace(row.id, row);
         changed = true;
-        if (contiguous) cursor_ = at;
         continue;
       }
       if (delivery.quiet && delivery.quiet->hold.count(row.kind) != 0 && quiet_now(now)) {
         hold(row, quiet_ends(now));
         changed = true;
-        if (contiguous) cursor_ = at;
         continue;
       }
-      const std::string& channel = delivery.channel_for(person).name();
-      int& running = in_flight_[channel];
-      if (running >= delivery.in_flight) {
-        ++passed;
-        contiguous = false;  // its channel is full: this row waits for the next pump
+      if (const std::string& wanted = delivery.channel_for(person).name(); wanted != channel) {
+        reroute(row, wanted);  // the person prefers another channel since a reload
+        changed = true;
         continue;
       }
       Job job;
@@ -315,25 +337,56 @@ void Dispatcher::pump(Scan scan) {
         job.message = render_message(row, config, delivery, now);
       }
       ++running;
-      if (starved_.erase(channel) == 0) --free;  // a starved channel's slots were not counted
       busy_.emplace(row.id, std::move(row));
       jobs.push_back(std::move(job));
-      if (contiguous) cursor_ = at;
     }
-    if (rows.size() < static_cast<std::size_t>(page)) break;
-  }
-  for (const auto& [name, n] : notifiers_) {
-    if (in_flight_[name] < delivery.in_flight) starved_.insert(name);
-  }
-  if (!jobs.empty()) {
-    {
-      std::lock_guard lock(shared_->mu);
-      for (auto& j : jobs) shared_->jobs.push_back(std::move(j));
+    if (rows.size() < static_cast<std::size_t>(page)) {
+      q.starved = true;  // nothing more is ready until the next commit
+      break;
     }
-    shared_->work.notify_all();
   }
-  if (changed && request_commit_) request_commit_();
-  arm_timer();
+  return changed;
+}
+
+bool Dispatcher::reroute_queue(const std::string& route) {
+  const DeliverySettings& delivery = *setup_.delivery;
+  const workflows::Config& config = *setup_.config;
+  bool changed = false;
+  store::QueuePosition at;
+  for (int scanned = 0; scanned < kScanLimit;) {
+    // Routed now, whenever they fall due.
+    auto rows = store_.outbox_queue(route, std::numeric_limits<std::int64_t>::max(),
+                                    std::numeric_limits<std::int64_t>::max(), kScanPage, at);
+    scanned += static_cast<int>(rows.size());
+    rows_read_ += static_cast<std::int64_t>(rows.size());
+    for (const auto& row : rows) {
+      at = {row.priority, row.next_attempt, row.id};
+      if (busy_.count(row.id) != 0) continue;
+      reroute(row, delivery.channel_for(config.directory.person(row.person)).name());
+      changed = true;
+    }
+    if (rows.size() < static_cast<std::size_t>(kScanPage)) break;
+  }
+  return changed;
+}
+
+void Dispatcher::reroute(const store::OutboxMessage& row, const std::string& channel) {
+  store::OutboxUpdate u = as_update(row);
+  u.route = channel;
+  updates_.push_back(std::move(u));
+  busy_.emplace(row.id, row);
+}
+
+void Dispatcher::route(store::Batch& batch) const {
+  const DeliverySettings& delivery = *setup_.delivery;
+  const workflows::Config& config = *setup_.config;
+  const std::int64_t wall = wall_ms();
+  for (auto& m : batch.outbox) {
+    if (!m.route.empty()) continue;
+    m.route = delivery.channel_for(config.directory.person(m.person)).name();
+    m.priority = priority_of(m.kind);
+    m.next_attempt = wall;  // due now: after the retries already due, before those still waiting
+  }
 }
 
 bool Dispatcher::settle_finished() {
@@ -395,7 +448,15 @@ void Dispatcher::settle(const store::OutboxMessage& row, const std::string& chan
     }
     if (!dead_reason.empty()) u.state = "dead";
   }
-  audit(row, "notification.attempt", details);
+  // The trail keeps the first failure of a message and how it ended (with
+  // the attempts it took and the last error), not every retry: an outage of
+  // a minute once wrote thousands of records. Each attempt is in the log.
+  const bool first_failure = d.outcome != notifiers::Outcome::delivered && row.first_attempt == 0;
+  if (d.outcome == notifiers::Outcome::delivered && u.attempts > 1) {
+    details["attempts"] = u.attempts;
+    details["last_error"] = row.last_error;
+  }
+  if (first_failure || d.outcome == notifiers::Outcome::delivered) audit(row, "notification.attempt", details);
   if (!dead_reason.empty()) {
     audit(row, "notification.dead",
           {{"id", row.id}, {"key", row.key}, {"channel", channel}, {"attempts", u.attempts}, {"reason", dead_reason},
@@ -455,7 +516,9 @@ Result Dispatcher::retry(const Caller& who, std::int64_t id, store::Batch& batch
   }
   store::OutboxUpdate u = as_update(*row);
   u.state = "pending";
-  u.channel.clear();  // routed afresh: the person may prefer another channel now
+  u.channel.clear();
+  // Routed afresh: the person may prefer another channel now.
+  u.route = setup_.delivery->channel_for(setup_.config->directory.person(row->person)).name();
   u.next_attempt = 0;
   u.hold_until = 0;
   u.first_attempt = 0;  // a new maximum age

@@ -26,6 +26,7 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -44,7 +45,8 @@ class Dispatcher {
   using WallClock = std::function<std::chrono::system_clock::time_point()>;
 
   // `clock` is docket's (virtual when rehearsing): quiet hours and digests
-  // follow it. Retries follow `wall`, the real time peers recover in.
+  // follow it. Retries follow `wall`, the real time peers recover in (in a
+  // rehearsal, the rehearsal's time: see docketd.cc).
   Dispatcher(boost::asio::io_context& io, store::Store& store, const Clock& clock, Setup setup,
              WallClock wall = {});
   ~Dispatcher();
@@ -58,8 +60,14 @@ class Dispatcher {
 
   // Starts delivering what the outbox holds (also what a previous run left).
   void start();
-  // Moves every outcome, hold and digest since the last call into `batch`.
+  // Moves every outcome, hold and digest since the last call into `batch`,
+  // and routes the batch's new messages (route()).
   void take(store::Batch& batch);
+  // Puts each message of `batch` not yet routed in the queue of the channel
+  // its person is served by, at its priority (priority_of), due now.
+  void route(store::Batch& batch) const;
+  // Escalations (0) go before other notices (1), and those before reminders (2).
+  static int priority_of(std::string_view kind);
   // The batch given to take() since the last launched() is being committed.
   // committed() says the oldest batch launched is on disk: the rows whose
   // outcomes it held are free again, and new rows may be ready. Batches are
@@ -104,14 +112,23 @@ class Dispatcher {
     bool drain_posted = false;   // one drain() at a time is enough: it settles all done
   };
 
+  // A channel's queue as the pumps since the last commit have read it.
+  struct Queue {
+    store::QueuePosition cursor;  // every ready row before it is busy
+    bool starved = false;         // read to its end: nothing more until a commit
+  };
   // Reads ready rows and hands out attempts. After a finished attempt the
-  // read goes on from the cursor (the end of the run of busy rows it has
-  // passed), for the channels that attempt freed; anything else may have
-  // made earlier rows ready, so the read starts again from the first.
+  // read goes on from each queue's cursor; a commit may have made earlier
+  // rows ready (a new message, a retry), so then every read starts again.
   enum class Scan { from_start, from_cursor };
   static constexpr int kScanPage = 64;
   static constexpr int kScanLimit = 1024;
   void pump(Scan scan = Scan::from_start);
+  // One channel's queue; true if a row changed (held, digested, rerouted).
+  bool pump_queue(const std::string& channel, Queue& q, std::vector<Job>& jobs);
+  // Moves the rows waiting in a route no channel serves to the right queues.
+  bool reroute_queue(const std::string& route);
+  void reroute(const store::OutboxMessage& row, const std::string& channel);
   void drain();
   // Settles every attempt the workers have finished; false if there were none.
   bool settle_finished();
@@ -136,11 +153,7 @@ class Dispatcher {
   boost::asio::steady_timer timer_;
   std::function<void()> request_commit_;
   std::map<std::int64_t, store::OutboxMessage> busy_;  // rows attempted or changed, until committed
-  store::OutboxPosition cursor_;
-  // Channels left with free slots by the last read: it found no row for
-  // them. Reads from the cursor look for rows for the others only; a read
-  // from the start looks for all again.
-  std::set<std::string, std::less<>> starved_;
+  std::map<std::string, Queue, std::less<>> queues_;  // one per channel
   std::int64_t rows_read_ = 0;
   std::map<std::string, int, std::less<>> in_flight_;  // attempts running per channel
   std::vector<store::OutboxUpdate> updates_;

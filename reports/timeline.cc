@@ -206,7 +206,10 @@ std::string describe(const store::AuditRecord& r, const std::string& workflow, c
   if (k == "notification.attempt") {
     const std::string outcome = str(d, "outcome");
     std::string s = str(d, "kind") + " to " + str(d, "person") + " through " + str(d, "channel");
-    if (outcome == "delivered") return "Delivered: " + s;
+    if (outcome == "delivered") {
+      if (d.contains("attempts")) s += " at attempt " + str(d, "attempts") + " (last failure: " + str(d, "last_error") + ")";
+      return "Delivered: " + s;
+    }
     s = (outcome == "temporary" ? "Delivery failed, will retry: " : "Delivery refused: ") + s + " (" +
         str(d, "detail") + ")";
     return s;

@@ -67,6 +67,8 @@ OutboxMessage outbox_row(const Statement& s) {
   m.first_attempt = s.integer(15);
   m.last_error = s.text(16);
   m.delivered_at = s.integer(17);
+  m.route = s.text(18);
+  m.priority = static_cast<int>(s.integer(19));
   return m;
 }
 

@@ -21,10 +21,10 @@ MeetingRecord meeting_row(const Statement& s);
 AuditRecord audit_row(const Statement& s);
 // id, key, created_at, kind, ref, stage, person, role, payload, late, state,
 // channel, attempts, next_attempt, hold_until, first_attempt, last_error,
-// delivered_at
+// delivered_at, route, priority
 OutboxMessage outbox_row(const Statement& s);
 inline constexpr const char* kOutboxColumns =
     "id, key, created_at, kind, ref, stage, person, role, payload, late, state, channel, attempts, next_attempt, "
-    "hold_until, first_attempt, last_error, delivered_at";
+    "hold_until, first_attempt, last_error, delivered_at, route, priority";
 
 }  // namespace docket::store

@@ -165,12 +165,24 @@ CREATE INDEX audit_kind ON audit(kind, at)
   WHERE kind NOT IN ('deadline.reminder', 'deadline.overdue', 'deadline.escalated', 'notification.attempt');
 CREATE INDEX audit_actor ON audit(actor, at) WHERE actor != 'system';
 )sql",
+    // 7 -> 8: a queue per channel, so that one channel's backlog (a mail
+    // server down) never keeps another's messages waiting, and within it
+    // escalations before notices before reminders, each in the order they
+    // fell due (a due retry is not put behind every fresh message). Rows
+    // stored before this are routed by the dispatcher when it meets them.
+    R"sql(
+ALTER TABLE outbox ADD COLUMN route TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 1;
+UPDATE outbox SET priority = CASE kind WHEN 'escalation' THEN 0 WHEN 'reminder' THEN 2 ELSE 1 END;
+CREATE INDEX outbox_queue ON outbox(route, priority, next_attempt, id) WHERE state = 'pending';
+)sql",
 };
 
 // Cached statements (Store::cached).
 enum Slot {
   // Reads.
-  kReviewsFrom, kDeadlinesFrom, kHasReview, kTimers, kOutboxReady, kOutboxNextAttempt, kOutboxNextHold,
+  kReviewsFrom, kDeadlinesFrom, kHasReview, kTimers, kOutboxReady, kOutboxQueue, kOutboxRoutes, kOutboxNextAttempt,
+  kOutboxNextHold,
   // Writes.
   kFirstWrite, kUpdateOutbox = kFirstWrite, kInsertAudit, kInsertAuditMany, kInsertOutbox, kInsertOutboxMany,
   kInsertReview, kInsertReviewMany, kInsertDeadline, kInsertDeadlineMany, kUpdateTiming, kSlots
@@ -181,11 +193,12 @@ enum Slot {
 // one run for many rows pays once.
 constexpr std::size_t kRowsPerInsert = 32;
 constexpr int kAuditColumns = 11;
-constexpr int kOutboxInsertColumns = 10;
+constexpr int kOutboxInsertColumns = 13;
 constexpr const char* kInsertAuditSql =
     "INSERT INTO audit (seq, at, actor, kind, ref, stage, details, version, clock, prev_hash, hash)";
 constexpr const char* kInsertOutboxSql =
-    "INSERT OR IGNORE INTO outbox (key, created_at, kind, ref, stage, person, role, payload, late, state)";
+    "INSERT OR IGNORE INTO outbox (key, created_at, kind, ref, stage, person, role, payload, late, state, route, "
+    "priority, next_attempt)";
 
 constexpr int kReviewColumns = 11;
 constexpr const char* kInsertReviewSql =
@@ -540,6 +553,7 @@ std::vector<OutboxMessage> Store::write(const Batch& b, Fresh report) {
         s.bind_static(o + 1, m.key).bind(o + 2, m.created_at).bind_static(o + 3, m.kind).bind_static(o + 4, m.ref);
         s.bind_static(o + 5, m.stage).bind_static(o + 6, m.person).bind_static(o + 7, m.role);
         s.bind_static(o + 8, m.payload).bind(o + 9, m.late ? 1 : 0).bind_static(o + 10, m.state);
+        s.bind_static(o + 11, m.route).bind(o + 12, m.priority).bind(o + 13, m.next_attempt);
       }
       // A key already stored is skipped (the same notification never gets two
       // rows); RETURNING names the rows that were new, in no set order.
@@ -561,10 +575,11 @@ std::vector<OutboxMessage> Store::write(const Batch& b, Fresh report) {
   if (!b.outbox_updates.empty()) {
     auto& s = cached(kUpdateOutbox,
                      "UPDATE outbox SET state = ?2, channel = ?3, attempts = ?4, next_attempt = ?5, hold_until = ?6, "
-                     "first_attempt = ?7, last_error = ?8, delivered_at = ?9 WHERE id = ?1");
+                     "first_attempt = ?7, last_error = ?8, delivered_at = ?9, route = ?10 WHERE id = ?1");
     for (const auto& u : b.outbox_updates) {
       s.bind(1, u.id).bind(2, u.state).bind(3, u.channel).bind(4, u.attempts).bind(5, u.next_attempt);
       s.bind(6, u.hold_until).bind(7, u.first_attempt).bind(8, u.last_error).bind(9, u.delivered_at);
+      s.bind(10, u.route);
       s.run();
     }
   }
@@ -791,6 +806,39 @@ std::vector<OutboxMessage> Store::outbox_ready(std::int64_t wall_ms, std::int64_
   s.bind(6, static_cast<std::int64_t>(durable_outbox_id_));
   std::vector<OutboxMessage> out;
   while (s.step()) out.push_back(outbox_row(s));
+  s.reset();
+  return out;
+}
+
+std::vector<OutboxMessage> Store::outbox_queue(const std::string& route, std::int64_t wall_ms, std::int64_t now_s,
+                                               int limit, QueuePosition after) {
+  // Three ranges of the index rather than one row-value comparison, which
+  // SQLite would seek on its first column alone (see outbox_ready).
+  static const std::string ready =
+      std::string("SELECT ") + kOutboxColumns +
+      " FROM outbox WHERE state = 'pending' AND route = ?7 AND next_attempt <= ?1 AND hold_until <= ?2 AND id <= ?6 ";
+  static const std::string sql =
+      "SELECT * FROM (" + ready + "AND priority = ?8 AND next_attempt = ?4 AND id > ?5 ORDER BY id LIMIT ?3) " +
+      "UNION ALL SELECT * FROM (" + ready + "AND priority = ?8 AND next_attempt > ?4 ORDER BY next_attempt, id LIMIT ?3) " +
+      "UNION ALL SELECT * FROM (" + ready + "AND priority > ?8 ORDER BY priority, next_attempt, id LIMIT ?3) " +
+      "ORDER BY priority, next_attempt, id LIMIT ?3";
+  auto& s = cached(kOutboxQueue, sql.c_str());
+  s.bind(1, wall_ms).bind(2, now_s).bind(3, limit).bind(4, after.next_attempt).bind(5, after.id);
+  s.bind(6, static_cast<std::int64_t>(durable_outbox_id_)).bind_static(7, route).bind(8, after.priority);
+  std::vector<OutboxMessage> out;
+  while (s.step()) out.push_back(outbox_row(s));
+  s.reset();
+  return out;
+}
+
+std::vector<std::string> Store::outbox_routes() {
+  // One seek per route in the queue index, however many rows wait.
+  auto& s = cached(kOutboxRoutes,
+                   "WITH RECURSIVE r(route) AS (SELECT min(route) FROM outbox WHERE state = 'pending' UNION ALL "
+                   "SELECT (SELECT min(route) FROM outbox WHERE state = 'pending' AND route > r.route) FROM r "
+                   "WHERE r.route IS NOT NULL) SELECT route FROM r WHERE route IS NOT NULL");
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.text(0));
   s.reset();
   return out;
 }

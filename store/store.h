@@ -23,7 +23,7 @@
 
 namespace docket::store {
 
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 8;
 
 struct ReviewRecord {
   std::string ref;
@@ -89,6 +89,11 @@ struct OutboxMessage {
   std::string payload;     // JSON: what the notifier renders
   bool late = false;       // fell due while docketd was not running
   std::string state = "pending";  // pending | delivered | dead | digested
+  // Delivery order (schema 8), set by the dispatcher as the row is written:
+  // the channel whose queue it waits in, and escalations (0) before other
+  // notices (1) before reminders (2).
+  std::string route;
+  int priority = 1;
   // Delivery (schema 6), kept by the dispatcher.
   std::string channel;            // the channel tried, once tried
   int attempts = 0;
@@ -111,6 +116,7 @@ struct OutboxUpdate {
   std::int64_t first_attempt = 0;
   std::string last_error;
   std::int64_t delivered_at = 0;
+  std::string route;
 };
 
 // The text of a definition version, kept so that a review can stay on the
@@ -177,6 +183,12 @@ struct Batch {
 
 // A row's place in the order the dispatcher reads ready rows in.
 struct OutboxPosition {
+  std::int64_t next_attempt = -1;
+  std::int64_t id = 0;
+};
+// A row's place in its channel's queue.
+struct QueuePosition {
+  int priority = 0;
   std::int64_t next_attempt = -1;
   std::int64_t id = 0;
 };
@@ -290,6 +302,12 @@ class Store {
   // only those after that row in this order.
   std::vector<OutboxMessage> outbox_ready(std::int64_t wall_ms, std::int64_t now_s, int limit,
                                           OutboxPosition after = {});
+  // The same for one channel's queue (OutboxMessage::route), by priority,
+  // then next_attempt, then id.
+  std::vector<OutboxMessage> outbox_queue(const std::string& route, std::int64_t wall_ms, std::int64_t now_s, int limit,
+                                          QueuePosition after = {});
+  // The routes that pending rows wait in ("" for rows not yet routed).
+  std::vector<std::string> outbox_routes();
   // The earliest next_attempt (wall ms) and hold_until (s) of pending rows
   // not yet ready, if any.
   std::optional<std::int64_t> outbox_next_attempt(std::int64_t after_wall_ms);

@@ -118,7 +118,8 @@ TEST(Dispatcher, ABacklogIsReadAboutOnceARowHoweverManyAreBusyBetweenCommits) {
 // the event loop did nothing else, and a stop waited seconds for it.
 TEST(Dispatcher, AFullChannelWithABacklogIsNotReadOverAndOverForAnIdleOne) {
   testing::TempConfig cfg;
-  const std::string port = std::to_string(notifiers::testing::unused_port());
+  notifiers::testing::ClosedPort down;  // the mail server: nothing listens
+  const std::string port = std::to_string(down.port());
   cfg.write("docketd.toml", [&] {
     std::ifstream in(cfg.dir() / "docketd.toml", std::ios::binary);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -141,6 +142,87 @@ TEST(Dispatcher, AFullChannelWithABacklogIsNotReadOverAndOverForAnIdleOne) {
   // up to 5 with eight such tests on two cores. (Was 29 a row.)
   EXPECT_LE(b.dispatcher->rows_read(), 8 * kBacklog)
       << "rows read to try " << kBacklog << " with " << commits << " commits";
+}
+
+// D5: with the mail server wedged and thousands of messages for it never
+// tried, a message for the webhook (the national Panel's receiving system)
+// waited behind all of them. Each channel has a queue of its own.
+TEST(Dispatcher, AMailBacklogDoesNotHoldUpTheWebhook) {
+  testing::TempConfig cfg;
+  notifiers::testing::SilentListener down;  // every mail attempt hangs: the mail channel stays full
+  notifiers::testing::PythonPeer receiver("http_server.py", {});
+  std::string text = testing::slurp(cfg.dir() / "docketd.toml");
+  text.replace(text.find("port = 2525"), 11, "port = " + std::to_string(down.port()));
+  const std::string hook = "url = \"http://127.0.0.1:8085/hook\"";
+  text.replace(text.find(hook), hook.size(), "url = \"http://127.0.0.1:" + std::to_string(receiver.port()) + "/\"");
+  cfg.write("docketd.toml", text);
+  std::string people = testing::slurp(cfg.dir() / "directory.toml");
+  people.replace(people.find("[people.k-davies]\n"), 18, "[people.k-davies]\nprefers = \"hook\"\n");
+  cfg.write("directory.toml", people);
+
+  constexpr int kBacklog = 2000;
+  Backlog b(cfg, 0);
+  ASSERT_TRUE(b.dispatcher) << "the configuration loads";
+  store::Batch backlog;
+  for (int i = 0; i <= kBacklog; ++i) {
+    store::OutboxMessage m;
+    m.key = "m-" + std::to_string(i);
+    m.created_at = 1'780'000'000;
+    m.kind = "escalation";  // not held for working hours, as reminders are
+    m.ref = "RR-" + std::to_string(i);
+    m.stage = "rapid-review";
+    m.person = i < kBacklog ? "a-morgan" : "k-davies";  // the last, for the webhook
+    m.role = "business-manager";
+    m.payload = R"({"due":"2026-06-05","stage_title":"Rapid review"})";
+    backlog.outbox.push_back(m);
+  }
+  b.dispatcher->route(backlog);  // as the server does with each batch
+  b.store.commit(backlog);
+  auto untried_mail = [&] {
+    int n = 0;
+    for (const auto& m : b.store.outbox("pending")) n += m.route == "mail" && m.attempts == 0;
+    return n;
+  };
+  int untried_when_delivered = -1;
+  run_committing(b.io, *b.dispatcher, b.store, 50, [&] {
+    if (receiver.count() == 0) return false;
+    untried_when_delivered = untried_mail();
+    return true;
+  });
+  ASSERT_EQ(receiver.count(), 1u) << "the webhook's message was not delivered";
+  EXPECT_GE(untried_when_delivered, kBacklog - 4) << "it waited for the mail backlog";
+}
+
+// Escalations go before reminders in a channel's queue.
+TEST(Dispatcher, AnEscalationGoesBeforeTheRemindersAheadOfIt) {
+  testing::TempConfig cfg;
+  cfg.log_delivery();
+  cfg.append("docketd.toml", "in_flight = 1\n");  // one attempt at a time, in queue order
+  Backlog b(cfg, 0);
+  ASSERT_TRUE(b.dispatcher);
+  store::Batch batch;
+  for (int i = 0; i < 300; ++i) {
+    store::OutboxMessage m;
+    m.key = "m-" + std::to_string(i);
+    m.created_at = 1'780'000'000;
+    m.kind = i < 299 ? "reminder" : "escalation";
+    m.ref = "RR-" + std::to_string(i);
+    m.stage = "rapid-review";
+    m.person = "a-morgan";
+    m.role = "business-manager";
+    m.payload = R"({"due":"2026-06-05","stage_title":"Rapid review"})";
+    batch.outbox.push_back(m);
+  }
+  b.dispatcher->route(batch);
+  b.store.commit(batch);
+  run_committing(b.io, *b.dispatcher, b.store, 1, [&] { return b.delivered() > 0; });
+  auto delivered = b.store.outbox("delivered");
+  ASSERT_FALSE(delivered.empty());
+  // One at a time: the escalation, last in, went first, or would be last.
+  bool escalation = false;
+  for (const auto& m : delivered) escalation |= m.kind == "escalation";
+  EXPECT_TRUE(escalation) << delivered.size() << " delivered before it";
+  EXPECT_LT(delivered.size(), 300u);
 }
 
 }  // namespace

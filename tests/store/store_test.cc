@@ -431,6 +431,62 @@ TEST_F(StoreTest, TheDispatcherReadsReadyRowsInAttemptOrderAndSkipsHeldOnes) {
   EXPECT_EQ(keys(s.outbox("dead")), "c");
 }
 
+// Each channel has a queue of its own: escalations, then other notices,
+// then reminders, each in the order they fell due, so that a due retry is
+// not put behind every message that arrived after it (D5: retries, the
+// national Panel's among them, waited minutes behind untried mail).
+TEST_F(StoreTest, EachChannelsQueueGoesByPriorityThenByWhenARowFellDue) {
+  Store s(db(), "system");
+  struct Row {
+    const char* key;
+    const char* route;
+    int priority;
+    std::int64_t next_attempt;
+  };
+  Batch b;
+  for (const Row& r : {Row{"fresh-early", "mail", 2, 1'000}, Row{"fresh-late", "mail", 2, 9'000},
+                       Row{"escalation", "mail", 0, 9'500}, Row{"notice", "mail", 1, 8'000},
+                       Row{"for-the-hook", "hook", 2, 500}, Row{"retry", "mail", 2, 1'000}}) {
+    OutboxMessage m;
+    m.key = r.key;
+    m.kind = "reminder";
+    m.person = "k-davies";
+    m.payload = "{}";
+    m.route = r.route;
+    m.priority = r.priority;
+    m.next_attempt = r.next_attempt;
+    b.outbox.push_back(m);
+  }
+  auto rows = s.commit(b);
+  Batch later;
+  OutboxUpdate retry;  // tried, and due again at 5,000 ms: before the row that came at 9,000
+  retry.id = rows[5].id;
+  retry.attempts = 1;
+  retry.next_attempt = 5'000;
+  retry.route = "mail";
+  later.outbox_updates = {retry};
+  s.commit(later);
+  auto keys = [](const std::vector<OutboxMessage>& ms) {
+    std::string out;
+    for (const auto& m : ms) out += (out.empty() ? "" : " ") + m.key;
+    return out;
+  };
+  EXPECT_EQ(keys(s.outbox_queue("mail", 10'000, 0, 10)), "escalation notice fresh-early retry fresh-late");
+  EXPECT_EQ(keys(s.outbox_queue("mail", 6'000, 0, 10)), "fresh-early retry") << "only what is due";
+  EXPECT_EQ(keys(s.outbox_queue("hook", 10'000, 0, 10)), "for-the-hook");
+  // Page by page from a row's place.
+  std::string paged;
+  QueuePosition at;
+  for (;;) {
+    auto page = s.outbox_queue("mail", 10'000, 0, 2, at);
+    if (page.empty()) break;
+    paged += (paged.empty() ? "" : " ") + keys(page);
+    at = {page.back().priority, page.back().next_attempt, page.back().id};
+  }
+  EXPECT_EQ(paged, "escalation notice fresh-early retry fresh-late");
+  EXPECT_EQ(s.outbox_routes(), (std::vector<std::string>{"hook", "mail"}));
+}
+
 // A page read from a cursor deep in a run of rows with one next_attempt
 // (a backlog never tried: all 0) costs what a page from its start costs. A
 // row-value comparison on (next_attempt, id) stepped over every row before
