@@ -21,6 +21,7 @@
 #include <atomic>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -274,16 +275,19 @@ void copy_database(const fs::path& from, const fs::path& to) {
 // logs beside.
 class RecordedDaemon {
  public:
-  explicit RecordedDaemon(const fs::path& config, const fs::path& before = {}) {
+  // `extra`: more arguments for docketd.
+  explicit RecordedDaemon(const fs::path& config, const fs::path& before = {},
+                          const std::vector<std::string>& extra = {}) {
     fs::create_directory(data());
     if (!before.empty()) copy_files(before, data());
+    std::vector<std::string> argv{kDocketd.string(), "--config", config.string(), "--db",
+                                  (data() / "docket.db").string(), "--socket", socket().string(), "--virtual-clock",
+                                  kClock};
+    argv.insert(argv.end(), extra.begin(), extra.end());
     ScopedEnv env({{"LD_PRELOAD", DOCKET_POWERCUT_PRELOAD},
                    {"DOCKET_POWERCUT_DIR", data().string()},
                    {"DOCKET_POWERCUT_LOG", journal().string()}});
-    daemon_ = std::make_unique<Daemon>(std::vector<std::string>{kDocketd.string(), "--config", config.string(), "--db",
-                                                                (data() / "docket.db").string(), "--socket",
-                                                                socket().string(), "--virtual-clock", kClock},
-                                       socket(), box_.path() / "docketd.log");
+    daemon_ = std::make_unique<Daemon>(argv, socket(), box_.path() / "docketd.log");
   }
 
   fs::path data() const { return box_.path() / "data"; }
@@ -480,6 +484,24 @@ fs::path keep_for_study(const fs::path& dir, const fs::path& before, std::uint64
   return keep;
 }
 
+// What a journal shows of the log being copied back: syncs of the database
+// file, and log headers written (each time the log begins again).
+struct LogCopies {
+  std::int64_t database_syncs = 0;
+  std::int64_t log_starts = 0;
+};
+
+LogCopies log_copies(const pc::Journal& journal) {
+  std::map<std::uint32_t, std::string> names;
+  LogCopies c;
+  for (const auto& r : journal.records()) {
+    if (r.type == pc::RecordType::create || r.type == pc::RecordType::open) names[r.file] = std::string(r.payload);
+    if (r.type == pc::RecordType::sync_begin && names[r.file] == "docket.db") ++c.database_syncs;
+    if (r.type == pc::RecordType::write && r.offset == 0 && names[r.file] == "docket.db-wal") ++c.log_starts;
+  }
+  return c;
+}
+
 // Cuts in a row on one database: the next cut starts docketd on the disk the
 // last one left (recovering a log with a torn end, then writing after it),
 // and what was acknowledged before must survive that cut too.
@@ -497,6 +519,8 @@ struct Totals {
   std::int64_t checked = 0;       // acknowledged commands looked for, summed over the disks
   std::int64_t bytes = 0;         // written by docketd under the recorder
   std::int64_t syncs = 0;
+  std::int64_t database_syncs = 0;  // of docket.db itself: a checkpoint, or a copy of the whole log
+  std::int64_t log_starts = 0;      // log headers written: the log begun or begun again
   pc::DiskStats disk;
 };
 
@@ -526,8 +550,16 @@ TEST(PowerCut, NoAcknowledgedCommandIsLost) {
     const int kill_after = pick(1, total);
     if (chain.length >= kMaxChain || pick(0, 3) == 0) chain = {};  // a fresh database
     const fs::path before = chain.disk ? chain.disk->path() : fs::path();
+    // Half the cuts copy the log back into the database and start it again
+    // far sooner than by default (64 MiB, 1 GiB), so that they cross
+    // checkpoints and restarts of the log.
+    std::vector<std::string> wal;
+    if (pick(0, 1) == 1) {
+      wal = {"--wal-checkpoint-pages", std::to_string(pick(16, 1024)), "--wal-limit-pages",
+             std::to_string(pick(64, 4096))};
+    }
 
-    RecordedDaemon rd(config.dir(), before);
+    RecordedDaemon rd(config.dir(), before, wal);
     ASSERT_TRUE(rd.daemon().wait_ready(60s));
     std::vector<std::string> failures;
     const auto acknowledged = rd.drive(plans, kill_after, failures);
@@ -545,6 +577,9 @@ TEST(PowerCut, NoAcknowledgedCommandIsLost) {
     ASSERT_TRUE(recorder_saw_everything(journal, before, rd.data(), rd.dir() / "replayed"));
     totals.bytes += journal.bytes_written();
     totals.syncs += journal.syncs();
+    const auto copies = log_copies(journal);
+    totals.database_syncs += copies.database_syncs;
+    totals.log_starts += copies.log_starts;
 
     // The next cut goes on from disk 0: as the cut left it, or as docketd
     // left it when it had started on it and stopped (the log copied back and
@@ -581,7 +616,9 @@ TEST(PowerCut, NoAcknowledgedCommandIsLost) {
   std::cout << "power-cut test: " << totals.cuts << " cuts (" << totals.chained << " on the disk of the cut before), "
             << totals.images << " disks; " << totals.acknowledged << " commands acknowledged, " << totals.checked
             << " looked for on the disks, none lost; "
-            << totals.bytes / 1024 << " KiB written and " << totals.syncs << " syncs recorded; unsynced pages "
+            << totals.bytes / 1024 << " KiB written and " << totals.syncs << " syncs recorded ("
+            << totals.database_syncs << " of the database file, " << totals.log_starts
+            << " log headers written); unsynced pages "
             << totals.disk.pages_dropped << " dropped, " << totals.disk.pages_kept << " kept, "
             << totals.disk.pages_torn << " torn; name changes " << totals.disk.names_pending << " unsynced, "
             << totals.disk.names_kept << " kept; " << seconds << " s\n";
