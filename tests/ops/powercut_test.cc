@@ -278,7 +278,8 @@ class RecordedDaemon {
   // `extra`: more arguments for docketd.
   explicit RecordedDaemon(const fs::path& config, const fs::path& before = {},
                           const std::vector<std::string>& extra = {}) {
-    fs::create_directory(data());
+    fs::create_directory(box_.path() / "data");
+    data_ = fs::canonical(box_.path() / "data");  // the recorder matches paths as spelled: no symbolic links
     if (!before.empty()) copy_files(before, data());
     std::vector<std::string> argv{kDocketd.string(), "--config", config.string(), "--db",
                                   (data() / "docket.db").string(), "--socket", socket().string(), "--virtual-clock",
@@ -290,7 +291,7 @@ class RecordedDaemon {
     daemon_ = std::make_unique<Daemon>(argv, socket(), box_.path() / "docketd.log");
   }
 
-  fs::path data() const { return box_.path() / "data"; }
+  const fs::path& data() const { return data_; }
   fs::path journal() const { return box_.path() / "journal"; }
   fs::path socket() const { return box_.path() / "docketd.sock"; }
   const fs::path& dir() const { return box_.path(); }
@@ -356,6 +357,7 @@ class RecordedDaemon {
 
  private:
   TempDir box_;
+  fs::path data_;
   std::unique_ptr<Daemon> daemon_;
 };
 

@@ -15,12 +15,14 @@
 // Both are removed from the environment at start, so that a process docketd
 // starts does not record too. Without them the library only passes calls on.
 //
-// Threads: the writes are made outside the lock and journalled under it once
-// they have returned; a sync is journalled under it when it starts and again
-// when it ends, so a write journalled before a sync's start had returned
-// before that sync began. Namespace changes and opens in the directory hold
-// the lock across the call, so that they are journalled in the order they
-// happened. A descriptor's file is checked (device and inode) before each
+// Threads: a write at an offset is journalled under the lock as it starts
+// and again with its result, and made outside it, so that a sync on another
+// thread runs alongside it as without the recorder; a sync is journalled
+// under the lock when it starts and again when it ends, so a write whose
+// result comes before a sync's start had returned before that sync began.
+// Other changes (writes at the descriptor's position, resizes, names, opens
+// in the directory) hold the lock across the call, so that they are
+// journalled in the order they happened. A descriptor's file is checked (device and inode) before each
 // record, so a number reused behind the recorder's back (a close it did not
 // see) is never taken for the file it once was.
 //
