@@ -281,9 +281,9 @@ class RecordedDaemon {
     fs::create_directory(box_.path() / "data");
     data_ = fs::canonical(box_.path() / "data");  // the recorder matches paths as spelled: no symbolic links
     if (!before.empty()) copy_files(before, data());
-    std::vector<std::string> argv{kDocketd.string(), "--config", config.string(), "--db",
-                                  (data() / "docket.db").string(), "--socket", socket().string(), "--virtual-clock",
-                                  kClock};
+    std::vector<std::string> argv{
+        kDocketd.string(), "--config",        config.string(),   "--db", (data() / "docket.db").string(),
+        "--socket",        socket().string(), "--virtual-clock", kClock};
     argv.insert(argv.end(), extra.begin(), extra.end());
     ScopedEnv env({{"LD_PRELOAD", DOCKET_POWERCUT_PRELOAD},
                    {"DOCKET_POWERCUT_DIR", data().string()},
@@ -463,8 +463,8 @@ ImageReport check_image(const fs::path& image, const std::vector<std::string>& a
     for (std::size_t at = 0; at < real.size(); at += 4096) {
       const std::string r = page(real, at);
       if (r != page(a, at) && r != page(b, at)) {
-        return ::testing::AssertionFailure() << name << " differs from its replay at byte " << at
-                                             << ": a change was not recorded";
+        return ::testing::AssertionFailure()
+               << name << " differs from its replay at byte " << at << ": a change was not recorded";
       }
     }
   }
@@ -539,8 +539,6 @@ TEST(PowerCut, NoAcknowledgedCommandIsLost) {
 
   for (int run = 0; run < runs; ++run) {
     const std::uint64_t cut_seed = seed + static_cast<std::uint64_t>(run);
-    SCOPED_TRACE("cut seed " + std::to_string(cut_seed) + " (repeat: DOCKET_POWERCUT_SEED=" + std::to_string(cut_seed) +
-                 " DOCKET_POWERCUT_RUNS=1)");
     std::mt19937_64 rng(cut_seed);
     auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
     std::vector<ClientPlan> plans(static_cast<std::size_t>(pick(1, 4)));
@@ -550,8 +548,14 @@ TEST(PowerCut, NoAcknowledgedCommandIsLost) {
       total += plans[i].count;
     }
     const int kill_after = pick(1, total);
-    if (chain.length >= kMaxChain || pick(0, 3) == 0) chain = {};  // a fresh database
+    const bool fresh = pick(0, 3) == 0;  // drawn whatever the chain, so that a cut's draws follow from its seed
+    if (fresh || chain.length >= kMaxChain) chain = {};
     const fs::path before = chain.disk ? chain.disk->path() : fs::path();
+    // A chained cut is repeated from the first cut on its database.
+    SCOPED_TRACE("cut seed " + std::to_string(cut_seed) + ", cut " + std::to_string(chain.length + 1) +
+                 " on its database (repeat: DOCKET_POWERCUT_SEED=" +
+                 std::to_string(cut_seed - static_cast<std::uint64_t>(chain.length)) +
+                 " DOCKET_POWERCUT_RUNS=" + std::to_string(chain.length + 1) + ")");
     // Half the cuts copy the log back into the database and start it again
     // far sooner than by default (64 MiB, 1 GiB), so that they cross
     // checkpoints and restarts of the log.
@@ -617,13 +621,11 @@ TEST(PowerCut, NoAcknowledgedCommandIsLost) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::cout << "power-cut test: " << totals.cuts << " cuts (" << totals.chained << " on the disk of the cut before), "
             << totals.images << " disks; " << totals.acknowledged << " commands acknowledged, " << totals.checked
-            << " looked for on the disks, none lost; "
-            << totals.bytes / 1024 << " KiB written and " << totals.syncs << " syncs recorded ("
-            << totals.database_syncs << " of the database file, " << totals.log_starts
-            << " log headers written); unsynced pages "
-            << totals.disk.pages_dropped << " dropped, " << totals.disk.pages_kept << " kept, "
-            << totals.disk.pages_torn << " torn; name changes " << totals.disk.names_pending << " unsynced, "
-            << totals.disk.names_kept << " kept; " << seconds << " s\n";
+            << " looked for on the disks, none lost; " << totals.bytes / 1024 << " KiB written and " << totals.syncs
+            << " syncs recorded (" << totals.database_syncs << " of the database file, " << totals.log_starts
+            << " log headers written); unsynced pages " << totals.disk.pages_dropped << " dropped, "
+            << totals.disk.pages_kept << " kept, " << totals.disk.pages_torn << " torn; name changes "
+            << totals.disk.names_pending << " unsynced, " << totals.disk.names_kept << " kept; " << seconds << " s\n";
 }
 
 // The control: a drive that acknowledges syncs it does not make. Two bursts

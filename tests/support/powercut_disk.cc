@@ -104,8 +104,8 @@ std::size_t uniform(std::mt19937_64& rng, std::size_t lo, std::size_t hi) {  // 
 // A file as the cut left it: its durable bytes, then its unsynced changes
 // page by page.
 std::string file_after_cut(std::string bytes, const std::vector<const Change*>& durable,
-                           const std::vector<const Change*>& pending, const DiskModel& model,
-                           std::mt19937_64& rng, DiskStats& stats) {
+                           const std::vector<const Change*>& pending, const DiskModel& model, std::mt19937_64& rng,
+                           DiskStats& stats) {
   for (const auto* r : durable) apply(bytes, *r);
   if (pending.empty()) return bytes;
   std::string latest = bytes;
