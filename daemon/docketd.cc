@@ -73,6 +73,15 @@ int run_docketd(int argc, const char* const* argv) {
   app.add_option("--idle-timeout", idle_timeout, "Close a connection that sends nothing for this many seconds")
       ->type_name("SECONDS")
       ->check(CLI::Range(1, 86400));
+  // For tests, not in --help: a short power-cut run copies the log back and
+  // starts it again only with these far below their defaults.
+  store::WalSettings wal{.sync_in_write = false};  // the Committer syncs each batch while the next is written
+  app.add_option("--wal-checkpoint-pages", wal.checkpoint_frames, "Ask for a checkpoint at this many pages of log")
+      ->check(CLI::Range(1, 1 << 30))
+      ->group("");
+  app.add_option("--wal-limit-pages", wal.limit_frames, "Copy the whole log back between writes at this many pages")
+      ->check(CLI::Range(1, 1 << 30))
+      ->group("");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -134,9 +143,8 @@ int run_docketd(int argc, const char* const* argv) {
   try {
     check_database_files(db);
     secure_database_file(db);
-    // The Committer syncs each batch while the next is written.
     if (auto why = store::gathering_vfs_unavailable()) spdlog::warn("store.vfs name=system reason=\"{}\"", *why);
-    st = std::make_unique<store::Store>(db, clock.mode(), store::WalSettings{.sync_in_write = false});
+    st = std::make_unique<store::Store>(db, clock.mode(), wal);
   } catch (const std::exception& e) {
     std::cerr << "docketd: cannot open the database: " << e.what() << '\n';
     return 1;
