@@ -468,7 +468,7 @@ void Server::flush() {
     if (advance_) {
       advance_slice();
     } else if (!services_.clock.is_virtual() || catching_up_) {
-      more_due_ = engine_.fire_due(services_.clock.now(), open_, kFireChunk);
+      more_due_ = engine_.fire_due(services_.clock.now(), open_, fire_chunk_);
       catching_up_ = catching_up_ && more_due_;
     }
     open_fired_ = open_.audit.size() != before;
@@ -484,7 +484,7 @@ void Server::flush() {
 
 void Server::advance_slice() {
   auto& clock = *services_.virtual_clock;
-  const bool more = engine_.fire_through(advance_->target, clock, open_, kFireChunk);
+  const bool more = engine_.fire_through(advance_->target, clock, open_, fire_chunk_);
   if (more) {
     open_.meta.emplace_back("virtual_now", std::to_string(clock.now().time_since_epoch().count()));
     spdlog::info("clock.advancing reached={} to={}", date::format("%FT%TZ", clock.now()),

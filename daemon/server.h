@@ -57,6 +57,8 @@ class Server {
   }
   // A connection that sends nothing for this long is closed (default 60 s).
   void set_idle_timeout(std::chrono::seconds t) { idle_timeout_ = t; }
+  // Timed events fired per batch when many fall due (default kFireChunk).
+  void set_fire_chunk(std::size_t n) { fire_chunk_ = n; }
 
  private:
   class Connection;
@@ -65,7 +67,7 @@ class Server {
     Request request;
   };
   using Answered = std::vector<std::pair<Pending, Result>>;
-  // A clock advance under way, a kFireChunk of events per batch.
+  // A clock advance under way, a chunk of events per batch.
   struct Advance {
     Pending asked;  // answered when the clock is there
     Caller who;
@@ -131,6 +133,7 @@ class Server {
   bool flush_scheduled_ = false;
   bool stopping_ = false;
   std::chrono::seconds idle_timeout_{60};
+  std::size_t fire_chunk_ = kFireChunk;
   std::shared_ptr<std::size_t> connections_;
 };
 
