@@ -57,6 +57,20 @@ int run_committing(boost::asio::io_context& io, Dispatcher& dispatcher, store::S
   return commits;
 }
 
+// The `i`th message of a test's backlog.
+store::OutboxMessage message(int i, const char* kind = "escalation", const char* person = "a-morgan") {
+  store::OutboxMessage m;
+  m.key = "backlog-" + std::to_string(i);
+  m.created_at = 1'780'000'000;
+  m.kind = kind;
+  m.ref = "RR-" + std::to_string(i);
+  m.stage = "rapid-review";
+  m.person = person;
+  m.role = "business-manager";
+  m.payload = R"({"due":"2026-06-05","stage_title":"Rapid review"})";
+  return m;
+}
+
 // A dispatcher at a fixed time on a scratch store that holds a
 // backlog of `n` escalations for a-morgan (who has no channel of her own).
 struct Backlog {
@@ -65,18 +79,7 @@ struct Backlog {
         store(cfg.dir() / "docket.db", "virtual"),
         clock(Instant{std::chrono::seconds{1'780'000'000}}) {
     store::Batch backlog;
-    for (int i = 0; i < n; ++i) {
-      store::OutboxMessage m;
-      m.key = "backlog-" + std::to_string(i);
-      m.created_at = 1'780'000'000;
-      m.kind = "escalation";
-      m.ref = "RR-" + std::to_string(i);
-      m.stage = "rapid-review";
-      m.person = "a-morgan";
-      m.role = "business-manager";
-      m.payload = R"({"due":"2026-06-05","stage_title":"Rapid review"})";
-      backlog.outbox.push_back(m);
-    }
+    for (int i = 0; i < n; ++i) backlog.outbox.push_back(message(i));
     store.commit(backlog);
     // The wall clock (which times retries) stands still too: a retry never
     // falls due meanwhile, however slowly a loaded machine runs the test.
@@ -164,17 +167,10 @@ TEST(Dispatcher, AMailBacklogDoesNotHoldUpTheWebhook) {
   Backlog b(cfg, 0);
   ASSERT_TRUE(b.dispatcher) << "the configuration loads";
   store::Batch backlog;
+  // Escalations, not held for working hours as reminders are; the last for
+  // the webhook.
   for (int i = 0; i <= kBacklog; ++i) {
-    store::OutboxMessage m;
-    m.key = "m-" + std::to_string(i);
-    m.created_at = 1'780'000'000;
-    m.kind = "escalation";  // not held for working hours, as reminders are
-    m.ref = "RR-" + std::to_string(i);
-    m.stage = "rapid-review";
-    m.person = i < kBacklog ? "a-morgan" : "k-davies";  // the last, for the webhook
-    m.role = "business-manager";
-    m.payload = R"({"due":"2026-06-05","stage_title":"Rapid review"})";
-    backlog.outbox.push_back(m);
+    backlog.outbox.push_back(message(i, "escalation", i < kBacklog ? "a-morgan" : "k-davies"));
   }
   b.dispatcher->route(backlog);  // as the server does with each batch
   b.store.commit(backlog);
@@ -201,18 +197,7 @@ TEST(Dispatcher, AnEscalationGoesBeforeTheRemindersAheadOfIt) {
   Backlog b(cfg, 0);
   ASSERT_TRUE(b.dispatcher);
   store::Batch batch;
-  for (int i = 0; i < 300; ++i) {
-    store::OutboxMessage m;
-    m.key = "m-" + std::to_string(i);
-    m.created_at = 1'780'000'000;
-    m.kind = i < 299 ? "reminder" : "escalation";
-    m.ref = "RR-" + std::to_string(i);
-    m.stage = "rapid-review";
-    m.person = "a-morgan";
-    m.role = "business-manager";
-    m.payload = R"({"due":"2026-06-05","stage_title":"Rapid review"})";
-    batch.outbox.push_back(m);
-  }
+  for (int i = 0; i < 300; ++i) batch.outbox.push_back(message(i, i < 299 ? "reminder" : "escalation"));
   b.dispatcher->route(batch);
   b.store.commit(batch);
   run_committing(b.io, *b.dispatcher, b.store, 1, [&] { return b.delivered() > 0; });
