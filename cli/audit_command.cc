@@ -201,13 +201,14 @@ int audit_verify_command(const VerifyOptions& o, std::ostream& out, std::ostream
   }
 
   if (report.broken || head_problem) {
+    // A head file that docketd did not write comes first: what the trail
+    // was compared with cannot be trusted.
+    if (head_problem) out << "audit trail BROKEN: the published head cannot be trusted: " << *head_problem << '\n';
     if (report.broken) {
       const auto& b = *report.broken;
-      out << "audit trail BROKEN at record " << b.seq << ": " << b.what << '\n';
+      out << (head_problem ? "and at record " : "audit trail BROKEN at record ") << b.seq << ": " << b.what << '\n';
       if (b.seq == 2) out << "record 1 is intact\n";
       if (b.seq > 2) out << "records 1 to " << b.seq - 1 << " are intact\n";
-    } else {
-      out << "audit trail BROKEN: the published head cannot be trusted: " << *head_problem << '\n';
     }
     out << "database: " << file.string() << '\n';
     out << "restore the latest good backup (docket restore FILE) and keep this file for investigation\n";

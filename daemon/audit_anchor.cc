@@ -1,6 +1,8 @@
 #include "daemon/audit_anchor.h"
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
@@ -83,6 +85,32 @@ std::unique_ptr<store::AuditKey> load_or_make_key(const AuditPaths& paths, const
   }
 }
 
+// The public half of the head-signing key, as PEM beside the head file, for
+// the operator to hand to the recipient of the signed heads (docs/audit.md).
+// Public, so a failure to write it only warns.
+void write_public_key(const AuditAnchor& a) {
+  const fs::path pem = (a.paths.head.has_parent_path() ? a.paths.head.parent_path() : fs::path(".")) / "audit.pub.pem";
+  const std::string text = a.key->public_key_pem();
+  {
+    std::ifstream in(pem, std::ios::binary);
+    std::stringstream was;
+    was << in.rdbuf();
+    if (in && was.str() == text) return;
+  }
+  const fs::path staged = pem.string() + ".new";
+  std::ofstream(staged, std::ios::binary | std::ios::trunc) << text;
+  std::error_code ec;
+  fs::permissions(staged, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read,
+                  ec);
+  fs::rename(staged, pem, ec);
+  if (ec) {
+    spdlog::warn("audit.public_key_unwritten path={} error={}", pem.string(), ec.message());
+    fs::remove(staged, ec);
+    return;
+  }
+  spdlog::info("audit.public_key path={} key_id={}", pem.string(), a.key->id());
+}
+
 }  // namespace
 
 AuditPaths audit_paths(const workflows::AuditSettings& s, const fs::path& database) {
@@ -107,15 +135,8 @@ AuditAnchor open_audit_anchor(const workflows::AuditSettings& settings, const fs
     spdlog::info("audit.key_created path={} key_id={} public_key={}", a.paths.key.string(), a.key->id(),
                  a.key->public_key());
   }
+  write_public_key(a);
   a.head = store::read_head_file(a.paths.head, a.key.get());
-  if (a.head.state == store::HeadFile::State::bad) {
-    spdlog::critical("audit.head_rejected path={} problem={}", a.paths.head.string(), a.head.problem);
-    throw std::runtime_error(
-        "the published audit head is not trustworthy: " + a.head.problem + ". Put back the key and head file "
-        "docketd wrote (from your backup). If you are sure the trail is sound (run `docket audit verify` as the "
-        "docket user), move " + a.paths.head.string() + " aside: docketd then verifies the whole trail, records "
-        "audit.head_missing and publishes its head again");
-  }
   return a;
 }
 
@@ -128,6 +149,15 @@ StartCheck check_database_at_start(const fs::path& database, const AuditAnchor& 
            "  docket restore /var/backups/docket-YYYY-MM-DD.db --db " + database.string() +
            "\n`docket audit verify --db " + database.string() + "` (as the docket user) shows the trail's state.";
   };
+  if (anchor.head.state == store::HeadFile::State::bad) {
+    spdlog::critical("audit.head_rejected path={} problem={}", anchor.paths.head.string(), anchor.head.problem);
+    out.problem = "the published audit head is not trustworthy: " + anchor.head.problem +
+                  ".\nPut back the key and the head file docketd wrote (from your backup). Otherwise move " +
+                  anchor.paths.head.string() + " aside and check the trail as the docket user with `docket audit "
+                  "verify --expect-head SEQ:HASH` (the head from the recipient's latest signed notice): docketd then "
+                  "verifies the whole trail, records audit.head_missing and publishes its head again.";
+    return out;
+  }
   std::error_code ec;
   if (!fs::exists(database, ec) || fs::file_size(database, ec) == 0) {
     if (published && anchor.head.head.seq > 0) {

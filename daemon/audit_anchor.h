@@ -13,7 +13,8 @@
 //   credential = "NAME"  or a systemd credential (LoadCredential=NAME:PATH):
 //                        read from $CREDENTIALS_DIRECTORY/NAME, never made.
 //   head_file = "..."    the published head; default audit.head beside the
-//                        database.
+//                        database. Beside it docketd keeps audit.pub.pem, the
+//                        public key that checks the heads it signs.
 
 #include <filesystem>
 #include <memory>
@@ -40,19 +41,20 @@ struct AuditAnchor {
   AuditPaths paths;
   std::shared_ptr<const store::AuditKey> key;
   bool key_created = false;
-  store::HeadFile head;  // authentic, or absent
+  store::HeadFile head;  // authentic, absent, or bad (not written with this key)
 };
 
 // Reads the key, making it when allowed (see above), and the head file.
 // Throws std::runtime_error with what is wrong and what to do: the key is
-// missing for a trail already keyed, unreadable, too widely readable; the
-// head file was not written with this key.
+// missing for a trail already keyed, unreadable, or too widely readable. A
+// head file not written with this key is left to check_database_at_start.
 AuditAnchor open_audit_anchor(const workflows::AuditSettings& settings, const std::filesystem::path& database);
 
 // The check before docketd writes: nothing when the database is sound and
 // its trail verifies against the published head; else the problem, also
-// logged with its stable event name (database.missing, database.damaged,
-// audit.broken, audit.wrong_key). See store/integrity.h.
+// logged with its stable event name (audit.head_rejected,
+// database.missing, database.damaged, audit.broken, audit.wrong_key). See
+// store/integrity.h.
 struct StartCheck {
   std::optional<std::string> problem;
   std::optional<store::IntegrityReport> report;  // when the database exists

@@ -118,6 +118,7 @@ TEST_F(AuditAnchor, TheFirstStartMakesTheKeyAndEachStartAndStopPublishesTheHead)
   ASSERT_EQ(head.state, store::HeadFile::State::authentic) << head.problem;
   EXPECT_EQ(head.head.seq, last_seq(box_.db())) << "the stop publishes the last record, daemon.stopped";
   EXPECT_EQ(head.head.keyed_from, 1);
+  EXPECT_EQ(slurp(box_.dir() / "audit.pub.pem"), key->public_key_pem()) << "for the recipient of the signed heads";
 
   // The journal carries each head, signed: checkable with the public key alone.
   const std::regex line(R"(audit\.head seq=(\d+) hash=([0-9a-f]{64}) at=(\S+) keyed_from=1 signature=([0-9a-f]{128}) reason=(\w+))");
@@ -282,6 +283,27 @@ TEST_F(AuditAnchor, DocketdRefusesATrailWithFlippedBytes) {
 TEST_F(AuditAnchor, DocketdRefusesATruncatedTrail) {
   tamper(box_.db(), "DELETE FROM audit WHERE seq > 4");
   expect_refused("records were cut from the end", "audit.broken");
+}
+
+TEST_F(AuditAnchor, DocketdRefusesAHeadFileRewoundWithoutTheKey) {
+  // Cut the trail and rewind the head file to match, without the key.
+  tamper(box_.db(), "DELETE FROM audit WHERE seq > 4");
+  std::string text = slurp(head_file());
+  const auto at = text.find("\nseq ");
+  const auto end = text.find('\n', at + 1);
+  text.replace(at, end - at, "\nseq 4");
+  std::ofstream(head_file(), std::ios::binary | std::ios::trunc) << text;
+  const std::string before = slurp(box_.db());
+  auto d = box_.daemon("2026-03-02T08:00");
+  auto st = d->wait_exit(30s);
+  ASSERT_TRUE(st && WIFEXITED(*st)) << describe_status(st);
+  EXPECT_EQ(WEXITSTATUS(*st), 65) << d->log();
+  EXPECT_TRUE(contains(d->log(), "audit.head_rejected path=" + head_file().string())) << d->log();
+  EXPECT_TRUE(contains(d->log(), "the published audit head is not trustworthy")) << d->log();
+  EXPECT_EQ(slurp(box_.db()), before);
+  auto v = verify();
+  EXPECT_EQ(v.code, 1) << v.out;
+  EXPECT_TRUE(contains(v.out, "the published head cannot be trusted")) << v.out;
 }
 
 TEST_F(AuditAnchor, DocketdRefusesAMissingDatabaseWhoseHeadWasPublished) {
