@@ -15,11 +15,16 @@ std::chrono::milliseconds since(Clock::time_point t) {
 
 // SQLite's own check of the file; nullopt when it says "ok".
 std::optional<std::string> quick_check(Connection& db, int max_errors) {
-  auto s = db.prepare("PRAGMA quick_check(" + std::to_string(max_errors) + ")");
   std::string first;
   int problems = 0;
-  while (s.step()) {
-    if (problems++ == 0) first = s.text(0);
+  try {
+    auto s = db.prepare("PRAGMA quick_check(" + std::to_string(max_errors) + ")");
+    while (s.step()) {
+      if (problems++ == 0) first = s.text(0);
+    }
+  } catch (const StoreError& e) {
+    // Some damage stops the check itself (SQLITE_CORRUPT) rather than being listed.
+    return "SQLite's check of the file fails: " + std::string(e.what());
   }
   if (problems == 1 && first == "ok") return std::nullopt;
   return "SQLite's check of the file fails: " + first +
