@@ -2,10 +2,13 @@
 
 #include <ostream>
 
+#include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/database.h"
 #include "reports/time_text.h"
 #include "reports/timeline.h"
+#include "store/audit_head.h"
+#include "store/audit_key.h"
 #include "store/audit_query.h"
 
 namespace docket::cli {
@@ -116,6 +119,41 @@ int audit_command(const AuditOptions& o, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
+namespace {
+
+// The key for verify: --key-file, else where docketd finds it. Null, with
+// the reason, when it cannot be read.
+struct VerifyKey {
+  std::unique_ptr<store::AuditKey> key;
+  std::filesystem::path path;
+  std::string problem;
+};
+
+VerifyKey verify_key(const VerifyOptions& o, const std::filesystem::path& db) {
+  VerifyKey k;
+  k.path = o.key_file.empty() ? audit_files(db, o.db, o.config).key : std::filesystem::path(o.key_file);
+  try {
+    k.key = store::load_audit_key(k.path);
+  } catch (const store::AuditKeyError& e) {
+    k.problem = e.what();
+  }
+  return k;
+}
+
+// The head file to compare with: --head-file, else docketd's when this is
+// docketd's database (a backup or a copy has no published head of its own:
+// give it --expect-head).
+std::filesystem::path verify_head_path(const VerifyOptions& o, const std::filesystem::path& db) {
+  if (!o.head_file.empty()) return o.head_file;
+  return audit_files(db, o.db, o.config).head;
+}
+
+std::string range(std::int64_t from, std::int64_t to) {
+  return from == to ? "record " + std::to_string(from) : "records " + std::to_string(from) + " to " + std::to_string(to);
+}
+
+}  // namespace
+
 int audit_verify_command(const VerifyOptions& o, std::ostream& out, std::ostream& err) {
   std::optional<std::pair<std::int64_t, std::string>> expect;
   if (!o.expect_head.empty()) {
@@ -135,27 +173,85 @@ int audit_verify_command(const VerifyOptions& o, std::ostream& out, std::ostream
   }
   auto db = open_database(o, NeedConfig::no, err, store::Schema::any);  // an old backup verifies as it is
   if (!db) return 2;
+  const std::filesystem::path file = db->reader->path();
+  VerifyKey key = verify_key(o, file);
+  if (!o.key_file.empty() && !key.key) throw UsageError(key.problem);
+  const auto head_path = verify_head_path(o, file);
+  store::HeadFile head;
+  head = store::read_head_file(head_path, nullptr);  // its MAC is checked below, once the key is known to be right
+  if (!o.head_file.empty() && head.state == store::HeadFile::State::absent) {
+    throw UsageError("--head-file " + o.head_file + " does not exist");
+  }
+
+  store::ChainOptions options;
+  options.key = key.key.get();
+  options.expect_head = expect;
+  if (head.state == store::HeadFile::State::unauthenticated) options.published = head.head;
   auto progress = [&](std::int64_t n) { err << "verified " << with_commas(n) << " records\n"; };
-  const auto report = store::verify_chain(*db->reader, expect,
-                                          o.verbose ? std::function<void(std::int64_t)>(progress) : nullptr);
-  const std::string file = db->reader->path().string();
-  if (report.broken) {
-    const auto& b = *report.broken;
-    out << "audit trail BROKEN at record " << b.seq << ": " << b.what << '\n';
-    if (b.seq == 2) out << "record 1 is intact\n";
-    if (b.seq > 2) out << "records 1 to " << b.seq - 1 << " are intact\n";
-    out << "database: " << file << '\n';
+  if (o.verbose) options.progress = progress;
+  const auto report = store::verify_chain(*db->reader, options);
+
+  // The head file's MAC, with the trail's own key.
+  std::optional<std::string> head_problem;
+  if (head.state == store::HeadFile::State::bad) {
+    head_problem = head.problem;
+  } else if (head.state == store::HeadFile::State::unauthenticated && key.key && !report.wrong_key) {
+    const auto checked = store::read_head_file(head_path, key.key.get());
+    if (checked.state != store::HeadFile::State::authentic) head_problem = checked.problem;
+  }
+
+  if (report.broken || head_problem) {
+    // A head file that docketd did not write comes first: what the trail
+    // was compared with cannot be trusted.
+    if (head_problem) out << "audit trail BROKEN: the published head cannot be trusted: " << *head_problem << '\n';
+    if (report.broken) {
+      const auto& b = *report.broken;
+      out << (head_problem ? "and at record " : "audit trail BROKEN at record ") << b.seq << ": " << b.what << '\n';
+      if (b.seq == 2) out << "record 1 is intact\n";
+      if (b.seq > 2) out << "records 1 to " << b.seq - 1 << " are intact\n";
+    }
+    out << "database: " << file.string() << '\n';
+    out << "restore the latest good backup (docket restore FILE) and keep this file for investigation\n";
     return 1;
   }
   if (report.records == 0) {
-    out << "audit trail empty: no records yet (" << file << ")\n";
+    out << "audit trail empty: no records yet (" << file.string() << ")\n";
     return 0;
   }
-  out << "audit trail intact: " << with_commas(report.records) << " records, 1 to " << report.head_seq << '\n';
+  const bool complete = report.unchecked == 0;
+  out << (complete ? "audit trail intact: " : "audit trail NOT FULLY CHECKED: ") << with_commas(report.records)
+      << " records, 1 to " << report.head_seq << '\n';
+  if (report.keyed_from > 1) {
+    out << "  " << range(1, report.keyed_from - 1) << ": a SHA-256 chain, written before the trail was keyed\n";
+  }
+  if (report.keyed_from > 0) {
+    out << "  " << range(report.keyed_from, report.head_seq) << ": keyed (HMAC-SHA256, key id " << report.key_id << "), "
+        << (complete ? "each checked with the key" : "in order and linked, but their contents not checked") << '\n';
+  }
+  if (!complete) {
+    if (report.wrong_key) {
+      out << "the key " << key.path.string() << " (id " << key.key->id() << ") is not the one the trail was keyed with"
+          << " (id " << report.key_id << "): pass the right one with --key-file PATH\n";
+    } else {
+      out << key.problem << ".\nThe keyed records need the audit key: run this as the docket user (sudo -u docket "
+          << "docket audit verify) or as root, or pass --key-file PATH\n";
+    }
+  }
+  if (head.state == store::HeadFile::State::unauthenticated) {
+    out << "published head: record " << head.head.seq << ", published " << store::utc_text(head.head.at) << " ("
+        << head_path.string() << "): the trail holds it"
+        << (key.key && !report.wrong_key ? "" : " (the file's own MAC not checked without the key)") << '\n';
+  } else if (report.keyed_from > 0 && !expect) {
+    out << "no published head to compare with (" << head_path.string() << " does not exist): records cut from the end would not show; pass --head-file PATH, or --expect-head SEQ:HASH from a "
+        << "signed notice\n";
+  }
+  if (expect) out << "expected head: record " << expect->first << " holds " << expect->second.substr(0, 16) << "...\n";
   out << "head: " << report.head_seq << ':' << report.head_hash << '\n';
-  out << "(keep the head somewhere docketd cannot write; `docket audit verify --expect-head " << report.head_seq << ':'
-      << report.head_hash.substr(0, 16) << "` later also catches records cut from the end)\n";
-  return 0;
+  if (report.keyed_from == 0) {
+    out << "(keep the head somewhere docketd cannot write; `docket audit verify --expect-head " << report.head_seq
+        << ':' << report.head_hash.substr(0, 16) << "` later also catches records cut from the end)\n";
+  }
+  return complete ? 0 : 3;
 }
 
 int audit_show_command(const ShowOptions& o, std::ostream& out, std::ostream& err) {

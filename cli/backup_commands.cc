@@ -4,13 +4,16 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <iomanip>
 #include <ostream>
 #include <sstream>
 
 #include "cli/client.h"
 #include "cli/commands.h"
+#include "store/audit_key.h"
 #include "store/backup.h"
 #include "store/sqlite.h"
 #include "store/store.h"
@@ -44,6 +47,28 @@ std::string mebibytes(std::uintmax_t bytes) {
 std::string head_text(std::int64_t seq, const std::string& hash) {
   return seq == 0 ? "no audit records" : std::to_string(seq) + " audit records, head " + std::to_string(seq) + ":" +
                                              hash.substr(0, 16);
+}
+
+// The head docketd published for the database a restore replaced names
+// records the restored one may not have: it goes aside with that database
+// (`kept`), with the same suffix.
+std::optional<fs::path> keep_published_head(const fs::path& head, const std::optional<fs::path>& kept) {
+  std::error_code ec;
+  if (!fs::exists(head, ec)) return std::nullopt;
+  std::string suffix;
+  if (kept) {
+    const std::string name = kept->filename().string();
+    suffix = name.substr(name.find(".before-restore-"));
+  } else {
+    suffix = ".before-restore-" + std::to_string(::time(nullptr));
+  }
+  fs::path aside = head;
+  aside += suffix;
+  if (::rename(head.c_str(), aside.c_str()) != 0) {
+    throw store::StoreError("cannot move the published audit head " + head.string() + " aside: " +
+                            std::strerror(errno));
+  }
+  return aside;
 }
 
 void add_common(CLI::App* sub, BackupOptions& o, std::string& config) {
@@ -87,9 +112,27 @@ int restore_command(const BackupOptions& o, std::ostream& out, std::ostream& err
     err << "docket: " << file.string() << " is the database itself; nothing to restore\n";
     return 2;
   }
-  auto check = store::check_database(file);
+  const AuditFiles audit = audit_files(db, o.db, o.config);
+  const fs::path key_path = o.key_file.empty() ? audit.key : fs::path(o.key_file);
+  std::unique_ptr<store::AuditKey> key;
+  std::string no_key;
+  try {
+    key = store::load_audit_key(key_path);
+  } catch (const store::AuditKeyError& e) {
+    no_key = e.what();
+  }
+  auto check = store::check_database(file, key.get());
   if (check.problem) {
     err << "docket: not restoring " << file.string() << ": " << *check.problem << '\n';
+    return 1;
+  }
+  if (check.unchecked > 0) {
+    err << "docket: not restoring " << file.string() << ": its audit trail is keyed from record " << check.keyed_from
+        << ", and "
+        << (key ? "the key " + key_path.string() + " (id " + key->id() + ") is not the one it was keyed with"
+                : no_key)
+        << "; restore checks every keyed record with the audit key first: run it as root or the docket user, or "
+           "pass --key-file PATH\n";
     return 1;
   }
   out << "checked " << file.string() << ": integrity ok, schema " << check.schema_version << ", audit chain intact ("
@@ -98,6 +141,10 @@ int restore_command(const BackupOptions& o, std::ostream& out, std::ostream& err
     auto kept = store::replace_database(file, db);
     out << "restored " << file.string() << " to " << db.string() << '\n';
     if (kept) out << "the database it replaced is kept as " << kept->string() << '\n';
+    if (auto head = keep_published_head(audit.head, kept)) {
+      out << "the audit head published for it is kept as " << head->string()
+          << "; docketd records audit.head_missing when it starts and publishes the restored trail's head\n";
+    }
     if (check.schema_version < store::kSchemaVersion) {
       out << "schema " << check.schema_version << " is upgraded to " << store::kSchemaVersion
           << " when docketd starts\n";
@@ -122,6 +169,9 @@ BackupCommands::BackupCommands(CLI::App& app, std::string& config) : config_(con
       ->type_name("FILE")
       ->check(CLI::ExistingFile);
   add_common(restore_, restore_options_, config_);
+  restore_->add_option("--key-file", restore_options_.key_file,
+                       "The audit key, to check the backup's keyed records (default: as docketd finds it)")
+      ->type_name("PATH");
   restore_->add_option("--socket", restore_options_.socket,
                        "docketd's control socket, to check that it is stopped (default: from docketd.toml)")
       ->type_name("PATH");

@@ -10,8 +10,11 @@
 // `docket` account, like any file-level backup.
 //
 // restore refuses while docketd answers on its socket; it checks the file
-// (integrity, schema version, audit chain) before it replaces anything and
-// keeps the database it replaces beside it.
+// (integrity, schema version, audit chain, its keyed part with the audit
+// key) before it replaces anything and keeps the database it replaces
+// beside it. The head docketd published for the database replaced is moved
+// aside with it (the restored trail is older): docketd then records
+// audit.head_missing at its next start and publishes the restored head.
 //
 // Both take --db PATH (default: [daemon] database in docketd.toml); restore
 // also --socket PATH. Exit codes: 0 done; 1 refused (docketd running, a file
@@ -31,6 +34,7 @@ struct BackupOptions {
   std::string db;
   std::string socket;
   std::string file;
+  std::string key_file;  // restore: the audit key, to check the backup's keyed records
 };
 int backup_command(const BackupOptions& o, std::ostream& out, std::ostream& err);
 int restore_command(const BackupOptions& o, std::ostream& out, std::ostream& err);

@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "cli/commands.h"
+#include "daemon/audit_anchor.h"
 
 namespace docket::cli {
 
@@ -60,6 +61,29 @@ fs::path resolve_socket(const std::string& flag, const std::string& config_flag)
 fs::path resolve_database(const std::string& flag, const std::string& config_flag) {
   if (!flag.empty()) return flag;
   return daemon_path(config_flag, "database", "../var/docket.db");
+}
+
+workflows::AuditSettings audit_settings(const std::string& config_flag) {
+  workflows::AuditSettings a;
+  const fs::path dir = resolve_config_dir(config_flag);
+  try {
+    auto t = toml::parse_file((dir / "docketd.toml").string());
+    if (auto v = t.at_path("audit.key_file").value<std::string>()) a.key_file = (dir / *v).lexically_normal();
+    if (auto v = t.at_path("audit.credential").value<std::string>()) a.credential = *v;
+    if (auto v = t.at_path("audit.head_file").value<std::string>()) a.head_file = (dir / *v).lexically_normal();
+  } catch (const toml::parse_error&) {
+    // The defaults: beside the database.
+  }
+  return a;
+}
+
+AuditFiles audit_files(const fs::path& db, const std::string& db_flag, const std::string& config_flag) {
+  const auto settings = audit_settings(config_flag);
+  const fs::path configured = resolve_database("", config_flag);
+  std::error_code ec;
+  const bool docketds = db_flag.empty() || fs::equivalent(db, configured, ec);
+  return {daemon::audit_paths(settings, docketds ? configured : db).key,
+          daemon::audit_paths(docketds ? settings : workflows::AuditSettings{}, docketds ? configured : db).head};
 }
 
 nlohmann::json call(const fs::path& socket, const std::string& command, const nlohmann::json& args) {

@@ -41,12 +41,19 @@ ReadCommands::ReadCommands(CLI::App& app, std::string& config) : config_(config)
       ->type_name("N");
   audit_->add_flag("--verbose", a.verbose, "Also print the query's time and how SQLite ran it");
 
-  verify_ = audit_->add_subcommand("verify", "Walk the audit trail's hash chain; exit 1 at the first broken link");
+  verify_ = audit_->add_subcommand("verify", "Walk the audit trail's hash chain and check it against the head docketd "
+                                             "published; exit 1 at the first broken link, 3 if the key was missing");
   common(verify_, verify_options_, config_, false);
   verify_->add_option("--expect-head", verify_options_.expect_head,
                       "Also check that record SEQ still has HASH, as an earlier verify printed (catches records cut "
                       "from the end, or a rewritten chain)")
       ->type_name("SEQ:HASH");
+  verify_->add_option("--key-file", verify_options_.key_file,
+                      "The audit key (default: [audit] key_file in docketd.toml, else audit.key beside the database)")
+      ->type_name("PATH");
+  verify_->add_option("--head-file", verify_options_.head_file,
+                      "The head docketd published (default: docketd's head file when checking docketd's database)")
+      ->type_name("PATH");
   verify_->add_flag("--verbose", verify_options_.verbose, "Report progress every million records");
 
   show_ = audit_->add_subcommand("show", "The whole story of one review or meeting, as a timeline in local time");

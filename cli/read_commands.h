@@ -3,7 +3,7 @@
 // without the daemon running (internal to cli/):
 //
 //   docket audit [filters] [--format table|json|csv] [--limit N] [--verbose]
-//   docket audit verify [--expect-head SEQ:HASH]
+//   docket audit verify [--expect-head SEQ:HASH] [--key-file PATH] [--head-file PATH]
 //   docket audit show REF
 //   docket report compliance [--from DATE] [--to DATE] [--financial-year 2026/27]
 //   docket report meetings [--financial-year 2026/27]
@@ -13,7 +13,8 @@
 // Each takes --db PATH (default: [daemon] database in docketd.toml) and
 // --config DIR. Exit codes: 0 an answer; 1 a negative answer (a broken
 // chain, an unknown reference); 2 a wrong command line, or a database or
-// configuration that cannot be read.
+// configuration that cannot be read; `audit verify` also 3: nothing found
+// wrong, but keyed records could not be checked (no key, or not the trail's).
 
 #include <cstddef>
 #include <iosfwd>
@@ -40,6 +41,8 @@ int audit_command(const AuditOptions& o, std::ostream& out, std::ostream& err);
 
 struct VerifyOptions : ReadOptions {
   std::string expect_head;  // SEQ:HASH from an earlier run
+  std::string key_file;     // default: as docketd finds it (daemon/audit_anchor.h)
+  std::string head_file;    // default: docketd's, for docketd's database
   bool verbose = false;
 };
 int audit_verify_command(const VerifyOptions& o, std::ostream& out, std::ostream& err);

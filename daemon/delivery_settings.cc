@@ -47,6 +47,22 @@ const std::map<std::string, std::pair<const char*, const char*>, std::less<>>& d
        {"docket: {count} item(s) for {today}",
         "Dear {person_name},\n\nYour items from docket today:\n\n{items}\n"
         "-- \nSent by docket for the Safeguarding Partnership. Replies are not read.\n"}},
+      {"audit-head",
+       {"docket audit trail: record {head_seq}, published {head_time}",
+        "Dear {person_name},\n\n"
+        "docket has published the head of its audit trail, signed. Please keep this message where docket's "
+        "operators cannot change it: with it an inspector can check later that no record up to this one was "
+        "edited, removed or rewritten.\n\n"
+        "  record:     {head_seq}\n"
+        "  hash:       {head_hash}\n"
+        "  published:  {head_time}\n"
+        "  signature:  {signature}\n"
+        "  public key: {public_key} (key id {key_id})\n\n"
+        "The signature is Ed25519 over the text \"{head_seq}:{head_hash}:{head_time}\". Check it with the public "
+        "key you were given when docket was installed (not only with the one above); docs/audit.md shows how.\n"
+        "To check the trail against this head: docket audit verify --expect-head {head_seq}:{head_hash}\n\n"
+        "You receive this as the recipient of docket's audit heads.\n"
+        "-- \nSent by docket for the Safeguarding Partnership. Replies are not read.\n"}},
       {"default",
        {"{event}: {reference} {stage_title}",
         "Dear {person_name},\n\n{event} for {workflow_title} {reference}, \"{stage_title}\", due {due_date_long}.\n"
@@ -157,7 +173,7 @@ void read_templates(ChannelReader& parent, DeliverySettings& s, const notifiers:
     const toml::table* table = v.as_table();
     if (default_texts().count(kind) == 0 || table == nullptr) {
       all.error(v, "[delivery.templates." + kind + "] is not a kind of message: use reminder, escalation, paused, "
-                   "inquorate, digest or default, each a table with subject and body");
+                   "inquorate, digest, audit-head or default, each a table with subject and body");
       continue;
     }
     ChannelReader r(*table, ctx, diags, "[delivery.templates." + kind + "]");
@@ -176,7 +192,8 @@ const std::vector<std::string>& message_placeholders() {
       "kind",         "event",      "reference", "workflow", "workflow_title", "stage",      "stage_title",
       "due_date",     "due_date_long", "due_time", "days_left", "days_overdue", "role",     "role_title",
       "person",       "person_name", "rung",     "link",     "late",           "note",       "meeting_date",
-      "today",        "count",      "items"};
+      "today",        "count",      "items",    "head_seq", "head_hash",      "head_time",  "signature",
+      "public_key",   "key_id"};
   return names;
 }
 

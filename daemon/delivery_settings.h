@@ -22,7 +22,7 @@
 //   at = "08:30"                    # their reminders in one message a working day
 //
 //   [delivery.templates.reminder]   # optional; also escalation, paused,
-//   subject = "..."                 # inquorate, digest and default
+//   subject = "..."                 # inquorate, digest, audit-head and default
 //   body = """..."""
 //
 // Everything is checked when the configuration loads (docketd, reload and

@@ -2,12 +2,16 @@
 
 #include <malloc.h>
 
+#include <charconv>
+
 #include <cstdlib>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "daemon/audit_anchor.h"
+#include "daemon/audit_publisher.h"
 #include "daemon/database_files.h"
 #include "daemon/server.h"
 #include "daemon/systemd.h"
@@ -24,6 +28,9 @@ namespace {
 constexpr std::chrono::milliseconds kDeliveryGrace{5000};
 // How long a stop waits for what the loop still holds after the last commit.
 constexpr std::chrono::seconds kStopGrace{10};
+// The database is damaged, or its audit trail does not verify: restarting
+// will not help (EX_DATAERR; docketd.service does not restart on it).
+constexpr int kExitDamaged = 65;
 
 fs::path default_config_dir() {
   if (const char* env = std::getenv("DOCKET_CONFIG"); env != nullptr && *env != '\0') return env;
@@ -39,6 +46,59 @@ store::AuditEntry system_record(const Clock& clock, const std::string& kind, jso
   e.kind = kind;
   e.details = details.dump();
   return e;
+}
+
+// The audit key and the head last published, and the check of the database
+// against them before anything is written to it (daemon/audit_anchor.h).
+// Returns the exit code when docketd must not start, else 0.
+int check_before_writing(const workflows::AuditSettings& settings, const fs::path& db, AuditAnchor& anchor,
+                         std::optional<store::IntegrityReport>& checked) {
+  try {
+    anchor = open_audit_anchor(settings, db);
+  } catch (const std::exception& e) {
+    std::cerr << "docketd: not starting: " << e.what() << '\n';
+    return 1;
+  }
+  auto check = check_database_at_start(db, anchor);
+  if (check.problem) {
+    std::cerr << "docketd: not starting: " << *check.problem << '\n';
+    return kExitDamaged;
+  }
+  checked = std::move(check.report);
+  return 0;
+}
+
+// What the start-up check leaves in the first batch: the point the chain is
+// verified up to (the next start reads only the records after it) and, for
+// a keyed trail whose published head has gone, a record saying so.
+void record_start_check(store::Batch& boot, const Clock& clock, const AuditAnchor& anchor,
+                        const std::optional<store::IntegrityReport>& checked) {
+  if (!checked) return;
+  const store::ChainReport& chain = checked->chain;
+  if (chain.head_seq > 0) {
+    boot.meta.emplace_back(store::kVerifiedMetaKey,
+                           store::verified_point_text(store::verified_point(chain), *anchor.key));
+  }
+  if (chain.keyed_from > 0 && anchor.head.state == store::HeadFile::State::absent) {
+    spdlog::warn("audit.head_missing path={} verified_to={}", anchor.paths.head.string(), chain.head_seq);
+    boot.audit.push_back(system_record(clock, "audit.head_missing",
+                                       {{"head_file", anchor.paths.head.string()}, {"verified_to", chain.head_seq}}));
+  }
+}
+
+// Publishes the durable head (journal, head file, a notice due to the
+// recipient committed at once); false if that commit failed.
+bool publish_audit_head(AuditPublisher& publisher, store::Store& st, const char* reason) {
+  store::Batch notice;
+  publisher.publish(reason, notice);
+  if (notice.empty()) return true;
+  try {
+    st.commit(notice);
+    return true;
+  } catch (const std::exception& e) {
+    std::cerr << "docketd: cannot write to the database: " << e.what() << '\n';
+    return false;
+  }
 }
 
 // glibc gives freed memory back to the system as soon as 128 KiB lie free at
@@ -135,22 +195,27 @@ int run_docketd(int argc, const char* const* argv) {
   // The store.
   const fs::path db = db_path.empty() ? config->daemon.database : fs::path(db_path);
   const fs::path sock = socket_path.empty() ? config->daemon.socket : fs::path(socket_path);
-  std::unique_ptr<store::Store> st;
   std::unique_ptr<DatabaseLock> lock;  // one daemon per database, for as long as this one runs
   try {
     std::error_code ec;
     if (db.has_parent_path()) fs::create_directories(db.parent_path(), ec);
     lock = std::make_unique<DatabaseLock>(db, sock);
     check_socket_path(sock);
+    check_database_files(db);
   } catch (const std::exception& e) {
     std::cerr << "docketd: " << e.what() << '\n';
     return 1;
   }
+  // The audit key and the head last published; the database is checked
+  // against them before anything is written to it.
+  AuditAnchor anchor;
+  std::optional<store::IntegrityReport> checked;
+  if (const int refused = check_before_writing(config->daemon.audit, db, anchor, checked)) return refused;
+  std::unique_ptr<store::Store> st;
   try {
-    check_database_files(db);
     secure_database_file(db);
     if (auto why = store::gathering_vfs_unavailable()) spdlog::warn("store.vfs name=system reason=\"{}\"", *why);
-    st = std::make_unique<store::Store>(db, clock.mode(), wal);
+    st = std::make_unique<store::Store>(db, clock.mode(), wal, anchor.key);
   } catch (const std::exception& e) {
     std::cerr << "docketd: cannot open the database: " << e.what() << '\n';
     return 1;
@@ -159,8 +224,10 @@ int run_docketd(int argc, const char* const* argv) {
   // A rehearsal goes on from where it stopped: its clock never runs back
   // over events already fired. --virtual-clock can only move it forward.
   if (rehearsal) {
-    if (auto stored = st->meta("virtual_now")) {
-      const Instant was{std::chrono::seconds{std::stoll(*stored)}};
+    std::int64_t seconds = 0;
+    if (auto stored = st->meta("virtual_now");
+        stored && std::from_chars(stored->data(), stored->data() + stored->size(), seconds).ec == std::errc{}) {
+      const Instant was{std::chrono::seconds{seconds}};
       if (was > rehearsal->now()) {
         spdlog::info("clock.resumed at={} asked={}", date::format("%FT%TZ", was),
                      date::format("%FT%TZ", rehearsal->now()));
@@ -181,6 +248,7 @@ int run_docketd(int argc, const char* const* argv) {
                                       {"config", config->hash},
                                       {"config_dir", fs::absolute(dir).lexically_normal().string()},
                                       {"reviews", engine.review_count()}}));
+  record_start_check(boot, clock, anchor, checked);
   try {
     // What fell due while stopped fires once the socket is open, a chunk at
     // a time (Server::flush), so that a stop is heard meanwhile.
@@ -191,6 +259,8 @@ int run_docketd(int argc, const char* const* argv) {
     return 1;
   }
   boost::asio::io_context io;
+  AuditPublisher publisher(io, *st, clock, config->daemon.audit, anchor);
+  if (!publish_audit_head(publisher, *st, "start")) return 1;
   std::unique_ptr<Dispatcher> dispatcher;
   // Reload: load and check the whole directory; on any error keep the running
   // configuration and say why; else swap it in at once.
@@ -236,6 +306,7 @@ int run_docketd(int argc, const char* const* argv) {
   Services services{engine, clock, rehearsal.get(), reload, {}, {}};
   Server server(io, engine, *st, services, sock);
   server.attach(*dispatcher);
+  server.attach(publisher);
   server.set_idle_timeout(std::chrono::seconds(idle_timeout));
   server.set_fire_chunk(fire_chunk);
   ServiceManager systemd(io, [&] {
@@ -263,6 +334,7 @@ int run_docketd(int argc, const char* const* argv) {
     server.stop();
     // Attempts in flight get a few seconds; their outcomes are committed below.
     dispatcher->stop(kDeliveryGrace);
+    publisher.stop();
     io.stop();
   });
   try {
@@ -273,6 +345,7 @@ int run_docketd(int argc, const char* const* argv) {
   }
   secure_socket(sock);
   dispatcher->start();
+  publisher.start();
   spdlog::info("daemon.ready socket={} database={} clock={} reviews={} timed={} config={}", sock.string(), db.string(),
                clock.mode(), engine.review_count(), engine.timed_in_memory(), config->hash.substr(0, 12));
   // READY=1 from inside the loop: the store is recovered and the socket accepts.
@@ -293,6 +366,7 @@ int run_docketd(int argc, const char* const* argv) {
     dispatcher->take(bye);  // the outcomes of the last attempts
     bye.audit.push_back(system_record(clock, "daemon.stopped", {{"signal", stop_signal}}));
     st->commit(bye);
+    if (!publish_audit_head(publisher, *st, "stop")) return 1;
     st.reset();
   } catch (const std::exception& e) {
     spdlog::error("daemon.stopped_uncleanly error={}", e.what());

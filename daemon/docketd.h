@@ -4,8 +4,15 @@
 // stops here) -> open and migrate the store -> recover and catch up on what
 // fell due while stopped -> serve until SIGTERM or SIGINT.
 //
+// Before it writes to the database docketd checks it: SQLite's quick_check,
+// and the audit trail against the head it last published
+// (daemon/audit_anchor.h). On damage it refuses to start, saying what is
+// wrong and how to restore a backup.
+//
 // Exit codes: 0 clean stop; 1 runtime failure; 2 bad arguments or
-// configuration; 70 the store failed mid-run (restart recovers).
+// configuration; 65 the database is damaged or its audit trail does not
+// verify (restarting will not help: restore a backup); 70 the store failed
+// mid-run (restart recovers).
 
 namespace docket::daemon {
 

@@ -30,6 +30,7 @@ std::string event_name(const std::string& kind) {
   if (kind == "paused") return "Paused";
   if (kind == "inquorate") return "Inquorate meeting";
   if (kind == "digest") return "Digest";
+  if (kind == "audit-head") return "Audit trail head";
   return kind;
 }
 
@@ -83,6 +84,13 @@ notifiers::Values message_values(const store::OutboxMessage& m, const workflows:
   v["rung"] = text_of(p, "rung");
   v["late"] = m.late ? "yes" : "no";
   v["note"] = text_of(p, "note");
+  // A published head of the audit trail (daemon/audit_publisher.h).
+  v["head_seq"] = text_of(p, "seq");
+  v["head_hash"] = text_of(p, "hash");
+  v["head_time"] = text_of(p, "published");
+  v["signature"] = text_of(p, "signature");
+  v["public_key"] = text_of(p, "public_key");
+  v["key_id"] = text_of(p, "key_id");
   if (delivery.link && !is_meeting) v["link"] = delivery.link->render(v);  // meetings have no page of their own
   return v;
 }
@@ -111,6 +119,11 @@ notifiers::Message render_message(const store::OutboxMessage& m, const workflows
            {"idempotency_key", m.key},
            {"link", out.fields["link"]},
            {"subject", out.subject}};
+  if (m.kind == "audit-head") {
+    doc["head"] = {{"seq", out.fields["head_seq"]},     {"hash", out.fields["head_hash"]},
+                   {"published", out.fields["head_time"]}, {"signature", out.fields["signature"]},
+                   {"public_key", out.fields["public_key"]}, {"key_id", out.fields["key_id"]}};
+  }
   out.json = doc.dump();
   out.created_at = std::chrono::system_clock::time_point{std::chrono::seconds{m.created_at}};
   return out;

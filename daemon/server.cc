@@ -403,6 +403,11 @@ void Server::attach(Dispatcher& dispatcher) {
   };
 }
 
+void Server::attach(AuditPublisher& publisher) {
+  publisher_ = &publisher;
+  publisher.on_notice([this] { schedule_flush(); });
+}
+
 void Server::submit_internal(Request r) {
   pending_.push_back({nullptr, std::move(r)});
   schedule_flush();
@@ -473,6 +478,7 @@ void Server::flush() {
     }
     open_fired_ = open_.audit.size() != before;
   }
+  if (publisher_ != nullptr) publisher_->take(open_);  // a notice of the audit head
   if (!flight_) launch();  // else written() asks for another flush
   // Once stopping, the loop may run out of work while a batch is written
   // (the writer's completion is not work it waits for), and the database is
@@ -499,6 +505,7 @@ void Server::advance_slice() {
 
 void Server::launch() {
   if (dispatcher_ != nullptr) dispatcher_->take(open_);
+  if (publisher_ != nullptr) publisher_->take(open_);
   if (open_.empty() && open_answered_.empty()) return;
   auto f = std::make_unique<Flight>();
   if (open_fired_) {
@@ -591,6 +598,7 @@ void Server::answer_synced() {
     }
     answered = true;
   }
+  if (answered && publisher_ != nullptr) publisher_->synced();
   if (answered && (!pending_.empty() || !refusals_.empty())) schedule_flush();
 }
 

@@ -21,6 +21,7 @@
 
 #include <boost/asio.hpp>
 
+#include "daemon/audit_publisher.h"
 #include "daemon/commands.h"
 #include "daemon/committer.h"
 #include "daemon/dispatcher.h"
@@ -48,6 +49,9 @@ class Server {
   // The dispatcher whose outcomes join each group commit; may stay unset
   // (then the outbox is only filled).
   void attach(Dispatcher& dispatcher);
+  // The publisher of the audit trail's head: told when batches are durable,
+  // and its notices join the next group commit. May stay unset.
+  void attach(AuditPublisher& publisher);
 
   std::size_t connections() const { return *connections_; }
   // Nothing queued to run or commit (a stop waits, bounded, for this).
@@ -121,6 +125,7 @@ class Server {
   std::vector<store::AuditEntry> refusals_;  // callers refused at the door
   std::map<unsigned, Instant> refused_at_;   // uid -> when last audited
   Dispatcher* dispatcher_ = nullptr;
+  AuditPublisher* publisher_ = nullptr;
   store::Batch open_;      // being filled
   Answered open_answered_;  // the replies to its commands
   bool open_fired_ = false;  // timed events fired into it

@@ -132,15 +132,72 @@ std::optional<AuditRecord> first_audit(Reader& reader, const std::string& ref, c
   return audit_row(s);
 }
 
-ChainReport verify_chain(Reader& reader, const std::optional<std::pair<std::int64_t, std::string>>& expect_head,
-                         const std::function<void(std::int64_t)>& progress) {
+namespace {
+
+// The key id an audit.keyed record names.
+std::string key_id_of(const std::string& details) {
+  static const std::string tag = R"("key_id":")";
+  const auto at = details.find(tag);
+  if (at == std::string::npos) return {};
+  const auto from = at + tag.size();
+  const auto end = details.find('"', from);
+  return end == std::string::npos ? std::string{} : details.substr(from, end - from);
+}
+
+std::optional<AuditRecord> record_at(Reader& reader, std::int64_t seq) {
+  auto s = reader.db().prepare(std::string("SELECT ") + kAuditColumns + " FROM audit WHERE seq = ?1");
+  s.bind(1, seq);
+  if (!s.step()) return std::nullopt;
+  return audit_row(s);
+}
+
+std::string on(std::int64_t at) { return utc_text(at); }
+
+}  // namespace
+
+ChainReport verify_chain(Reader& reader, const ChainOptions& o) {
   ChainReport rep;
-  auto s = reader.db().prepare(std::string("SELECT ") + kAuditColumns + " FROM audit ORDER BY seq");
+  auto fail = [&](std::int64_t seq, std::string what) { rep.broken = ChainBreak{seq, std::move(what)}; };
   std::int64_t expected = 1;
   std::string prev;                         // hash of record expected - 1; empty before the first
   std::optional<std::string> before_prev;  // hash of record expected - 2
-  std::optional<std::string> noted;         // the hash of the record expect_head names, when reached
-  auto fail = [&](std::int64_t seq, std::string what) { rep.broken = ChainBreak{seq, std::move(what)}; };
+  bool keyed = false;
+  const AuditKey* key = o.key;
+  auto keyed_at = [&](const AuditRecord& marker) {
+    keyed = true;
+    rep.keyed_from = marker.seq;
+    rep.key_id = key_id_of(marker.details);
+    if (key != nullptr && rep.key_id != key->id()) {
+      rep.wrong_key = true;  // its records are then checked as without a key
+      key = nullptr;
+    }
+  };
+  if (o.from) {
+    const auto& f = *o.from;
+    const auto verified = record_at(reader, f.seq);
+    if (!verified || verified->hash != f.hash) {
+      fail(f.seq, "record " + std::to_string(f.seq) + ", verified when docketd last started, " +
+                      (verified ? "has changed since" : "is gone") +
+                      ": records were edited, rewritten or deleted behind docketd's back");
+      return rep;
+    }
+    if (f.keyed_from > 0) {
+      const auto marker = record_at(reader, f.keyed_from);
+      if (!marker || marker->kind != kKeyedKind) {
+        fail(f.keyed_from, "record " + std::to_string(f.keyed_from) +
+                               ", where the keyed trail began when docketd last started, is no longer its "
+                               "audit.keyed record: the trail was rewritten");
+        return rep;
+      }
+      keyed_at(*marker);
+    }
+    expected = f.seq + 1;
+    prev = f.hash;
+    rep.head_seq = f.seq;
+    rep.head_hash = f.hash;
+  }
+  auto s = reader.db().prepare(std::string("SELECT ") + kAuditColumns + " FROM audit WHERE seq >= ?1 ORDER BY seq");
+  s.bind(1, expected);
   while (s.step()) {
     AuditRecord r = audit_row(s);
     ++rep.records;
@@ -154,7 +211,17 @@ ChainReport verify_chain(Reader& reader, const std::optional<std::pair<std::int6
                          " (" + count_text(missing, "record was", "records were") + " deleted)");
       break;
     }
-    const bool content_ok = audit_hash(r) == r.hash;
+    if (!keyed && r.kind == kKeyedKind) keyed_at(r);
+    // Whether its hash is right: unknown for a keyed record without the key.
+    std::optional<bool> content_ok;
+    if (!keyed) {
+      content_ok = audit_hash(r) == r.hash;
+    } else if (key != nullptr) {
+      content_ok = audit_hash(r, *key) == r.hash;
+    }
+    // docketd never writes a keyed record with a plain SHA-256: whoever did
+    // had no key. Caught with the key or without.
+    const bool plain = keyed && !content_ok.value_or(false) && audit_hash(r) == r.hash;
     if (r.prev_hash != prev) {
       const std::string before = "record " + std::to_string(r.seq - 1);
       if (r.seq == 1) {
@@ -162,7 +229,7 @@ ChainReport verify_chain(Reader& reader, const std::optional<std::pair<std::int6
       } else if (before_prev && r.prev_hash == *before_prev) {
         fail(r.seq - 1, before + " was inserted: " + at + " is chained to record " + std::to_string(r.seq - 2) +
                             ", as if " + before + " were not there");
-      } else if (content_ok) {
+      } else if (content_ok.value_or(true) && !plain) {
         fail(r.seq - 1, before + " was altered: its hash is no longer the one " + at +
                             " was chained to (edited and rehashed, or replaced)");
       } else {
@@ -172,29 +239,75 @@ ChainReport verify_chain(Reader& reader, const std::optional<std::pair<std::int6
       }
       break;
     }
-    if (!content_ok) {
-      fail(r.seq, at + " was edited: its contents no longer match its hash");
+    if (plain) {
+      fail(r.seq, at + " was forged: it carries a plain SHA-256 hash, but the trail is keyed from record " +
+                      std::to_string(rep.keyed_from) +
+                      " on and docketd writes every later record with the audit key (it was written by someone "
+                      "without the key)");
       break;
     }
-    if (expect_head && r.seq == expect_head->first) noted = r.hash;
+    if (content_ok && !*content_ok) {
+      fail(r.seq, keyed ? at + " was edited or forged: its hash is not the one the audit key gives (written by "
+                               "someone without the key)"
+                        : at + " was edited: its contents no longer match its hash");
+      break;
+    }
+    if (!content_ok) ++rep.unchecked;
     before_prev = prev;
     prev = r.hash;
     expected = r.seq + 1;
     rep.head_seq = r.seq;
     rep.head_hash = r.hash;
-    if (progress && rep.records % 1000000 == 0) progress(rep.records);
+    if (o.progress && rep.records % 1000000 == 0) o.progress(rep.records);
   }
-  if (!rep.broken && expect_head) {
-    const auto& [seq, hash] = *expect_head;
+  if (!rep.broken && o.published) {
+    const PublishedHead& p = *o.published;
+    const std::string when = " on " + on(p.at);
+    if (p.seq > rep.head_seq) {
+      fail(rep.head_seq + 1,
+           rep.head_seq == 0
+               ? "the trail is empty, but docketd published record " + std::to_string(p.seq) + when +
+                     ": every record was deleted"
+               : "the trail ends at record " + std::to_string(rep.head_seq) + ", but docketd published record " +
+                     std::to_string(p.seq) + when + ": records were cut from the end (at least " +
+                     std::to_string(rep.head_seq + 1) + " to " + std::to_string(p.seq) + ")");
+    } else if (p.seq > 0) {
+      const auto r = record_at(reader, p.seq);
+      if (!r || r->hash != p.hash) {
+        fail(p.seq, "record " + std::to_string(p.seq) + "'s hash is not the one docketd published" + when +
+                        ": the trail was rewritten up to it, every later hash recomputed");
+      }
+    }
+    if (!rep.broken && p.keyed_from > 0 && rep.keyed_from != p.keyed_from) {
+      fail(p.keyed_from, "docketd published a trail keyed from record " + std::to_string(p.keyed_from) + ", but " +
+                             (rep.keyed_from == 0 ? std::string("this trail has no audit.keyed record")
+                                                  : "its audit.keyed record is record " +
+                                                        std::to_string(rep.keyed_from)) +
+                             ": it was rewritten");
+    }
+  }
+  if (!rep.broken && o.expect_head) {
+    const auto& [seq, hash] = *o.expect_head;
     if (seq > rep.head_seq) {
       fail(rep.head_seq + 1, "the trail ends at record " + std::to_string(rep.head_seq) + " but record " +
                                  std::to_string(seq) + " was noted before: records were removed from the end");
-    } else if (!noted || !noted->starts_with(hash)) {
-      fail(seq, "record " + std::to_string(seq) + "'s hash is not the one noted (" + hash.substr(0, 16) +
-                    "...): the trail was rewritten up to it, every later hash recomputed");
+    } else {
+      const auto r = record_at(reader, seq);
+      if (!r || !r->hash.starts_with(hash)) {
+        fail(seq, "record " + std::to_string(seq) + "'s hash is not the one noted (" + hash.substr(0, 16) +
+                      "...): the trail was rewritten up to it, every later hash recomputed");
+      }
     }
   }
   return rep;
+}
+
+ChainReport verify_chain(Reader& reader, const std::optional<std::pair<std::int64_t, std::string>>& expect_head,
+                         const std::function<void(std::int64_t)>& progress) {
+  ChainOptions o;
+  o.expect_head = expect_head;
+  o.progress = progress;
+  return verify_chain(reader, o);
 }
 
 }  // namespace docket::store

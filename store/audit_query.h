@@ -4,12 +4,15 @@
 // hash chain for `docket audit verify`.
 //
 // The chain (see Store::commit): record 1 has an empty prev_hash; record n
-// holds prev_hash = hash of record n - 1 and hash = audit_hash(itself), so a
-// record edited, deleted or slipped in behind docketd's back breaks a link
-// that verify_chain() finds and names. It cannot see records cut off the
-// end of the trail, nor a rewrite that recomputes every later hash: for
-// those, keep the head hash verify prints somewhere docketd cannot write,
-// and pass it back with `expect_head`.
+// holds prev_hash = hash of record n - 1 and hash = its link: SHA-256 of
+// itself before the trail's audit.keyed record, HMAC-SHA256 under the audit
+// key from that record on (store/audit_key.h). A record edited, deleted or
+// slipped in behind docketd's back breaks a link that verify_chain() finds
+// and names; with the key, so does a keyed record forged or rewritten by
+// someone without it. Records cut off the end, all records deleted, or a
+// whole chain rewritten show only against a head published outside the
+// database: the head file docketd writes (store/audit_head.h), or a head
+// someone noted (`expect_head`).
 
 #include <chrono>
 #include <cstdint>
@@ -18,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "store/audit_head.h"
+#include "store/audit_key.h"
 #include "store/reader.h"
 
 namespace docket::store {
@@ -55,17 +60,39 @@ struct ChainBreak {
   std::string what;      // in words: what is wrong and what it means
 };
 
+struct ChainOptions {
+  // Checks the keyed records' contents; without it only their order and
+  // links are checked (and a keyed record carrying a plain SHA-256 is caught).
+  const AuditKey* key = nullptr;
+  // The head file's: record `seq` must still have `hash`, and the trail must
+  // be keyed from `keyed_from`.
+  std::optional<PublishedHead> published;
+  // SEQ and HASH as a previous run printed (HASH may be a prefix of 16 or
+  // more hex digits): record SEQ must still have that hash.
+  std::optional<std::pair<std::int64_t, std::string>> expect_head;
+  // Start after this point, verified before (docketd's start-up check):
+  // its record must still have its hash; only the records after it are read.
+  std::optional<VerifiedPoint> from;
+  // Called every 1,000,000 records with the count so far.
+  std::function<void(std::int64_t)> progress;
+};
+
 struct ChainReport {
-  std::int64_t records = 0;  // records read
+  std::int64_t records = 0;  // records read (with ChainOptions::from, those after it)
   std::int64_t head_seq = 0;
   std::string head_hash;
+  std::int64_t keyed_from = 0;  // the audit.keyed record; 0 if the trail is not keyed
+  std::string key_id;           // the key it names
+  // Keyed records whose contents went unchecked: no key was given, or not
+  // the trail's (`wrong_key`).
+  std::int64_t unchecked = 0;
+  bool wrong_key = false;
   std::optional<ChainBreak> broken;  // the first broken link, if any
 };
 
 // Walks the chain in sequence order, one row at a time, and stops at the
-// first broken link. `expect_head` (SEQ and HASH, as a previous run printed;
-// HASH may be a prefix) also checks that record SEQ still has that hash. `progress` is called
-// every 1,000,000 records with the count so far.
+// first broken link; then compares it with the published and expected heads.
+ChainReport verify_chain(Reader& reader, const ChainOptions& options);
 ChainReport verify_chain(Reader& reader, const std::optional<std::pair<std::int64_t, std::string>>& expect_head = {},
                          const std::function<void(std::int64_t)>& progress = {});
 

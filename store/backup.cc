@@ -118,7 +118,7 @@ BackupSummary backup_database(const fs::path& from, const fs::path& to) {
   return summary;
 }
 
-DatabaseCheck check_database(const fs::path& file) {
+DatabaseCheck check_database(const fs::path& file, const AuditKey* key) {
   DatabaseCheck check;
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) {
@@ -142,9 +142,13 @@ DatabaseCheck check_database(const fs::path& file) {
         return check;
       }
     }
-    auto chain = verify_chain(r);
+    ChainOptions options;
+    options.key = key;
+    auto chain = verify_chain(r, options);
     check.audit_records = chain.head_seq;
     check.head_hash = chain.head_hash;
+    check.keyed_from = chain.keyed_from;
+    check.unchecked = chain.unchecked;
     if (chain.broken) {
       check.problem = "its audit trail is broken at record " + std::to_string(chain.broken->seq) + ": " +
                       chain.broken->what;

@@ -11,13 +11,15 @@
 // A restore trusts nothing it has not checked: check_database() runs
 // SQLite's integrity_check, reads the schema version (older ones are
 // migrated when docketd opens the file; newer ones are refused) and walks
-// the audit chain. replace_database() then swaps the file in, keeping the
-// database it replaces beside it.
+// the audit chain (its keyed part with the audit key). replace_database()
+// then swaps the file in, keeping the database it replaces beside it.
 
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
+
+#include "store/audit_key.h"
 
 namespace docket::store {
 
@@ -36,12 +38,15 @@ struct DatabaseCheck {
   int schema_version = 0;
   std::int64_t audit_records = 0;
   std::string head_hash;
+  std::int64_t keyed_from = 0;  // the trail's audit.keyed record; 0 if not keyed
+  std::int64_t unchecked = 0;   // keyed records not checked: no key given, or not the trail's
   std::optional<std::string> problem;  // why the file must not be restored; nullopt when it is sound
 };
 
 // Checks a database file; never throws for a bad file (the reason is in
-// `problem`).
-DatabaseCheck check_database(const std::filesystem::path& file);
+// `problem`). The keyed part of its audit trail is checked with `key`
+// (store/audit_key.h); without it, only in order and linkage (`unchecked`).
+DatabaseCheck check_database(const std::filesystem::path& file, const AuditKey* key = nullptr);
 
 // Puts a copy of `from` (already checked) in place of `target`, which no
 // process may have open. A current `target` is checkpointed and kept as

@@ -176,6 +176,13 @@ ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 1;
 UPDATE outbox SET priority = CASE kind WHEN 'escalation' THEN 0 WHEN 'reminder' THEN 2 ELSE 1 END;
 CREATE INDEX outbox_queue ON outbox(route, priority, next_attempt, id) WHERE state = 'pending';
 )sql",
+    // 8 -> 9: the audit trail is keyed. From its audit.keyed record on, each
+    // record's hash is an HMAC under a key kept outside the database (see
+    // store/audit_key.h); the records before it keep their SHA-256. This
+    // index finds that record when the store opens.
+    R"sql(
+CREATE INDEX audit_keyed ON audit(seq) WHERE kind = 'audit.keyed';
+)sql",
 };
 
 // Cached statements (Store::cached).
@@ -248,10 +255,11 @@ std::string values_sql(std::string_view head, int columns, std::size_t rows) {
 
 namespace {
 
-// The hash of one record: its fields length-prefixed, so no choice of field
-// contents can collide, after the previous record's hash. The text is built
-// in one buffer per thread: this runs for every record written and verified.
-std::string chain_hash(std::string_view prev_hash, std::int64_t seq, const AuditEntry& e, std::string_view clock) {
+// The text a record's link is computed over: its fields length-prefixed, so
+// no choice of field contents can collide, after the previous record's hash.
+// Built in one buffer per thread: this runs for every record written and
+// verified. Valid until the thread's next call.
+std::string_view chain_text(std::string_view prev_hash, std::int64_t seq, const AuditEntry& e, std::string_view clock) {
   thread_local std::string data;
   data.clear();
   auto decimal = [](std::int64_t v, char (&buf)[24]) {
@@ -277,12 +285,33 @@ std::string chain_hash(std::string_view prev_hash, std::int64_t seq, const Audit
   field(e.details);
   field(e.version);
   field(clock);
-  return workflows::sha256_hex(data);
+  return data;
+}
+
+// A record's link into `out`: keyed under `key`, else plain SHA-256.
+void chain_hash(std::string& out, std::string_view prev_hash, std::int64_t seq, const AuditEntry& e,
+                std::string_view clock, const AuditKey* key) {
+  const std::string_view text = chain_text(prev_hash, seq, e, clock);
+  if (key != nullptr) {
+    key->mac_hex(text, out);
+  } else {
+    out = workflows::sha256_hex(text);
+  }
 }
 
 }  // namespace
 
-std::string audit_hash(const AuditRecord& r) { return chain_hash(r.prev_hash, r.seq, r, r.clock); }
+std::string audit_hash(const AuditRecord& r) {
+  std::string out;
+  chain_hash(out, r.prev_hash, r.seq, r, r.clock, nullptr);
+  return out;
+}
+
+std::string audit_hash(const AuditRecord& r, const AuditKey& key) {
+  std::string out;
+  chain_hash(out, r.prev_hash, r.seq, r, r.clock, &key);
+  return out;
+}
 
 namespace {
 
@@ -298,10 +327,12 @@ const std::string kDeadlinesFromSql = std::string(kSelectDeadlines) + "WHERE ref
 
 }  // namespace
 
-Store::Store(const std::filesystem::path& path, std::string clock, WalSettings wal)
+Store::Store(const std::filesystem::path& path, std::string clock, WalSettings wal,
+             std::shared_ptr<const AuditKey> key)
     : db_(path, Connection::Mode::read_write),
       wal_(wal),
       clock_(std::move(clock)),
+      key_(std::move(key)),
       reviews_walk_{kReviewsFrom, kReviewsFromSql.c_str()},
       deadlines_walk_{kDeadlinesFrom, kDeadlinesFromSql.c_str()} {
   db_.exec("PRAGMA journal_mode=WAL");
@@ -343,6 +374,9 @@ Store::Store(const std::filesystem::path& path, std::string clock, WalSettings w
     last_seq_ = last.integer(0);
     last_hash_ = last.text(1);
   }
+  written_head_ = durable_head_ = ChainHead{last_seq_, last_hash_};
+  auto keyed = db_.prepare("SELECT seq FROM audit WHERE kind = 'audit.keyed' ORDER BY seq LIMIT 1");
+  if (keyed.step()) keyed_from_ = keyed.integer(0);
   auto outbox_end = db_.prepare("SELECT coalesce(max(id), 0) FROM outbox");
   outbox_end.step();
   written_outbox_id_ = durable_outbox_id_ = outbox_end.integer(0);  // what is on disk now
@@ -357,6 +391,11 @@ Store::~Store() {
 void Store::sync_log() {
   std::lock_guard lock(sync_mu_);
   const std::int64_t written = written_outbox_id_;
+  ChainHead head;
+  {
+    std::lock_guard h(head_mu_);
+    head = written_head_;
+  }
   if (!wal_path_.empty()) {
     // The log keeps its inode while docketd runs (checkpoints restart it,
     // they do not remove it); a descriptor of our own syncs what SQLite's
@@ -379,6 +418,13 @@ void Store::sync_log() {
     }
   }
   durable_outbox_id_ = std::max<std::int64_t>(durable_outbox_id_, written);
+  std::lock_guard h(head_mu_);
+  if (head.seq > durable_head_.seq) durable_head_ = std::move(head);
+}
+
+ChainHead Store::durable_head() const {
+  std::lock_guard h(head_mu_);
+  return durable_head_;
 }
 
 // Called by SQLite after each commit on the writer's connection, with the
@@ -512,19 +558,41 @@ std::vector<OutboxMessage> Store::write(const Batch& b, Fresh report) {
   }
   std::int64_t seq = last_seq_;
   std::string prev = last_hash_;
+  std::int64_t keyed_from = keyed_from_;
   if (!b.audit.empty()) {
+    if (keyed_from > 0 && key_ == nullptr) {
+      throw StoreError("the audit trail is keyed from record " + std::to_string(keyed_from) +
+                       ": only a writer holding the audit key may append to it");
+    }
+    // The first keyed write starts the keyed part with its marker, named by
+    // the key's id so that verify can tell a wrong key from a forgery.
+    AuditEntry marker;
+    if (key_ != nullptr && keyed_from == 0) {
+      marker.at = b.audit.front().at;
+      marker.actor = "system";
+      marker.kind = kKeyedKind;
+      marker.details = R"({"key_id":")" + key_->id() + R"(","public_key":")" + key_->public_key() + R"("})";
+      keyed_from = seq + 1;
+    }
+    const std::size_t count = b.audit.size() + (marker.kind.empty() ? 0 : 1);
+    auto entry = [&](std::size_t i) -> const AuditEntry& {
+      return marker.kind.empty() ? b.audit[i] : i == 0 ? marker : b.audit[i - 1];
+    };
     static const std::string one = values_sql(kInsertAuditSql, kAuditColumns, 1);
     static const std::string many = values_sql(kInsertAuditSql, kAuditColumns, kRowsPerInsert);
     Statement& single = cached(kInsertAudit, one.c_str());
     Statement& multi = cached(kInsertAuditMany, many.c_str());
-    std::string hashes[kRowsPerInsert];  // bound without copies until the statement runs
-    for (std::size_t i = 0; i < b.audit.size();) {
-      const std::size_t rows = b.audit.size() - i >= kRowsPerInsert ? kRowsPerInsert : 1;
+    // Bound without copies until the statement runs; kept from write to
+    // write so that their storage is reused.
+    thread_local std::string hashes[kRowsPerInsert];
+    for (std::size_t i = 0; i < count;) {
+      const std::size_t rows = count - i >= kRowsPerInsert ? kRowsPerInsert : 1;
       Statement& s = rows == 1 ? single : multi;
       for (std::size_t r = 0; r < rows; ++r, ++i) {
-        const AuditEntry& e = b.audit[i];
+        const AuditEntry& e = entry(i);
         const std::string& before = r == 0 ? prev : hashes[r - 1];
-        hashes[r] = chain_hash(before, ++seq, e, clock_);
+        ++seq;
+        chain_hash(hashes[r], before, seq, e, clock_, keyed_from > 0 ? key_.get() : nullptr);
         const int o = static_cast<int>(r) * kAuditColumns;
         s.bind(o + 1, seq).bind(o + 2, e.at).bind_static(o + 3, e.actor).bind_static(o + 4, e.kind);
         s.bind_static(o + 5, e.ref).bind_static(o + 6, e.stage).bind_static(o + 7, e.details);
@@ -620,6 +688,12 @@ std::vector<OutboxMessage> Store::write(const Batch& b, Fresh report) {
   // The chain's head moves only once the records are on disk.
   last_seq_ = seq;
   last_hash_ = prev;
+  keyed_from_ = keyed_from;
+  {
+    std::lock_guard h(head_mu_);
+    written_head_ = ChainHead{seq, prev};
+    if (wal_.sync_in_write) durable_head_ = written_head_;
+  }
   written_outbox_id_ = last_outbox_id;
   if (wal_.sync_in_write) durable_outbox_id_ = last_outbox_id;
   return fresh;

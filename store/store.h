@@ -7,6 +7,13 @@
 // so a command is acknowledged only once its state change, its audit records
 // and the notifications it causes are all on disk together. The schema is
 // versioned (PRAGMA user_version) and migrated forward when the store opens.
+//
+// The audit trail is a hash chain. Given the audit key (store/audit_key.h),
+// the store keys it: the first record it writes to a trail that is not yet
+// keyed is an `audit.keyed` record, and from there on every record's hash is
+// an HMAC under the key, so that nobody without the key can append, edit or
+// rewrite a record that verifies. Records before it keep their plain SHA-256
+// (the marker's HMAC covers the last of them, so they are protected too).
 
 #include <atomic>
 #include <cstdint>
@@ -18,12 +25,16 @@
 #include <string>
 #include <vector>
 
+#include "store/audit_key.h"
 #include "store/checkpointer.h"
 #include "store/sqlite.h"
 
 namespace docket::store {
 
-inline constexpr int kSchemaVersion = 8;
+inline constexpr int kSchemaVersion = 9;
+
+// The record that starts the keyed part of the audit trail (itself keyed).
+inline constexpr const char* kKeyedKind = "audit.keyed";
 
 struct ReviewRecord {
   std::string ref;
@@ -216,11 +227,21 @@ struct WalSettings {
   bool sync_in_write = true;
 };
 
+// The newest record of the audit trail: its number (0 for an empty trail)
+// and hash.
+struct ChainHead {
+  std::int64_t seq = 0;
+  std::string hash;
+};
+
 class Store {
  public:
   // Opens (creating if needed) and migrates. `clock` ("system" or "virtual")
-  // is recorded with every audit record this process writes.
-  Store(const std::filesystem::path& path, std::string clock, WalSettings wal = {});
+  // is recorded with every audit record this process writes. With `key`, the
+  // records it appends are keyed (see above); without, a trail already keyed
+  // is refused at the first append (StoreError).
+  Store(const std::filesystem::path& path, std::string clock, WalSettings wal = {},
+        std::shared_ptr<const AuditKey> key = nullptr);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -316,6 +337,11 @@ class Store {
   // costs, counted rather than timed (for tests and benchmarks).
   std::int64_t read_steps() const;
   std::vector<AuditRecord> audit(const std::string& ref = {});
+  // The audit.keyed record's number; 0 while the trail is not keyed.
+  std::int64_t keyed_from() const { return keyed_from_; }
+  // The newest audit record that is durable (synced): what docketd may
+  // publish. Safe from any thread.
+  ChainHead durable_head() const;
   std::optional<std::string> meta(const std::string& key);
   std::optional<DefinitionText> definition(const std::string& version);
   std::vector<MeetingRecord> meetings();
@@ -361,8 +387,14 @@ class Store {
   std::unique_ptr<Checkpointer> checkpointer_;  // after db_: stopped before it closes
   std::vector<std::unique_ptr<Statement>> statements_;
   std::string clock_;
+  std::shared_ptr<const AuditKey> key_;
   std::string last_hash_;
   std::int64_t last_seq_ = 0;
+  std::int64_t keyed_from_ = 0;
+  // The head after the last write() that returned, and after the last sync.
+  mutable std::mutex head_mu_;
+  ChainHead written_head_;
+  ChainHead durable_head_;
   // The last outbox row a returned write() added, and the last one synced.
   std::atomic<std::int64_t> written_outbox_id_ = 0;
   std::atomic<std::int64_t> durable_outbox_id_ = 0;
@@ -373,7 +405,10 @@ class Store {
   Walk deadlines_walk_;
 };
 
-// SHA-256 of the record's fields and the previous hash, hex.
+// SHA-256 of the record's fields and the previous hash, hex: the link of a
+// record written before the trail was keyed.
 std::string audit_hash(const AuditRecord& r);
+// HMAC-SHA256 under the audit key of the same: the link of a keyed record.
+std::string audit_hash(const AuditRecord& r, const AuditKey& key);
 
 }  // namespace docket::store

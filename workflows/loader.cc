@@ -116,6 +116,42 @@ std::vector<std::string> keys_of(const std::map<std::string, std::string>& m, co
 
 // --- docketd.toml ---------------------------------------------------------
 
+// A whole number in [low, high] (an error and nullopt otherwise).
+std::optional<std::int64_t> bounded(Reader& r, std::string_view key, std::int64_t low, std::int64_t high) {
+  auto v = r.integer(key);
+  if (v && (*v < low || *v > high)) {
+    r.error(*r.get(key), "'" + std::string(key) + "' must be a whole number from " + std::to_string(low) + " to " +
+                             std::to_string(high) + ", found " + std::to_string(*v));
+    return std::nullopt;
+  }
+  return v;
+}
+
+AuditSettings read_audit_settings(const toml::table& t, const std::string& file, const fs::path& dir,
+                                  Diagnostics& diags) {
+  AuditSettings a;
+  Reader r(t, file, diags, "[audit]");
+  if (auto v = r.string("key_file")) a.key_file = (dir / *v).lexically_normal();
+  if (auto v = r.string("credential")) {
+    if (v->empty() || v->find('/') != std::string::npos) {
+      r.error(*r.get("credential"), "'credential' must be the name of a systemd credential (LoadCredential=NAME:...), "
+                                    "e.g. \"audit.key\"");
+    } else {
+      a.credential = *v;
+    }
+    if (!a.key_file.empty()) {
+      r.error(*r.get("credential"), "give the audit key as 'key_file' or as 'credential', not both");
+    }
+  }
+  if (auto v = r.string("head_file")) a.head_file = (dir / *v).lexically_normal();
+  if (auto v = r.string("recipient")) a.recipient = *v;
+  if (auto v = bounded(r, "publish_minutes", 1, 24 * 60)) a.publish_every = std::chrono::minutes(*v);
+  if (auto v = bounded(r, "publish_records", 1, 100'000'000)) a.publish_records = *v;
+  if (auto v = bounded(r, "notice_hours", 0, 24 * 366)) a.notice_every = std::chrono::hours(*v);
+  r.finish();
+  return a;
+}
+
 DaemonSettings read_settings(const ParsedFile& f, const fs::path& dir, Diagnostics& diags) {
   DaemonSettings s;
   s.database = dir / "../var/docket.db";
@@ -162,6 +198,7 @@ DaemonSettings read_settings(const ParsedFile& f, const fs::path& dir, Diagnosti
     }
     r.finish();
   }
+  if (const toml::table* t = top.subtable("audit")) s.audit = read_audit_settings(*t, f.rel, dir, diags);
   top.known({"delivery", "channels"});  // checked by the daemon, which knows the channel types
   top.finish();
   s.file = f.rel;
@@ -1216,6 +1253,15 @@ LoadResult load_config(const fs::path& dir) {
 
   auto directory = parse_file(dir, "directory.toml", diags);
   if (directory) config->directory = read_directory(*directory, diags);
+  if (settings && directory && !config->daemon.audit.recipient.empty() &&
+      config->directory.person(config->daemon.audit.recipient) == nullptr) {
+    const toml::node* n = settings->table.at_path("audit.recipient").node();
+    std::vector<std::string> people;
+    for (const auto& p : config->directory.people) people.push_back(p.id);
+    diags.error({"docketd.toml", n->source().begin.line, n->source().begin.column},
+                "[audit] recipient: " + unknown("person", config->daemon.audit.recipient, people) +
+                    "; the recipient of the signed audit heads is a person of directory.toml");
+  }
 
   std::vector<ParsedFile> calendars;
   for (const auto& rel : toml_files_in(dir, "calendars")) {

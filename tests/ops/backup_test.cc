@@ -104,6 +104,10 @@ TEST(BackupRestore, OnlineBackupIsOneSnapshotAndRestoreRoundTrips) {
                                          ", audit chain intact"))
       << restored.out;
   EXPECT_TRUE(contains(restored.out, "the database it replaced is kept as ")) << restored.out;
+  // The head published for the database replaced names records the backup
+  // does not have: it goes aside with it.
+  EXPECT_TRUE(contains(restored.out, "the audit head published for it is kept as ")) << restored.out;
+  EXPECT_FALSE(fs::exists(box.dir() / "audit.head"));
   EXPECT_EQ(mode_of(box.db()), 0600u);
 
   // The kept file still holds what came after; the restored one does not.
@@ -133,6 +137,13 @@ TEST(BackupRestore, OnlineBackupIsOneSnapshotAndRestoreRoundTrips) {
   auto after = store::check_database(box.db());
   EXPECT_FALSE(after.problem) << *after.problem;
   EXPECT_GT(after.audit_records, check.audit_records);
+  // docketd said on the record that the head had gone, and published anew.
+  auto missing = box.docket({"audit", "--kind", "audit.head_missing", "--format", "json", "--db", box.db().string()});
+  ASSERT_EQ(missing.code, 0) << missing.err;
+  EXPECT_EQ(json::parse(missing.out)["records"].size(), 1u) << missing.out;
+  auto verified = box.docket({"audit", "verify", "--db", box.db().string()});
+  EXPECT_EQ(verified.code, 0) << verified.out << verified.err;
+  EXPECT_TRUE(contains(verified.out, "published head: record " + std::to_string(after.audit_records))) << verified.out;
 }
 
 class RestoreRefuses : public ::testing::Test {
@@ -167,7 +178,16 @@ TEST_F(RestoreRefuses, NothingOnAServerWhereDocketdNeverRan) {
   // Disaster recovery onto a fresh machine: the state directory is not there yet.
   const fs::path state = box_.dir() / "fresh" / "var-lib-docket";
   const fs::path db = state / "docket.db";
-  auto r = box_.docket({"restore", good().string(), "--db", db.string(), "--socket", (state / "none.sock").string()});
+  // The trail is keyed: without its key the backup cannot be checked, and
+  // docketd could not go on with it. The key comes back from the backups too.
+  auto keyless = box_.docket({"restore", good().string(), "--db", db.string(), "--socket",
+                              (state / "none.sock").string()});
+  EXPECT_EQ(keyless.code, 1) << keyless.out << keyless.err;
+  EXPECT_TRUE(contains(keyless.err, "its audit trail is keyed from record 1")) << keyless.err;
+  EXPECT_TRUE(contains(keyless.err, "pass --key-file PATH")) << keyless.err;
+  EXPECT_FALSE(fs::exists(db));
+  auto r = box_.docket({"restore", good().string(), "--db", db.string(), "--socket", (state / "none.sock").string(),
+                        "--key-file", (box_.dir() / "audit.key").string()});
   ASSERT_EQ(r.code, 0) << r.how << "\n" << r.out << r.err;
   EXPECT_TRUE(contains(r.out, "restored " + good().string() + " to " + db.string())) << r.out;
   EXPECT_FALSE(contains(r.out, "kept as")) << "there was nothing to keep: " << r.out;

@@ -260,11 +260,12 @@ void copy_files(const fs::path& from, const fs::path& to) {
   }
 }
 
-// Copies the database's files (docket.db and its log) from one directory
-// to another.
+// Copies docketd's durable state (docket.db and its log, the audit key and
+// the published head) from one directory to another.
 void copy_database(const fs::path& from, const fs::path& to) {
   for (const auto& e : fs::directory_iterator(from)) {
-    if (e.is_regular_file() && e.path().filename().string().starts_with("docket.db")) {
+    const std::string name = e.path().filename().string();
+    if (e.is_regular_file() && (name.starts_with("docket.db") || name.starts_with("audit."))) {
       fs::copy_file(e.path(), to / e.path().filename());
     }
   }

@@ -194,5 +194,240 @@ TEST_F(ChainTest, ReadingNeverWritesTheFile) {
   EXPECT_EQ(std::filesystem::file_size(db_), size);
 }
 
+// The keyed trail: the store writes an audit.keyed record first, then every
+// record's hash is an HMAC under the key. Someone who can write the file but
+// has not the key: their appends, edits, truncations and rewrites all fail,
+// without any head passed on the command line, against the head docketd
+// published (ChainOptions::published, as the head file gives it).
+class KeyedChainTest : public ChainTest {
+ protected:
+  KeyedChainTest() : key_(std::make_shared<AuditKey>(std::string(32, '\x42'))), keyed_db_(dir_.path() / "keyed.db") {
+    Store s(keyed_db_, "virtual", {}, key_);
+    for (int batch = 0; batch < 3; ++batch) {
+      Batch b;
+      for (int i = 0; i < 4; ++i) {
+        AuditEntry e;
+        e.at = 1772445600 + batch * 3600 + i;
+        e.actor = "system";
+        e.kind = "deadline.reminder";
+        e.ref = "RR-2026-00" + std::to_string(batch + 1);
+        e.details = R"({"n":)" + std::to_string(batch * 4 + i) + "}";
+        b.audit.push_back(e);
+      }
+      s.commit(b);
+    }
+    published_ = PublishedHead{s.durable_head().seq, s.durable_head().hash, s.keyed_from(), 1772460000, 0};
+  }
+
+  void tamper_keyed(const std::string& sql) {
+    Connection c(keyed_db_, Connection::Mode::read_write);
+    c.exec("DROP TRIGGER IF EXISTS audit_no_update; DROP TRIGGER IF EXISTS audit_no_delete;");
+    c.exec(sql);
+  }
+
+  ChainReport verify_keyed(bool with_key = true, bool with_head = true) {
+    Reader r(keyed_db_);
+    ChainOptions o;
+    if (with_key) o.key = key_.get();
+    if (with_head) o.published = published_;
+    return verify_chain(r, o);
+  }
+
+  // A record appended by someone who knows the chain's format but not the
+  // key: chained to the head, hashed with plain SHA-256 (or `hash`).
+  void append_forged(const std::string& hash = {}) {
+    Reader r(keyed_db_);
+    AuditRecord f;
+    f.seq = published_.seq + 1;
+    f.at = 1772470000;
+    f.actor = "a-morgan";
+    f.kind = "stage.waived";
+    f.ref = "RR-2026-001";
+    f.stage = "notify-panel";
+    f.details = "{}";
+    f.clock = "virtual";
+    f.prev_hash = published_.hash;
+    f.hash = hash.empty() ? audit_hash(f) : hash;
+    tamper_keyed("INSERT INTO audit (seq, at, actor, kind, ref, stage, details, version, clock, prev_hash, hash) "
+                 "VALUES (" + std::to_string(f.seq) + ", " + std::to_string(f.at) +
+                 ", 'a-morgan', 'stage.waived', 'RR-2026-001', 'notify-panel', '{}', '', 'virtual', '" + f.prev_hash +
+                 "', '" + f.hash + "')");
+  }
+
+  std::shared_ptr<AuditKey> key_;
+  std::filesystem::path keyed_db_;
+  PublishedHead published_;
+};
+
+TEST_F(KeyedChainTest, UntouchedPassesEveryRecordCheckedWithTheKey) {
+  auto rep = verify_keyed();
+  EXPECT_FALSE(rep.broken) << rep.broken->what;
+  EXPECT_EQ(rep.records, 13) << "twelve records after the audit.keyed record";
+  EXPECT_EQ(rep.keyed_from, 1);
+  EXPECT_EQ(rep.key_id, key_->id());
+  EXPECT_EQ(rep.unchecked, 0);
+  Reader r(keyed_db_);
+  AuditFilter f;
+  f.kind = "audit.keyed";
+  auto marker = query_audit(r, f).records;
+  ASSERT_EQ(marker.size(), 1u);
+  EXPECT_EQ(marker[0].seq, 1);
+  EXPECT_NE(marker[0].details.find(key_->id()), std::string::npos) << marker[0].details;
+  EXPECT_EQ(marker[0].hash, audit_hash(marker[0], *key_));
+  // Without the key nothing is wrong, but the contents go unchecked.
+  auto keyless = verify_keyed(false);
+  EXPECT_FALSE(keyless.broken);
+  EXPECT_EQ(keyless.unchecked, 13);
+}
+
+TEST_F(KeyedChainTest, AWriterWithoutTheKeyIsRefusedByTheStore) {
+  Store s(keyed_db_, "virtual");
+  Batch b;
+  b.audit.push_back(AuditEntry{1772470000, "system", "daemon.started", "", "", "{}", ""});
+  try {
+    s.commit(b);
+    FAIL() << "appended to a keyed trail without its key";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("only a writer holding the audit key may append"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(verify_keyed().broken);
+}
+
+TEST_F(KeyedChainTest, AForgedAppendWithAPlainHashFailsWithOrWithoutTheKey) {
+  append_forged();
+  for (bool with_key : {true, false}) {
+    auto rep = verify_keyed(with_key, false);
+    ASSERT_TRUE(rep.broken) << "with key: " << with_key;
+    EXPECT_EQ(rep.broken->seq, 14);
+    EXPECT_NE(rep.broken->what.find("record 14 was forged: it carries a plain SHA-256 hash"), std::string::npos)
+        << rep.broken->what;
+  }
+}
+
+TEST_F(KeyedChainTest, AForgedAppendWithAMadeUpHashFailsWithTheKey) {
+  append_forged(std::string(64, '7'));
+  auto rep = verify_keyed(true, false);
+  ASSERT_TRUE(rep.broken);
+  EXPECT_EQ(rep.broken->seq, 14);
+  EXPECT_NE(rep.broken->what.find("its hash is not the one the audit key gives"), std::string::npos) << rep.broken->what;
+  EXPECT_FALSE(verify_keyed(false, false).broken) << "without the key only its link can be checked";
+  EXPECT_EQ(verify_keyed(false, false).unchecked, 14);
+}
+
+TEST_F(KeyedChainTest, AnEditRehashedWithoutTheKeyFails) {
+  Reader r(keyed_db_);
+  auto rec = audit_of(r, "RR-2026-002").front();
+  rec.details = R"({"n":99})";
+  tamper_keyed("UPDATE audit SET details = '{\"n\":99}', hash = '" + audit_hash(rec) + "' WHERE seq = " +
+               std::to_string(rec.seq));
+  auto rep = verify_keyed();
+  ASSERT_TRUE(rep.broken);
+  EXPECT_EQ(rep.broken->seq, rec.seq);
+}
+
+TEST_F(KeyedChainTest, RecordsCutFromTheEndFailAgainstThePublishedHead) {
+  tamper_keyed("DELETE FROM audit WHERE seq >= 11");
+  auto rep = verify_keyed();
+  ASSERT_TRUE(rep.broken);
+  EXPECT_EQ(rep.broken->seq, 11);
+  EXPECT_NE(rep.broken->what.find("the trail ends at record 10, but docketd published record 13"), std::string::npos)
+      << rep.broken->what;
+  EXPECT_NE(rep.broken->what.find("records were cut from the end"), std::string::npos) << rep.broken->what;
+  EXPECT_TRUE(verify_keyed(false).broken) << "the head alone shows it, key or not";
+}
+
+TEST_F(KeyedChainTest, DeletingEveryRecordFailsAgainstThePublishedHead) {
+  tamper_keyed("DELETE FROM audit");
+  auto rep = verify_keyed();
+  ASSERT_TRUE(rep.broken);
+  EXPECT_EQ(rep.broken->seq, 1);
+  EXPECT_NE(rep.broken->what.find("the trail is empty, but docketd published record 13"), std::string::npos)
+      << rep.broken->what;
+  EXPECT_NE(rep.broken->what.find("every record was deleted"), std::string::npos) << rep.broken->what;
+}
+
+TEST_F(KeyedChainTest, AWholeChainRewrittenWithoutTheKeyFails) {
+  // Every record rewritten as a plain SHA-256 chain, the marker dropped and
+  // a record added, so that its length still passes the published head.
+  std::vector<AuditRecord> records;
+  {
+    Reader r(keyed_db_);
+    auto s = r.db().prepare("SELECT seq, at, actor, kind, ref, stage, details, version, clock, prev_hash, hash "
+                            "FROM audit WHERE seq > 1 ORDER BY seq");
+    while (s.step()) {
+      AuditRecord x;
+      x.seq = s.integer(0) - 1;
+      x.at = s.integer(1);
+      x.actor = s.text(2);
+      x.kind = s.text(3);
+      x.ref = s.text(4);
+      x.stage = s.text(5);
+      x.details = s.text(6);
+      x.version = s.text(7);
+      x.clock = s.text(8);
+      records.push_back(x);
+    }
+    AuditRecord extra = records.back();
+    extra.seq += 1;
+    extra.details = R"({"forged":true})";
+    records.push_back(extra);
+  }
+  std::string sql = "DELETE FROM audit;";
+  std::string prev;
+  for (auto& x : records) {
+    x.prev_hash = prev;
+    x.hash = audit_hash(x);
+    prev = x.hash;
+    sql += "INSERT INTO audit (seq, at, actor, kind, ref, stage, details, version, clock, prev_hash, hash) VALUES (" +
+           std::to_string(x.seq) + ", " + std::to_string(x.at) + ", '" + x.actor + "', '" + x.kind + "', '" + x.ref +
+           "', '" + x.stage + "', '" + x.details + "', '" + x.version + "', '" + x.clock + "', '" + x.prev_hash +
+           "', '" + x.hash + "');";
+  }
+  tamper_keyed(sql);
+  EXPECT_FALSE(verify_keyed(true, false).broken) << "a plain chain on its own verifies: only an anchor shows it";
+  auto rep = verify_keyed();
+  ASSERT_TRUE(rep.broken);
+  EXPECT_EQ(rep.broken->seq, 13);
+  EXPECT_NE(rep.broken->what.find("record 13's hash is not the one docketd published"), std::string::npos)
+      << rep.broken->what;
+}
+
+TEST_F(KeyedChainTest, AnotherKeyIsNamedNotTakenForAForgery) {
+  const AuditKey other(std::string(32, 'o'));
+  Reader r(keyed_db_);
+  ChainOptions o;
+  o.key = &other;
+  auto rep = verify_chain(r, o);
+  EXPECT_FALSE(rep.broken);
+  EXPECT_TRUE(rep.wrong_key);
+  EXPECT_EQ(rep.key_id, key_->id());
+  EXPECT_EQ(rep.unchecked, 13);
+}
+
+TEST_F(KeyedChainTest, FromAVerifiedPointOnlyLaterRecordsAreRead) {
+  Reader r(keyed_db_);
+  ChainOptions o;
+  o.key = key_.get();
+  o.published = published_;
+  auto all = verify_chain(r, o);
+  ASSERT_FALSE(all.broken);
+  const auto eighth = audit_of(r, "RR-2026-002").back();  // record 9: the last of the second batch
+  o.from = VerifiedPoint{eighth.seq, eighth.hash, 1};
+  auto rest = verify_chain(r, o);
+  EXPECT_FALSE(rest.broken) << rest.broken->what;
+  EXPECT_EQ(rest.records, 13 - eighth.seq);
+  EXPECT_EQ(rest.head_seq, 13);
+  EXPECT_EQ(rest.head_hash, all.head_hash);
+  EXPECT_EQ(rest.keyed_from, 1);
+  // A point whose record was since changed is itself the alarm.
+  o.from->hash = std::string(64, '0');
+  auto moved = verify_chain(r, o);
+  ASSERT_TRUE(moved.broken);
+  EXPECT_EQ(moved.broken->seq, eighth.seq);
+  EXPECT_NE(moved.broken->what.find("verified when docketd last started, has changed"), std::string::npos)
+      << moved.broken->what;
+}
+
 }  // namespace
 }  // namespace docket::store

@@ -139,6 +139,49 @@ TEST_P(SchemaUpgrade, MigratesKeepingRowsAndAnIntactAuditChain) {
   EXPECT_EQ(again.schema_version(), kSchemaVersion);
 }
 
+TEST_P(SchemaUpgrade, AnOldTrailIsKeyedFromItsMarkerAndVerifiesWhole) {
+  const int from = GetParam();
+  constexpr int kRecords = 50;
+  const std::string head = build(from, kRecords);
+  const auto key = std::make_shared<AuditKey>(std::string(32, 'k'));
+  {
+    // The first keyed docketd: a marker, then its own records, keyed.
+    Store s(db(), "system", {}, key);
+    EXPECT_EQ(s.keyed_from(), 0) << "opening alone writes nothing";
+    Batch b;
+    b.audit.push_back(AuditEntry{1772438400 + kRecords + 1, "system", "daemon.started", "", "", "{}", ""});
+    s.commit(b);
+    EXPECT_EQ(s.keyed_from(), kRecords + 1);
+    auto trail = s.audit();
+    ASSERT_EQ(trail.size(), static_cast<std::size_t>(kRecords + 2));
+    EXPECT_EQ(trail[kRecords].kind, kKeyedKind);
+    EXPECT_EQ(trail[kRecords].prev_hash, head) << "the marker's keyed link covers the last unkeyed record";
+    EXPECT_EQ(trail[kRecords].hash, audit_hash(trail[kRecords], *key));
+    EXPECT_EQ(trail[kRecords + 1].hash, audit_hash(trail[kRecords + 1], *key));
+  }
+  {
+    // A later start finds the marker and writes no second one.
+    Store s(db(), "system", {}, key);
+    EXPECT_EQ(s.keyed_from(), kRecords + 1);
+    Batch b;
+    b.audit.push_back(AuditEntry{1772438400 + kRecords + 2, "system", "daemon.started", "", "", "{}", ""});
+    s.commit(b);
+    EXPECT_EQ(s.audit().size(), static_cast<std::size_t>(kRecords + 3));
+  }
+  Reader r(db());
+  ChainOptions o;
+  o.key = key.get();
+  auto chain = verify_chain(r, o);
+  EXPECT_FALSE(chain.broken) << chain.broken->what;
+  EXPECT_EQ(chain.keyed_from, kRecords + 1);
+  EXPECT_EQ(chain.unchecked, 0);
+  EXPECT_EQ(chain.records, kRecords + 3);
+  // The old part alone, as an old backup of it still verifies: unkeyed.
+  auto old = verify_chain(r, std::pair<std::int64_t, std::string>{kRecords, head});
+  EXPECT_FALSE(old.broken);
+  EXPECT_EQ(old.unchecked, 3) << "the marker and the two records after it, without the key";
+}
+
 TEST(SchemaNewer, AFileFromANewerDocketIsRefusedWhateverIsRead) {
   const fs::path file = fs::temp_directory_path() / ("docket-newer-" + std::to_string(::getpid()) + ".db");
   {

@@ -183,6 +183,8 @@ DECLARE_REAL(fdatasync, int (*)(int))
 DECLARE_REAL(sync, void (*)())
 DECLARE_REAL(syncfs, int (*)(int))
 DECLARE_REAL(unlink, int (*)(const char*))
+DECLARE_REAL(link, int (*)(const char*, const char*))
+DECLARE_REAL(linkat, int (*)(int, const char*, int, const char*, int))
 DECLARE_REAL(unlinkat, int (*)(int, const char*, int))
 DECLARE_REAL(remove, int (*)(const char*))
 DECLARE_REAL(rename, int (*)(const char*, const char*))
@@ -582,6 +584,20 @@ int rename_names(int olddirfd, const char* oldpath, int newdirfd, const char* ne
   return rc;
 }
 
+// A hard link into the directory is not modelled: the test says so rather
+// than miss a name.
+template <class Call>
+int link_name(int newdirfd, const char* newpath, Call call) {
+  if (!active() || !maybe_in_dir(newdirfd, newpath)) return call();
+  char to[kNameMax];
+  Lock lock;
+  const bool to_ours = name_in_dir(newdirfd, newpath, to);
+  const int rc = call();
+  KeepErrno keep;
+  if (rc == 0 && to_ours) append_text(RecordType::unsupported, 0, "a hard link into the directory: ", to);
+  return rc;
+}
+
 __attribute__((constructor)) void start_recording() {
   const char* dir = getenv("DOCKET_POWERCUT_DIR");
   const char* log = getenv("DOCKET_POWERCUT_LOG");
@@ -856,6 +872,14 @@ EXPORT void sync() {
 EXPORT int syncfs(int fd) {
   if (!active()) return REAL(syncfs)(fd);
   return sync_of(kAllFiles, [&] { return REAL(syncfs)(fd); });
+}
+
+EXPORT int link(const char* from, const char* to) {
+  return link_name(AT_FDCWD, to, [&] { return REAL(link)(from, to); });
+}
+
+EXPORT int linkat(int fromdir, const char* from, int todir, const char* to, int flags) {
+  return link_name(todir, to, [&] { return REAL(linkat)(fromdir, from, todir, to, flags); });
 }
 
 EXPORT int unlink(const char* path) {

@@ -79,6 +79,42 @@ TEST(Loader, PathsResolveAgainstTheConfigurationDirectory) {
   EXPECT_EQ(result.config->daemon.notify_at, std::chrono::minutes{9 * 60});
 }
 
+TEST(Loader, AuditSettingsHaveDefaultsAndAreChecked) {
+  testing::TempConfig a;
+  auto shipped = load_config(a.dir());
+  ASSERT_TRUE(shipped.config);
+  const AuditSettings& d = shipped.config->daemon.audit;
+  EXPECT_TRUE(d.key_file.empty()) << "beside the database unless given";
+  EXPECT_TRUE(d.head_file.empty());
+  EXPECT_TRUE(d.recipient.empty());
+  EXPECT_EQ(d.publish_every, std::chrono::minutes{60});
+  EXPECT_EQ(d.publish_records, 10000);
+  EXPECT_EQ(d.notice_every, std::chrono::hours{24});
+
+  const std::string daemon = "[daemon]\ndatabase = \"../var/docket.db\"\nsocket = \"../var/docketd.sock\"\n";
+  a.write("docketd.toml", daemon + "[audit]\nkey_file = \"keys/audit.key\"\nrecipient = \"j-okafor\"\n"
+                                   "publish_minutes = 5\nnotice_hours = 0\n");
+  auto set = load_config(a.dir());
+  ASSERT_TRUE(set.config);
+  EXPECT_EQ(set.config->daemon.audit.key_file, (a.dir() / "keys/audit.key").lexically_normal());
+  EXPECT_EQ(set.config->daemon.audit.recipient, "j-okafor");
+  EXPECT_EQ(set.config->daemon.audit.publish_every, std::chrono::minutes{5});
+  EXPECT_EQ(set.config->daemon.audit.notice_every, std::chrono::hours{0});
+
+  a.write("docketd.toml", "[audit]\nrecipient = \"j-okafr\"\npublish_minutes = 0\nkey_file = \"k\"\n"
+                          "credential = \"audit.key\"\nkeyfile = \"x\"\n");
+  auto bad = load_config(a.dir());
+  EXPECT_FALSE(bad.config);
+  std::string all;
+  for (const auto& e : bad.diagnostics.sorted()) all += format(e) + "\n";
+  EXPECT_NE(all.find("docketd.toml:2:13: [audit] recipient: unknown person 'j-okafr', did you mean 'j-okafor'?"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("'publish_minutes' must be a whole number from 1 to 1440, found 0"), std::string::npos) << all;
+  EXPECT_NE(all.find("give the audit key as 'key_file' or as 'credential', not both"), std::string::npos) << all;
+  EXPECT_NE(all.find("keyfile"), std::string::npos) << "unknown keys are named: " << all;
+}
+
 TEST(Loader, MissingDirectoryIsReported) {
   auto result = load_config("/nonexistent/docket-config");
   EXPECT_FALSE(result.config);
