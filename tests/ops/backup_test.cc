@@ -15,6 +15,7 @@
 #include "store/reader.h"
 #include "store/store.h"
 #include "tests/support/daemon.h"
+#include "tests/support/sync_gate.h"
 
 namespace docket::testing {
 namespace {
@@ -49,32 +50,33 @@ TEST(BackupRestore, OnlineBackupIsOneSnapshotAndRestoreRoundTrips) {
   auto d = box.daemon("2026-03-02T08:00");
   ASSERT_TRUE(d->wait_ready());
 
-  // A writer commits reviews one by one for as long as the backup runs.
-  std::atomic<bool> stop{false}, finished{false};
-  std::atomic<int> written{0};
-  std::string failed;  // the writer's, read after join
-  std::thread writer([&] {
-    LineClient c(box.socket());
-    for (int i = 0; i < 20000 && !stop; ++i) {
-      const auto sent = std::chrono::steady_clock::now();
-      json reply = call(c, "start", start_request("RR-B-" + std::to_string(i)), i);
-      if (!replied_ok(reply)) {
-        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent);
-        failed = "start " + std::to_string(i) + " after " + std::to_string(ms.count()) + " ms: " + reply.dump();
-        break;
-      }
-      ++written;
-    }
-    finished = true;
-  });
-  while (written < 20 && !finished) std::this_thread::sleep_for(1ms);  // bounded by the writer's 20,000
-  const fs::path copy = box.dir() / "backup.db";
-  auto backup = box.docket({"backup", copy.string(), "--db", box.db().string()});
-  stop = true;
-  writer.join();
-  ASSERT_EQ(failed, "") << d->log();
-  ASSERT_EQ(backup.code, 0) << backup.how << "\n" << backup.out << backup.err;
-  EXPECT_TRUE(contains(backup.out, "backed up " + box.db().string() + " to " + copy.string())) << backup.out;
+  // Some reviews before the backup...
+  LineClient writer(box.socket());
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(replied_ok(call(writer, "start", start_request("RR-B-" + std::to_string(i)), i)));
+  }
+
+  // ... then the backup, held on a latch once it has taken its snapshot (at
+  // its first write of the copy) while more commit, and let go.
+  const fs::path copy = fs::canonical(box.dir()) / "backup.db";
+  SyncGate gate(box.dir() / "backup-gate");
+  gate.close();
+  std::optional<Process> backup;
+  {
+    ScopedEnv env(gate.env(copy));
+    backup.emplace(std::vector<std::string>{kDocket.string(), "backup", copy.string(), "--db", box.db().string()},
+                   box.dir() / "backup.out", box.dir() / "backup.err");
+  }
+  const bool held = eventually([&] { return gate.waiting() || !backup->running(); });
+  for (int i = 20; i < 25 && held; ++i) {
+    ASSERT_TRUE(replied_ok(call(writer, "start", start_request("RR-B-" + std::to_string(i)), i))) << d->log();
+  }
+  gate.open();
+  const auto ended = backup->wait(kPatience);
+  const std::string out = slurp(box.dir() / "backup.out"), err = slurp(box.dir() / "backup.err");
+  ASSERT_TRUE(held && gate.waiting()) << "the backup never reached the latch: " << out << err;
+  ASSERT_TRUE(ended && WIFEXITED(*ended) && WEXITSTATUS(*ended) == 0) << describe_status(ended) << "\n" << out << err;
+  EXPECT_TRUE(contains(out, "backed up " + box.db().string() + " to " + copy.string())) << out;
   EXPECT_EQ(mode_of(copy), 0600u);
   EXPECT_FALSE(fs::exists(copy.string() + "-wal")) << "a backup is one self-contained file";
 
@@ -82,8 +84,11 @@ TEST(BackupRestore, OnlineBackupIsOneSnapshotAndRestoreRoundTrips) {
   ASSERT_FALSE(check.problem) << *check.problem;
   EXPECT_EQ(check.schema_version, store::kSchemaVersion);
   auto [rows, starts] = reviews_and_starts(copy);
-  EXPECT_GE(rows.size(), 20u);
   EXPECT_EQ(rows, starts) << "the reviews and their audit records come from one moment";
+  // That moment is the backup's start: what committed while it ran is not in it.
+  EXPECT_EQ(rows.size(), 20u);
+  EXPECT_TRUE(rows.count("RR-B-19"));
+  EXPECT_FALSE(rows.count("RR-B-20"));
 
   // Restore refuses while docketd answers, and changes nothing.
   auto refused = box.docket({"restore", copy.string(), "--db", box.db().string(), "--socket", box.socket().string()});
