@@ -504,8 +504,8 @@ void Server::advance_slice() {
 }
 
 void Server::launch() {
-  if (dispatcher_ != nullptr) dispatcher_->take(open_);
   if (publisher_ != nullptr) publisher_->take(open_);
+  if (dispatcher_ != nullptr) dispatcher_->take(open_);  // routes the batch's messages, the publisher's too
   if (open_.empty() && open_answered_.empty()) return;
   auto f = std::make_unique<Flight>();
   if (open_fired_) {
