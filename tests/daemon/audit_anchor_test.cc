@@ -28,10 +28,9 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 json start_args(const std::string& ref) {
-  return {{"workflow", "rapid-review"},
-          {"ref", ref},
-          {"on", "2026-03-02"},
-          {"assign", {{"lead-reviewer", "k-davies"}}}};
+  json args = rapid_review_start(ref);
+  args["assign"] = {{"lead-reviewer", "k-davies"}};
+  return args;
 }
 
 unsigned mode_of(const fs::path& p) {

@@ -23,10 +23,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-json start_args(const std::string& ref, const std::string& on = "2026-03-02") {
-  return {{"workflow", "rapid-review"}, {"ref", ref}, {"on", on}};
-}
-
 // The error of a reply, or why there was none.
 std::string error_of(const json& reply) {
   if (!reply.is_object()) return "no reply";
@@ -78,7 +74,7 @@ TEST(HostileInput, AClientThatNeverReadsItsRepliesCostsOnlyItself) {
   ASSERT_TRUE(d->wait_ready());
   for (int i = 0; i < 20; ++i) {
     LineClient c(box.socket());
-    ASSERT_TRUE(replied_ok(call(c, "start", start_args("RR-BIG-" + std::to_string(i)))));
+    ASSERT_TRUE(replied_ok(call(c, "start", rapid_review_start("RR-BIG-" + std::to_string(i)))));
   }
 
   // The greedy client's writes block once docketd stops reading it; a
@@ -124,8 +120,8 @@ TEST(HostileInput, AClientThatHalfClosesAfterItsCommandIsAnswered) {
   ASSERT_TRUE(d->wait_ready());
   LineClient c(box.socket());
   // The last request has no newline: the end of the stream ends it.
-  ASSERT_TRUE(c.send_all(json{{"id", 1}, {"command", "start"}, {"args", start_args("RR-HALF-1")}}.dump() + "\n" +
-                         json{{"id", 2}, {"command", "start"}, {"args", start_args("RR-HALF-2")}}.dump()));
+  ASSERT_TRUE(c.send_all(json{{"id", 1}, {"command", "start"}, {"args", rapid_review_start("RR-HALF-1")}}.dump() + "\n" +
+                         json{{"id", 2}, {"command", "start"}, {"args", rapid_review_start("RR-HALF-2")}}.dump()));
   c.shutdown_write();
   auto first = c.read_line();
   auto second = c.read_line();
@@ -149,10 +145,10 @@ TEST(HostileInput, DatesAndAdvancesBeyondTheCalendarAreRefused) {
   LineClient c(box.socket());
   EXPECT_TRUE(contains(error_of(call(c, "start", {{"workflow", "lcspr"}, {"ref", "L-0"}, {"on", "0000-01-01"}})),
                        "is before 2018-01-01, where the england-and-wales calendar"));
-  EXPECT_TRUE(contains(error_of(call(c, "start", start_args("RR-F", "2026-03-03"))), "cannot start in the future"));
+  EXPECT_TRUE(contains(error_of(call(c, "start", rapid_review_start("RR-F", "2026-03-03"))), "cannot start in the future"));
   EXPECT_TRUE(contains(error_of(call(c, "clock", {{"advance", "36600d"}})), "up to 3660 days at a time"));
   EXPECT_TRUE(contains(error_of(call(c, "clock", {{"advance", "9999999999w"}})), "up to 3660 days at a time"));
-  ASSERT_TRUE(replied_ok(call(c, "start", start_args("RR-X"))));
+  ASSERT_TRUE(replied_ok(call(c, "start", rapid_review_start("RR-X"))));
   EXPECT_TRUE(contains(error_of(call(c, "extend", {{"ref", "RR-X"},
                                                     {"stage", "rapid-review"},
                                                     {"to", "9999-12-31"},
@@ -222,10 +218,10 @@ TEST(HostileInput, ReferencesAndTitlesKeepToTheirAlphabet) {
   ASSERT_TRUE(d->wait_ready());
   LineClient c(box.socket());
   for (const std::string& ref : std::vector<std::string>{"..", "/", "../../etc/passwd", "-RR", "RR.", "a/b", std::string(41, 'A'), ""}) {
-    EXPECT_TRUE(contains(error_of(call(c, "start", start_args(ref))), "is not a valid reference")) << ref;
+    EXPECT_TRUE(contains(error_of(call(c, "start", rapid_review_start(ref))), "is not a valid reference")) << ref;
   }
   auto titled = [&](const std::string& title) {
-    json args = start_args("RR-T");
+    json args = rapid_review_start("RR-T");
     args["title"] = title;
     return error_of(call(c, "start", args));
   };
@@ -285,7 +281,7 @@ TEST(HostileInput, ASecondDaemonOnTheSameDatabaseIsRefused) {
       << r.err;
   EXPECT_FALSE(fs::exists(other_socket));
   LineClient c(box.socket());
-  EXPECT_TRUE(replied_ok(call(c, "start", start_args("RR-STILL"))));
+  EXPECT_TRUE(replied_ok(call(c, "start", rapid_review_start("RR-STILL"))));
   ASSERT_TRUE(exited_zero(first->terminate(), first->log()));
 }
 

@@ -24,10 +24,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-json start_request(const std::string& ref) {
-  return {{"workflow", "rapid-review"}, {"ref", ref}, {"on", "2026-03-02"}};
-}
-
 // The refs with a review row, and those with a review.started record: in a
 // consistent snapshot they are the same.
 std::pair<std::set<std::string>, std::set<std::string>> reviews_and_starts(const fs::path& db) {
@@ -53,7 +49,7 @@ TEST(BackupRestore, OnlineBackupIsOneSnapshotAndRestoreRoundTrips) {
   // Some reviews before the backup...
   LineClient writer(box.socket());
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(replied_ok(call(writer, "start", start_request("RR-B-" + std::to_string(i)), i)));
+    ASSERT_TRUE(replied_ok(call(writer, "start", rapid_review_start("RR-B-" + std::to_string(i)), i)));
   }
 
   // ... then the backup, held on a latch once it has taken its snapshot (at
@@ -69,7 +65,7 @@ TEST(BackupRestore, OnlineBackupIsOneSnapshotAndRestoreRoundTrips) {
   }
   const bool held = eventually([&] { return gate.waiting() || !backup->running(); });
   for (int i = 20; i < 25 && held; ++i) {
-    ASSERT_TRUE(replied_ok(call(writer, "start", start_request("RR-B-" + std::to_string(i)), i))) << d->log();
+    ASSERT_TRUE(replied_ok(call(writer, "start", rapid_review_start("RR-B-" + std::to_string(i)), i))) << d->log();
   }
   gate.open();
   const auto ended = backup->wait(kPatience);
@@ -98,7 +94,7 @@ TEST(BackupRestore, OnlineBackupIsOneSnapshotAndRestoreRoundTrips) {
   // What happens after the backup is not in it.
   {
     LineClient c(box.socket());
-    json reply = call(c, "start", start_request("RR-AFTER"));
+    json reply = call(c, "start", rapid_review_start("RR-AFTER"));
     ASSERT_TRUE(replied_ok(reply)) << reply.dump();
   }
   ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
@@ -157,7 +153,7 @@ class RestoreRefuses : public ::testing::Test {
     auto d = box_.daemon("2026-03-02T08:00");
     ASSERT_TRUE(d->wait_ready());
     LineClient c(box_.socket());
-    for (int i = 0; i < 30; ++i) ASSERT_TRUE(call(c, "start", start_request("RR-R-" + std::to_string(i)))["ok"]);
+    for (int i = 0; i < 30; ++i) ASSERT_TRUE(call(c, "start", rapid_review_start("RR-R-" + std::to_string(i)))["ok"]);
     ASSERT_TRUE(exited_zero(d->terminate(), d->log()));
     before_ = slurp(box_.db());
     auto b = box_.docket({"backup", good().string(), "--db", box_.db().string()});

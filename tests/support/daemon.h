@@ -73,6 +73,12 @@ inline json call(LineClient& c, const std::string& command, const json& args = j
   return j.is_discarded() ? json(nullptr) : j;
 }
 
+// The arguments of a `start` of a Rapid Review, on the day the sandboxes'
+// rehearsal clocks begin unless `on` says otherwise.
+inline json rapid_review_start(const std::string& ref, const std::string& on = "2026-03-02") {
+  return {{"workflow", "rapid-review"}, {"ref", ref}, {"on", on}};
+}
+
 // Whether a reply from call() says ok; false for no reply at all.
 inline bool replied_ok(const json& reply) { return reply.is_object() && reply.value("ok", false); }
 
@@ -218,6 +224,7 @@ using daemon_support::call;
 using daemon_support::contains;
 using daemon_support::Daemon;
 using daemon_support::exited_zero;
+using daemon_support::rapid_review_start;
 using daemon_support::kDocket;
 using daemon_support::kDocketd;
 using daemon_support::Sandbox;
