@@ -314,11 +314,10 @@ void Server::start() {
   const std::string path = socket_path_.string();
   std::error_code fec;
   std::filesystem::create_directories(socket_path_.parent_path(), fec);
-  struct stat st {};
-  if (::lstat(socket_path_.c_str(), &st) == 0) {
-    // Only a socket nobody answers on is taken over; anything else at the
-    // path (a database, a directory, a file) is someone's and stays.
-    check_socket_path(socket_path_);
+  // Only a socket nobody answers on is taken over; anything else at the
+  // path (a database, a directory, a file) is someone's and stays.
+  check_socket_path(socket_path_);
+  if (std::filesystem::exists(std::filesystem::symlink_status(socket_path_, fec))) {
     local::socket probe(io_);
     boost::system::error_code ec;
     probe.connect(local::endpoint(path), ec);

@@ -94,25 +94,29 @@ inline Certificate make_certificate(const fs::path& dir) {
   return c;
 }
 
-// A loopback port nobody listens on: bound and never listening, so that a
-// connection to it is refused at once, and kept bound for the object's life
-// so that no other process can start listening there meanwhile.
-class ClosedPort {
+// A loopback port held for the object's life, so that no other process can
+// take it meanwhile. Bound and never listened on, a connection to it is
+// refused at once, as by a server that is down (ClosedPort); listened on and
+// never accepted, a connection completes in the kernel and then hears
+// nothing, like a wedged server (SilentListener).
+class HeldPort {
  public:
-  ClosedPort() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+  enum class Listen { no, yes };
+  explicit HeldPort(Listen listen) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof a;
     if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||  // NOLINT: the sockets API
+        (listen == Listen::yes && ::listen(fd_, 8) != 0) ||
         ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {  // NOLINT
-      throw std::runtime_error("ClosedPort: bind failed");
+      throw std::runtime_error("HeldPort: cannot bind a loopback port");
     }
     port_ = ntohs(a.sin_port);
   }
-  ~ClosedPort() { ::close(fd_); }
-  ClosedPort(const ClosedPort&) = delete;
-  ClosedPort& operator=(const ClosedPort&) = delete;
+  ~HeldPort() { ::close(fd_); }
+  HeldPort(const HeldPort&) = delete;
+  HeldPort& operator=(const HeldPort&) = delete;
   int port() const { return port_; }
 
  private:
@@ -120,29 +124,11 @@ class ClosedPort {
   int port_ = 0;
 };
 
-// A loopback listener that never accepts: connections complete in the kernel
-// and then hear nothing, like a wedged server.
-class SilentListener {
- public:
-  SilentListener() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 8) != 0 ||  // NOLINT
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {                       // NOLINT
-      throw std::runtime_error("SilentListener: bind failed");
-    }
-    port_ = ntohs(a.sin_port);
-  }
-  ~SilentListener() { ::close(fd_); }
-  SilentListener(const SilentListener&) = delete;
-  SilentListener& operator=(const SilentListener&) = delete;
-  int port() const { return port_; }
-
- private:
-  int fd_;
-  int port_ = 0;
+struct ClosedPort : HeldPort {
+  ClosedPort() : HeldPort(Listen::no) {}
+};
+struct SilentListener : HeldPort {
+  SilentListener() : HeldPort(Listen::yes) {}
 };
 
 // One of the Python servers, running until the object goes away. The
