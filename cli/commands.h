@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "workflows/config.h"
 
 namespace docket::cli {
@@ -57,33 +59,9 @@ struct SimulateOptions {
 };
 int simulate_command(const SimulateOptions& o, std::ostream& out, std::ostream& err);
 
-// Every command answered by docketd.
-struct DaemonOptions {
-  std::string command;
-  std::string config;
-  std::string socket;
-  std::string workflow;
-  std::string ref;
-  std::string stage;
-  std::string on;
-  std::string title;
-  std::string outcome;
-  std::string reason;
-  std::string to;
-  std::string advance;
-  std::vector<std::string> assign;  // ROLE=PERSON
-  std::vector<std::string> dates;   // NAME=YYYY-MM-DD
-  std::string body;                 // meetings: the body (meeting cycle id)
-  std::string day;                  // meetings: the meeting's date
-  std::vector<std::string> attended;
-  std::string by;
-  std::string person;
-  std::string year;
-  int days = 14;
-  std::int64_t id = 0;  // outbox retry
-  std::string group;  // overdue --by role
-  bool json = false;
-};
-int daemon_command(const DaemonOptions& o, std::ostream& out, std::ostream& err);
+// Prints docketd's answer `r` to `command` (asked with `args`) as people
+// read it (review_commands.cc); `group` is `overdue --by`.
+void print_answer(const std::string& command, const nlohmann::json& args, const nlohmann::json& r,
+                  const std::string& group, std::ostream& out);
 
 }  // namespace docket::cli

@@ -97,7 +97,6 @@ ReadCommands::ReadCommands(CLI::App& app, std::string& config) : config_(config)
   outbox_->add_flag("--failed", ob.failed, "Only dead letters: messages docket gave up on");
   outbox_->add_flag_callback("--json", [&ob] { ob.format = "json"; }, "Same as --format json");
   outbox_->add_option("--limit", ob.limit, "At most N messages (default 200)")->check(CLI::Range(1, 1000000))->type_name("N");
-  retry_ = outbox_->add_subcommand("retry", "Queue a dead letter again (through docketd)");
 }
 
 std::optional<int> ReadCommands::run(std::ostream& out, std::ostream& err) {
@@ -126,7 +125,8 @@ std::optional<int> ReadCommands::run(std::ostream& out, std::ostream& err) {
       report_options_.config = config_;
       return report_meetings_command(report_options_, out, err);
     }
-    if (outbox_->parsed() && !retry_->parsed()) {
+    // `outbox retry ID` is docketd's (cli/daemon_commands.cc).
+    if (outbox_->parsed() && outbox_->get_subcommands([](const CLI::App* sub) { return sub->parsed(); }).empty()) {
       outbox_options_.config = config_;
       return outbox_command(outbox_options_, out, err);
     }

@@ -86,17 +86,12 @@ class ReadCommands {
   CLI::App* meetings_ = nullptr;
   CLI::App* ics_ = nullptr;
   CLI::App* outbox_ = nullptr;
-  CLI::App* retry_ = nullptr;
   AuditOptions audit_options_;
   VerifyOptions verify_options_;
   ShowOptions show_options_;
   ReportOptions report_options_;
   ExportOptions export_options_;
   OutboxOptions outbox_options_;
-
- public:
-  // `outbox retry ID`, which the daemon runs: the caller sends it.
-  CLI::App* outbox_retry() const { return retry_; }
 };
 
 }  // namespace docket::cli

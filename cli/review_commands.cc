@@ -1,6 +1,6 @@
-// The commands that go to docketd: start, complete, pause, resume, extend,
-// waive, cancel, status, overdue, upcoming and clock. Each builds a request,
-// sends it, and prints the answer as a table (or the raw JSON with --json).
+// docketd's answers as people read them: a review, a list of deadlines, the
+// meetings of a body. The commands themselves come from docketd's command
+// table (cli/daemon_commands.cc).
 
 #include <algorithm>
 #include <iomanip>
@@ -8,7 +8,6 @@
 #include <ostream>
 #include <sstream>
 
-#include "cli/client.h"
 #include "cli/commands.h"
 
 namespace docket::cli {
@@ -128,126 +127,125 @@ void print_meetings(std::ostream& out, const json& list) {
   }
 }
 
-std::map<std::string, std::string> pairs(const std::vector<std::string>& items, const std::string& flag) {
-  std::map<std::string, std::string> out;
-  for (const auto& kv : items) {
-    auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == kv.size()) {
-      throw UsageError(flag + " must be NAME=VALUE, found '" + kv + "'");
-    }
-    out[kv.substr(0, eq)] = kv.substr(eq + 1);
+}  // namespace
+
+namespace {
+
+void print_status(const json& r, std::ostream& out) {
+  if (r["reviews"].empty()) out << "No open reviews.\n";
+  for (const auto& rev : r["reviews"]) {
+    print_review(out, rev);
+    out << '\n';
   }
-  return out;
+  if (r.contains("more")) {
+    out << "... and " << r["more"].get<long>() << " more open reviews; ask for one with docket status REF, or see "
+        << "docket report compliance\n";
+  }
 }
+
+void print_reload(const json& r, std::ostream& out) {
+  out << "reloaded: configuration " << str(r, "config").substr(0, 12) << '\n';
+  if (r["changed"].empty()) out << "  no definition changed\n";
+  for (const auto& ch : r["changed"]) {
+    out << "  " << str(ch, "workflow") << ": ";
+    if (ch.contains("removed")) {
+      out << "removed (version " << str(ch, "from") << ")\n";
+    } else if (ch.contains("from")) {
+      out << "version " << str(ch, "from") << " -> " << str(ch, "to") << '\n';
+    } else {
+      out << "new, version " << str(ch, "to") << '\n';
+    }
+  }
+  int kept = r["reviews_on_earlier_versions"].get<int>();
+  if (kept > 0) out << "  " << kept << " running review" << (kept == 1 ? " keeps" : "s keep") << " an earlier version\n";
+}
+
+// A command that changed a review: what was done, then the review as it now stands.
+void print_changed(const std::string& done, const json& r, std::ostream& out) {
+  out << done << '\n';
+  print_review(out, r);
+  if (r.contains("started")) out << "\nstarted " << str(r, "started") << " from the outcome\n";
+  if (r.contains("not_started")) out << "\nnote: the follow-on review was not started: " << str(r, "not_started") << '\n';
+}
+
+// What was asked, what docketd answered, and the --by grouping of `overdue`.
+struct Answer {
+  const json& args;
+  const json& r;
+  const std::string& group;
+  std::string arg(const char* key) const { return str(args, key); }
+};
+using Printer = void (*)(const Answer&, std::ostream&);
+
+// How each command's answer is printed, by the command's name in the table.
+const std::map<std::string, Printer> kPrinters{
+    {"start", [](const Answer& a, std::ostream& out) { print_changed("started " + str(a.r, "ref"), a.r, out); }},
+    {"complete", [](const Answer& a, std::ostream& out) {
+       print_changed("completed " + a.arg("stage") + " of " + a.arg("ref"), a.r, out);
+     }},
+    {"pause", [](const Answer& a, std::ostream& out) {
+       print_changed("paused " + a.arg("ref") + "; the clock has stopped", a.r, out);
+     }},
+    {"resume", [](const Answer& a, std::ostream& out) {
+       print_changed("resumed " + a.arg("ref") + "; the clock runs on with the days already run", a.r, out);
+     }},
+    {"extend", [](const Answer& a, std::ostream& out) {
+       print_changed("extended " + a.arg("stage") + " of " + a.arg("ref") + " to " + a.arg("to"), a.r, out);
+     }},
+    {"waive", [](const Answer& a, std::ostream& out) {
+       print_changed("waived " + a.arg("stage") + " of " + a.arg("ref"), a.r, out);
+     }},
+    {"cancel", [](const Answer& a, std::ostream& out) { print_changed("cancelled " + a.arg("ref"), a.r, out); }},
+    {"status", [](const Answer& a, std::ostream& out) {
+       if (a.arg("ref").empty()) {
+         print_status(a.r, out);
+       } else {
+         print_review(out, a.r);
+       }
+     }},
+    {"overdue", [](const Answer& a, std::ostream& out) {
+       if (a.group == "role") {
+         print_by_role(out, a.r["overdue"]);
+       } else {
+         print_deadlines(out, a.r["overdue"], true);
+       }
+     }},
+    {"upcoming", [](const Answer& a, std::ostream& out) { print_deadlines(out, a.r["upcoming"], false); }},
+    {"meeting-list", [](const Answer& a, std::ostream& out) {
+       print_meetings(out, a.r["meetings"]);
+       for (const auto& ch : a.r["chairs"]) {
+         out << "chair of " << str(ch, "body") << " in " << str(ch, "year") << ": " << str(ch, "person") << '\n';
+       }
+     }},
+    {"chair-appoint", [](const Answer& a, std::ostream& out) {
+       out << "appointed " << str(a.r, "person") << " (" << str(a.r, "agency") << ") chair of " << str(a.r, "body")
+           << " for " << str(a.r, "year") << '\n';
+     }},
+    {"reload", [](const Answer& a, std::ostream& out) { print_reload(a.r, out); }},
+    {"outbox-retry", [](const Answer& a, std::ostream& out) {
+       out << "message " << a.args["id"].get<std::int64_t>() << " (" << str(a.r, "key") << ") is queued again\n";
+     }},
+    {"clock", [](const Answer& a, std::ostream& out) {
+       out << (a.args.contains("advance") ? "advanced; " : "") << str(a.r, "mode") << " clock now "
+           << str(a.r, "local") << " (" << str(a.r, "now") << ")\n";
+     }},
+    {"version", [](const Answer& a, std::ostream& out) {
+       out << "docketd " << str(a.r, "version") << " (commit " << str(a.r, "commit") << ")\n";
+     }},
+};
 
 }  // namespace
 
-int daemon_command(const DaemonOptions& o, std::ostream& out, std::ostream& err) {
-  json args = json::object();
-  const std::string& c = o.command;
-  if (!o.ref.empty()) args["ref"] = o.ref;
-  if (!o.stage.empty()) args["stage"] = o.stage;
-  if (!o.reason.empty()) args["reason"] = o.reason;
-  if (!o.on.empty()) args["on"] = o.on;
-  if (c == "start") {
-    args["workflow"] = o.workflow;
-    if (!o.title.empty()) args["title"] = o.title;
-    args["assign"] = pairs(o.assign, "--assign");
-    args["dates"] = pairs(o.dates, "--date");
-  } else if (c == "complete") {
-    if (!o.outcome.empty()) args["outcome"] = o.outcome;
-  } else if (c == "extend") {
-    args["to"] = o.to;
-  } else if (c == "upcoming") {
-    args["days"] = o.days;
-  } else if (c == "outbox-retry") {
-    args["id"] = o.id;
-  } else if (c == "clock" && !o.advance.empty()) {
-    args["advance"] = o.advance;
-  } else if (c.starts_with("meeting-") || c == "chair-appoint") {
-    if (!o.body.empty()) args["body"] = o.body;
-    if (!o.day.empty()) args["date"] = o.day;
-    if (!o.attended.empty()) args["attended"] = o.attended;
-    if (!o.by.empty()) args["by"] = o.by;
-    if (!o.to.empty()) args["to"] = o.to;
-    if (!o.person.empty()) args["person"] = o.person;
-    if (!o.year.empty()) args["year"] = o.year;
-  }
-  json reply;
-  try {
-    reply = call(resolve_socket(o.socket, o.config), c, args);
-  } catch (const ConnectionError& e) {
-    err << "docket: " << e.what() << '\n';
-    return 1;
-  }
-  if (!reply["ok"].get<bool>()) {
-    err << "docket: " << str(reply, "error", "docketd refused the command") << '\n';
-    return 1;
-  }
-  const json& r = reply["result"];
-  if (o.json) {
-    out << r.dump(2) << '\n';
-    return 0;
-  }
-  if (c == "status" && o.ref.empty()) {
-    if (r["reviews"].empty()) out << "No open reviews.\n";
-    for (const auto& rev : r["reviews"]) {
-      print_review(out, rev);
-      out << '\n';
-    }
-    if (r.contains("more")) {
-      out << "... and " << r["more"].get<long>() << " more open reviews; ask for one with docket status REF, or see "
-          << "docket report compliance\n";
-    }
-  } else if (c == "overdue" && o.group == "role") {
-    print_by_role(out, r["overdue"]);
-  } else if (c == "overdue") {
-    print_deadlines(out, r["overdue"], true);
-  } else if (c == "upcoming") {
-    print_deadlines(out, r["upcoming"], false);
-  } else if (c == "meeting-list") {
-    print_meetings(out, r["meetings"]);
-    for (const auto& ch : r["chairs"]) {
-      out << "chair of " << str(ch, "body") << " in " << str(ch, "year") << ": " << str(ch, "person") << '\n';
-    }
-  } else if (c.starts_with("meeting-")) {
-    print_meetings(out, json::array({r}));
-  } else if (c == "chair-appoint") {
-    out << "appointed " << str(r, "person") << " (" << str(r, "agency") << ") chair of " << str(r, "body") << " for "
-        << str(r, "year") << '\n';
-  } else if (c == "reload") {
-    out << "reloaded: configuration " << str(r, "config").substr(0, 12) << '\n';
-    if (r["changed"].empty()) out << "  no definition changed\n";
-    for (const auto& ch : r["changed"]) {
-      out << "  " << str(ch, "workflow") << ": ";
-      if (ch.contains("removed")) {
-        out << "removed (version " << str(ch, "from") << ")\n";
-      } else if (ch.contains("from")) {
-        out << "version " << str(ch, "from") << " -> " << str(ch, "to") << '\n';
-      } else {
-        out << "new, version " << str(ch, "to") << '\n';
-      }
-    }
-    int kept = r["reviews_on_earlier_versions"].get<int>();
-    if (kept > 0) out << "  " << kept << " running review" << (kept == 1 ? " keeps" : "s keep") << " an earlier version\n";
-  } else if (c == "outbox-retry") {
-    out << "message " << o.id << " (" << str(r, "key") << ") is queued again\n";
-  } else if (c == "clock") {
-    out << (o.advance.empty() ? "" : "advanced; ") << str(r, "mode") << " clock now " << str(r, "local") << " ("
-        << str(r, "now") << ")\n";
+void print_answer(const std::string& command, const json& args, const json& r, const std::string& group,
+                  std::ostream& out) {
+  const Answer answer{args, r, group};
+  if (auto it = kPrinters.find(command); it != kPrinters.end()) {
+    it->second(answer, out);
+  } else if (command.starts_with("meeting-")) {
+    print_meetings(out, json::array({r}));  // a meeting's step: the meeting as it now stands
   } else {
-    if (c == "start") out << "started " << str(r, "ref") << '\n';
-    if (c == "complete") out << "completed " << o.stage << " of " << o.ref << '\n';
-    if (c == "pause") out << "paused " << o.ref << "; the clock has stopped\n";
-    if (c == "resume") out << "resumed " << o.ref << "; the clock runs on with the days already run\n";
-    if (c == "extend") out << "extended " << o.stage << " of " << o.ref << " to " << o.to << '\n';
-    if (c == "waive") out << "waived " << o.stage << " of " << o.ref << '\n';
-    if (c == "cancel") out << "cancelled " << o.ref << '\n';
-    print_review(out, r);
-    if (r.contains("started")) out << "\nstarted " << str(r, "started") << " from the outcome\n";
-    if (r.contains("not_started")) out << "\nnote: the follow-on review was not started: " << str(r, "not_started") << '\n';
+    out << r.dump(2) << '\n';  // a command with no printer of its own: its answer as it came
   }
-  return 0;
 }
 
 }  // namespace docket::cli

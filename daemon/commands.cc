@@ -1,412 +1,336 @@
+// The command table's entries: every command docketd answers, one entry each
+// with its handler. The entries read as the spec (command_table.h says what
+// each field means); the handlers below them only unpack checked arguments
+// and call the engine.
+
 #include "daemon/commands.h"
 
-#include "daemon/json_text.h"
+#include "daemon/build_info.h"
 
-#include <charconv>
+// Entries name only the fields they set (designated initializers); GCC 12
+// warns of the others, which keep their defaults by design.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 namespace docket::daemon {
 
 using nlohmann::json;
 
-std::variant<Request, std::string> parse_request(const std::string& line) {
-  if (line.size() > kMaxRequestBytes) {
-    return "the request is larger than " + std::to_string(kMaxRequestBytes) + " bytes";
-  }
-  if (line.find('\0') != std::string::npos) return std::string("the request holds a NUL byte");
-  // Nesting is bounded while parsing: a deeply nested value would otherwise
-  // be copied, written and freed by recursion (25,000 levels crashed docketd).
-  bool too_deep = false;
-  const json::parser_callback_t depth_limit = [&too_deep](int depth, json::parse_event_t, json&) {
-    if (depth > kMaxRequestDepth) too_deep = true;
-    return !too_deep;
-  };
-  json j = json::parse(line, depth_limit, false);
-  if (too_deep) {
-    return "the request is nested more than " + std::to_string(kMaxRequestDepth) + " levels deep";
-  }
-  if (j.is_discarded()) return std::string("the request is not valid JSON");
-  if (!j.is_object()) return std::string("the request must be a JSON object with \"command\"");
-  Request r;
-  if (j.contains("id")) r.id = j["id"];
-  if (!j.contains("command") || !j["command"].is_string()) {
-    return std::string("the request has no \"command\" string");
-  }
-  r.command = j["command"].get<std::string>();
-  if (j.contains("args")) {
-    if (!j["args"].is_object()) return std::string("\"args\" must be a JSON object");
-    r.args = j["args"];
-  }
-  return r;
-}
-
-std::string reply_line(const json& id, const Result& r) {
-  // The keys in nlohmann's sorted order, written straight out: the text is
-  // what dumping {"id", "ok", "result" | "error"} with replace gave.
-  std::string out = "{";
-  if (!r.ok) {
-    out += "\"error\":";
-    append_json_string(out, r.error, true);
-    out += ',';
-  }
-  out += "\"id\":";
-  append_json(out, id);
-  out += r.ok ? ",\"ok\":true,\"result\":" : ",\"ok\":false";
-  if (r.ok && !r.text.empty()) out += r.text;
-  else if (r.ok) append_json(out, r.data);
-  out += "}\n";
-  return out;
-}
-
-void advance_to(Engine& engine, VirtualClock& clock, Instant target, store::Batch& batch) {
-  const Instant from = clock.now();
-  engine.fire_through(target, clock, batch);
-  clock.set(std::max(from, target));
-}
-
 namespace {
 
-std::string local_text(const Engine& engine, Instant t) {
-  const auto& cal = engine.config().calendar(engine.config().daemon.calendar);
-  return date::format("%a %F %H:%M", date::floor<std::chrono::minutes>(cal.zone()->to_local(t))) + " " +
-         cal.timezone_name();
+using Type = Arg::Type;
+using Form = Arg::Form;
+using Rule = Access::Rule;
+
+// --- roles -------------------------------------------------------------------
+
+const std::vector<std::string> kManagers{"administrator", "business-manager"};
+const std::vector<std::string> kTeam{"administrator", "business-manager", "partnership-team"};
+const std::vector<std::string> kChairs{"administrator", "business-manager", "executive-chair", "independent-chair"};
+
+// --- arguments shared by several commands ------------------------------------
+
+Arg ref_arg() { return {.name = "ref", .type = Type::reference, .required = true, .help = "The review's reference", .form = Form::positional}; }
+Arg stage_arg() { return {.name = "stage", .required = true, .help = "The stage id", .form = Form::positional}; }
+Arg reason_arg(const char* help) { return {.name = "reason", .type = Type::reason, .required = true, .help = help}; }
+Arg body_arg(bool required = true) {
+  return {.name = "body", .required = required, .help = "The body (meeting cycle id), e.g. executive", .form = Form::positional};
+}
+Arg meeting_date_arg() {
+  return {.name = "date", .required = true, .help = "The meeting's date (YYYY-MM-DD)", .form = Form::positional, .metavar = "DATE"};
+}
+
+// --- handlers ------------------------------------------------------------------
+
+Result start(const Command&, Services& s, const Caller& who, const Args& a, bool, store::Batch& b) {
+  StartArgs st;
+  st.workflow = a.text("workflow");
+  st.ref = a.text("ref");
+  st.on = a.text("on");
+  st.title = a.text("title");
+  st.assign = a.pairs("assign");
+  st.dates = a.pairs("dates");
+  return s.engine.start(who, st, b);
+}
+
+Result complete(const Command&, Services& s, const Caller& who, const Args& a, bool, store::Batch& b) {
+  return s.engine.complete(who, a.text("ref"), a.text("stage"), a.text("outcome"), a.text("on"), b);
+}
+
+Result pause(const Command&, Services& s, const Caller& who, const Args& a, bool, store::Batch& b) {
+  return s.engine.pause(who, a.text("ref"), a.text("reason"), b);
+}
+
+Result resume(const Command&, Services& s, const Caller& who, const Args& a, bool, store::Batch& b) {
+  return s.engine.resume(who, a.text("ref"), b);
+}
+
+Result extend(const Command&, Services& s, const Caller& who, const Args& a, bool, store::Batch& b) {
+  return s.engine.extend(who, a.text("ref"), a.text("stage"), a.text("to"), a.text("reason"), b);
+}
+
+Result waive(const Command&, Services& s, const Caller& who, const Args& a, bool, store::Batch& b) {
+  return s.engine.waive(who, a.text("ref"), a.text("stage"), a.text("reason"), b);
+}
+
+Result cancel(const Command&, Services& s, const Caller& who, const Args& a, bool, store::Batch& b) {
+  return s.engine.cancel(who, a.text("ref"), a.text("reason"), b);
+}
+
+Result status(const Command&, Services& s, const Caller&, const Args& a, bool, store::Batch&) {
+  return s.engine.status(a.text("ref"));
+}
+
+Result overdue(const Command&, Services& s, const Caller&, const Args&, bool, store::Batch&) {
+  return s.engine.overdue();
+}
+
+Result upcoming(const Command&, Services& s, const Caller&, const Args& a, bool, store::Batch&) {
+  return s.engine.upcoming(static_cast<int>(a.integer("days", 14)));
+}
+
+Result meeting_list(const Command&, Services& s, const Caller&, const Args& a, bool, store::Batch&) {
+  return s.engine.meeting_list(a.text("body"));
+}
+
+Result meeting_papers(const Command&, Services& s, const Caller& who, const Args& a, bool, store::Batch& b) {
+  return s.engine.meeting_papers(who, a.text("body"), a.text("date"), b);
+}
+
+Result meeting_held(const Command&, Services& s, const Caller& who, const Args& a, bool, store::Batch& b) {
+  const auto attended = a.list("attended");
+  if (attended.empty()) return Result::fail("a held meeting needs --attended PERSON... (who was there)");
+  return s.engine.meeting_held(who, a.text("body"), a.text("date"), attended, b);
+}
+
+Result meeting_notes(const Command&, Services& s, const Caller& who, const Args& a, bool, store::Batch& b) {
+  return s.engine.meeting_notes(who, a.text("body"), a.text("date"), b);
+}
+
+Result meeting_amend(const Command&, Services& s, const Caller& who, const Args& a, bool, store::Batch& b) {
+  return s.engine.meeting_amend(who, a.text("body"), a.text("date"), a.text("by"), b);
+}
+
+Result meeting_approve(const Command&, Services& s, const Caller& who, const Args& a, bool, store::Batch& b) {
+  return s.engine.meeting_approve(who, a.text("body"), a.text("date"), b);
+}
+
+Result meeting_move(const Command&, Services& s, const Caller& who, const Args& a, bool, store::Batch& b) {
+  return s.engine.meeting_move(who, a.text("body"), a.text("date"), a.text("to"), a.text("reason"), b);
+}
+
+Result chair_appoint(const Command&, Services& s, const Caller& who, const Args& a, bool, store::Batch& b) {
+  return s.engine.chair_appoint(who, a.text("body"), a.text("person"), a.text("year"), b);
+}
+
+Result reload(const Command&, Services& s, const Caller& who, const Args&, bool, store::Batch& b) {
+  if (!s.reload) return Result::fail("this daemon cannot reload");
+  return s.reload(who, b);
+}
+
+Result outbox_retry(const Command&, Services& s, const Caller& who, const Args& a, bool, store::Batch& b) {
+  if (!s.retry_outbox) return Result::fail("this daemon delivers nothing");
+  return s.retry_outbox(who, a.integer("id", 0), b);
+}
+
+Result clock(const Command& c, Services& s, const Caller& who, const Args& a, bool by_role, store::Batch& b) {
+  const Instant from = s.clock.now();
+  if (!a.has("advance")) return Result{true, "", clock_json(s.engine, from, s.clock.mode())};
+  if (s.virtual_clock == nullptr) {
+    return Result::fail("the clock can be advanced only on a rehearsal daemon started with --virtual-clock; this "
+                        "one runs on the system clock");
+  }
+  if (!by_role) return Result::fail(c.access.refused());
+  const std::string advance = a.text("advance");
+  auto step = parse_advance(advance);
+  if (!step) {
+    return Result::fail("clock advance takes an amount such as 30m, 12h, 3d or 2w, up to " +
+                        std::to_string(kMaxAdvance.count()) + " days at a time, found '" + advance + "'");
+  }
+  const Instant target = from + *step;
+  if (s.advance_later) return s.advance_later(who, from, target);
+  advance_to(s.engine, *s.virtual_clock, target, b);
+  return advance_recorded(s.engine, who, from, target, target, b);
+}
+
+Result version(const Command&, Services&, const Caller&, const Args&, bool, store::Batch&) {
+  return Result{true, "", {{"version", kVersion}, {"commit", kCommit}}};
+}
+
+// --- the table -------------------------------------------------------------------
+
+CommandTable make_table() {
+  CommandTable t;
+  t.add({.name = "start",
+         .words = {"start"},
+         .help = "Start a review: docket start rapid-review --ref RR-2026-014",
+         .args = {{.name = "workflow", .required = true, .help = "The review type, e.g. rapid-review", .form = Form::positional},
+                  {.name = "ref", .type = Type::new_reference, .required = true, .help = "The case reference (no names)"},
+                  {.name = "on", .help = "The day it started (YYYY-MM-DD, or YYYY-MM-DDTHH:MM); default now", .metavar = "DATE"},
+                  {.name = "title", .type = Type::title, .help = "A short title that identifies no one"},
+                  {.name = "assign", .type = Type::pairs, .help = "ROLE=PERSON for a per-review role (repeatable)", .metavar = "ROLE=PERSON"},
+                  {.name = "dates", .type = Type::pairs, .help = "NAME=YYYY-MM-DD for a date the review type asks for",
+                   .flag = "--date", .metavar = "NAME=DATE"}},
+         .access = {.roles = {"administrator", "business-manager", "partnership-team", "la-safeguarding-lead",
+                              "sab-business-unit", "csp-chair", "cdop-coordinator"},
+                    .refusal = "start reviews"},
+         .writes = true,
+         .run = start});
+  t.add({.name = "complete",
+         .words = {"complete"},
+         .help = "Record that a stage is done: docket complete REF STAGE",
+         .args = {ref_arg(), stage_arg(),
+                  {.name = "outcome", .help = "The outcome, for stages that have outcomes"},
+                  {.name = "on", .help = "The day it was done (default today)", .metavar = "DATE"}},
+         .access = {.roles = kTeam, .rule = Rule::stage_owner, .refusal = "complete stages"},
+         .writes = true,
+         .run = complete});
+  t.add({.name = "pause",
+         .words = {"pause"},
+         .help = "Stop a review's clock, e.g. for criminal proceedings",
+         .args = {ref_arg(), reason_arg("Why the clock stops")},
+         .access = {.roles = kChairs, .refusal = "pause reviews"},
+         .writes = true,
+         .run = pause});
+  t.add({.name = "resume",
+         .words = {"resume"},
+         .help = "Restart a paused review's clock with the days already run",
+         .args = {ref_arg()},
+         .access = {.roles = kChairs, .refusal = "resume reviews"},
+         .writes = true,
+         .run = resume});
+  t.add({.name = "extend",
+         .words = {"extend"},
+         .help = "Move a deadline later, with a reason",
+         .args = {ref_arg(), stage_arg(),
+                  {.name = "to", .required = true, .help = "The new due date (YYYY-MM-DD)", .metavar = "DATE"},
+                  reason_arg("Why, and who approved it")},
+         .access = {.roles = {"business-manager", "executive-chair", "independent-chair", "rlt-children-chair",
+                              "rlt-adults-chair", "csp-chair", "sar-panel-chair"},
+                    .refusal = "extend deadlines"},
+         .writes = true,
+         .run = extend});
+  t.add({.name = "waive",
+         .words = {"waive"},
+         .help = "Waive a stage, with a reason",
+         .args = {ref_arg(), stage_arg(), reason_arg("Why the stage is waived")},
+         .access = {.roles = kManagers, .refusal = "waive stages"},
+         .writes = true,
+         .run = waive});
+  t.add({.name = "cancel",
+         .words = {"cancel"},
+         .help = "Cancel a review, with a reason",
+         .args = {ref_arg(), reason_arg("Why the review is cancelled")},
+         .access = {.roles = kChairs, .refusal = "cancel reviews"},
+         .writes = true,
+         .run = cancel});
+  t.add({.name = "status",
+         .words = {"status"},
+         .help = "Show one review, or every open review",
+         .args = {{.name = "ref", .type = Type::reference, .help = "A review's reference", .form = Form::positional}},
+         .run = status});
+  t.add({.name = "overdue", .words = {"overdue"}, .help = "List every overdue deadline", .run = overdue});
+  t.add({.name = "upcoming",
+         .words = {"upcoming"},
+         .help = "List deadlines falling due soon",
+         .args = {{.name = "days", .type = Type::integer, .help = "How many days ahead (default 14)", .min = 0, .max = 3660}},
+         .run = upcoming});
+  t.add({.name = "clock",
+         .words = {"clock"},
+         .help = "Show the daemon's clock; on a rehearsal daemon, `clock advance 3d`",
+         .args = {{.name = "advance", .help = "advance AMOUNT (30m, 12h, 3d, 2w)", .form = Form::keyword,
+                   .metavar = "AMOUNT", .example = "3d"}},
+         .access = {.roles = kManagers, .rule = Rule::anyone_to_read, .refusal = "advance the clock"},
+         .writes = true,
+         .run = clock});
+  t.add({.name = "reload",
+         .words = {"reload"},
+         .help = "Load and check the configuration again; swap it in only if it is valid",
+         .access = {.roles = kManagers, .refusal = "reload the configuration"},
+         .writes = true,
+         .run = reload});
+  t.add({.name = "outbox-retry",
+         .words = {"outbox", "retry"},
+         .help = "Queue a dead letter again (through docketd)",
+         .args = {{.name = "id", .type = Type::integer, .required = true,
+                   .help = "The message's ID, as `docket outbox --failed` lists it", .form = Form::positional,
+                   .min = 1, .max = INT64_MAX}},
+         .access = {.roles = kManagers, .refusal = "retry messages"},
+         .writes = true,
+         .run = outbox_retry});
+  const Access meeting_access{.roles = kTeam, .rule = Rule::meeting_runner, .refusal = "record meetings"};
+  t.add({.name = "meeting-list",
+         .words = {"meeting", "list"},
+         .help = "The meetings of this and next financial year, with their milestones",
+         .args = {body_arg(false)},
+         .run = meeting_list});
+  t.add({.name = "meeting-papers",
+         .words = {"meeting", "papers"},
+         .help = "Record that the papers are published",
+         .args = {body_arg(), meeting_date_arg()},
+         .access = meeting_access,
+         .writes = true,
+         .run = meeting_papers});
+  t.add({.name = "meeting-held",
+         .words = {"meeting", "held"},
+         .help = "Record that the meeting was held, and who attended (quorum is checked)",
+         .args = {body_arg(), meeting_date_arg(),
+                  {.name = "attended", .type = Type::list, .required = true, .help = "Person ids of those present",
+                   .metavar = "PERSON"}},
+         .access = meeting_access,
+         .writes = true,
+         .run = meeting_held});
+  t.add({.name = "meeting-notes",
+         .words = {"meeting", "notes"},
+         .help = "Record that the draft action notes are published",
+         .args = {body_arg(), meeting_date_arg()},
+         .access = meeting_access,
+         .writes = true,
+         .run = meeting_notes});
+  t.add({.name = "meeting-amend",
+         .words = {"meeting", "amend"},
+         .help = "Record a member's request to amend the draft notes",
+         .args = {body_arg(), meeting_date_arg(),
+                  {.name = "by", .required = true, .help = "The member asking (person id)"}},
+         .access = {.roles = kTeam, .rule = Rule::amend_own, .refusal = "record amendments"},
+         .writes = true,
+         .run = meeting_amend});
+  t.add({.name = "meeting-approve",
+         .words = {"meeting", "approve"},
+         .help = "Record that the notes stand as the record",
+         .args = {body_arg(), meeting_date_arg()},
+         .access = meeting_access,
+         .writes = true,
+         .run = meeting_approve});
+  t.add({.name = "meeting-move",
+         .words = {"meeting", "move"},
+         .help = "Move the meeting to another day",
+         .args = {body_arg(), meeting_date_arg(),
+                  {.name = "to", .required = true, .help = "The new date (YYYY-MM-DD)", .metavar = "DATE"},
+                  reason_arg("Why it moves")},
+         .access = meeting_access,
+         .writes = true,
+         .run = meeting_move});
+  t.add({.name = "chair-appoint",
+         .words = {"chair", "appoint"},
+         .help = "Appoint a body's chair for a financial year",
+         .args = {body_arg(),
+                  {.name = "person", .required = true, .help = "The person appointed (person id)"},
+                  {.name = "year", .required = true, .help = "The financial year, e.g. 2026/27", .metavar = "YYYY/YY"}},
+         .access = {.roles = kManagers, .refusal = "record chair appointments"},
+         .writes = true,
+         .run = chair_appoint});
+  t.add({.name = "version",
+         .words = {"version"},
+         .help = "Show docketd's version and the git commit it was built from",
+         .run = version});
+  return t;
 }
 
 }  // namespace
 
-Result advance_recorded(const Engine& engine, const Caller& who, Instant from, Instant target, Instant reached,
-                        store::Batch& batch) {
-  json details{{"from", date::format("%FT%TZ", from)}, {"to", date::format("%FT%TZ", reached)}};
-  if (reached != target) details["stopped_short_of"] = date::format("%FT%TZ", target);
-  store::AuditEntry e;
-  e.at = reached.time_since_epoch().count();
-  e.actor = who.person;
-  e.kind = "clock.advanced";
-  e.details = details.dump();
-  batch.audit.push_back(std::move(e));
-  batch.meta.emplace_back("virtual_now", std::to_string(reached.time_since_epoch().count()));
-  return Result{true, "",
-                {{"now", date::format("%FT%TZ", reached)}, {"local", local_text(engine, reached)}, {"mode", "virtual"}}};
-}
-
-std::optional<std::chrono::seconds> parse_advance(const std::string& t) {
-  if (t.size() < 2) return std::nullopt;
-  long n = 0;
-  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size() - 1, n);
-  if (ec != std::errc{} || p != t.data() + t.size() - 1 || n <= 0 || n > 5'270'400) return std::nullopt;
-  std::chrono::seconds step{};
-  switch (t.back()) {
-    case 'm': step = std::chrono::minutes{n}; break;
-    case 'h': step = std::chrono::hours{n}; break;
-    case 'd': step = std::chrono::days{n}; break;
-    case 'w': step = std::chrono::weeks{n}; break;
-    default: return std::nullopt;
-  }
-  if (step > kMaxAdvance) return std::nullopt;
-  return step;
-}
-
-namespace {
-
-// Argument helpers: a missing or mistyped argument is a clear error.
-struct Args {
-  const json& j;
-  std::string error;
-
-  std::string str(const char* key, bool required = true) {
-    if (!j.contains(key)) {
-      if (required && error.empty()) error = std::string("missing argument '") + key + "'";
-      return {};
-    }
-    if (!j[key].is_string()) {
-      if (error.empty()) error = std::string("argument '") + key + "' must be a string";
-      return {};
-    }
-    return j[key].get<std::string>();
-  }
-
-  std::map<std::string, std::string> map(const char* key) {
-    std::map<std::string, std::string> out;
-    if (!j.contains(key)) return out;
-    if (!j[key].is_object()) {
-      if (error.empty()) error = std::string("argument '") + key + "' must be an object of strings";
-      return out;
-    }
-    for (const auto& [k, v] : j[key].items()) {
-      if (!v.is_string()) {
-        if (error.empty()) error = std::string("argument '") + key + "." + k + "' must be a string";
-        continue;
-      }
-      out[k] = v.get<std::string>();
-    }
-    return out;
-  }
-};
-
-}  // namespace
-
-CommandRegistry::CommandRegistry() {
-  commands_["start"] = {[](Services& s, const Caller& who, const json& args, store::Batch& b) {
-                          Args a{args, {}};
-                          StartArgs st;
-                          st.workflow = a.str("workflow");
-                          st.ref = a.str("ref");
-                          st.on = a.str("on", false);
-                          st.title = a.str("title", false);
-                          st.assign = a.map("assign");
-                          st.dates = a.map("dates");
-                          if (!a.error.empty()) return Result::fail("start: " + a.error);
-                          return s.engine.start(who, st, b);
-                        },
-                        true};
-  commands_["complete"] = {[](Services& s, const Caller& who, const json& args, store::Batch& b) {
-                             Args a{args, {}};
-                             auto ref = a.str("ref"), stage = a.str("stage");
-                             auto outcome = a.str("outcome", false), on = a.str("on", false);
-                             if (!a.error.empty()) return Result::fail("complete: " + a.error);
-                             return s.engine.complete(who, ref, stage, outcome, on, b);
-                           },
-                           true};
-  commands_["pause"] = {[](Services& s, const Caller& who, const json& args, store::Batch& b) {
-                          Args a{args, {}};
-                          auto ref = a.str("ref"), reason = a.str("reason");
-                          if (!a.error.empty()) return Result::fail("pause: " + a.error);
-                          return s.engine.pause(who, ref, reason, b);
-                        },
-                        true};
-  commands_["resume"] = {[](Services& s, const Caller& who, const json& args, store::Batch& b) {
-                           Args a{args, {}};
-                           auto ref = a.str("ref");
-                           if (!a.error.empty()) return Result::fail("resume: " + a.error);
-                           return s.engine.resume(who, ref, b);
-                         },
-                         true};
-  commands_["extend"] = {[](Services& s, const Caller& who, const json& args, store::Batch& b) {
-                           Args a{args, {}};
-                           auto ref = a.str("ref"), stage = a.str("stage"), to = a.str("to"), reason = a.str("reason");
-                           if (!a.error.empty()) return Result::fail("extend: " + a.error);
-                           return s.engine.extend(who, ref, stage, to, reason, b);
-                         },
-                         true};
-  commands_["waive"] = {[](Services& s, const Caller& who, const json& args, store::Batch& b) {
-                          Args a{args, {}};
-                          auto ref = a.str("ref"), stage = a.str("stage"), reason = a.str("reason");
-                          if (!a.error.empty()) return Result::fail("waive: " + a.error);
-                          return s.engine.waive(who, ref, stage, reason, b);
-                        },
-                        true};
-  commands_["cancel"] = {[](Services& s, const Caller& who, const json& args, store::Batch& b) {
-                           Args a{args, {}};
-                           auto ref = a.str("ref"), reason = a.str("reason");
-                           if (!a.error.empty()) return Result::fail("cancel: " + a.error);
-                           return s.engine.cancel(who, ref, reason, b);
-                         },
-                         true};
-  commands_["status"] = {[](Services& s, const Caller&, const json& args, store::Batch&) {
-                           Args a{args, {}};
-                           auto ref = a.str("ref", false);
-                           if (!a.error.empty()) return Result::fail("status: " + a.error);
-                           return s.engine.status(ref);
-                         },
-                         false};
-  commands_["overdue"] = {[](Services& s, const Caller&, const json&, store::Batch&) { return s.engine.overdue(); },
-                          false};
-  commands_["upcoming"] = {[](Services& s, const Caller&, const json& args, store::Batch&) {
-                             int days = 14;
-                             if (args.contains("days")) {
-                               const auto& v = args["days"];
-                               // Read at its full width: 2^63 must not wrap to 0.
-                               const bool in_range =
-                                   v.is_number_unsigned()  ? v.get<std::uint64_t>() <= 3660
-                                   : v.is_number_integer() ? v.get<std::int64_t>() >= 0 && v.get<std::int64_t>() <= 3660
-                                                           : false;
-                               if (!in_range) {
-                                 return Result::fail("upcoming: 'days' must be a whole number from 0 to 3660");
-                               }
-                               days = v.get<int>();
-                             }
-                             return s.engine.upcoming(days);
-                           },
-                           false};
-  auto meeting = [](auto run) {
-    return Entry{[run](Services& s, const Caller& who, const json& args, store::Batch& b) {
-                   Args a{args, {}};
-                   auto body = a.str("body"), day = a.str("date");
-                   if (!a.error.empty()) return Result::fail(a.error);
-                   return run(s, who, a, body, day, b);
-                 },
-                 true};
-  };
-  commands_["meeting-list"] = {[](Services& s, const Caller&, const json& args, store::Batch&) {
-                                 Args a{args, {}};
-                                 auto body = a.str("body", false);
-                                 if (!a.error.empty()) return Result::fail(a.error);
-                                 return s.engine.meeting_list(body);
-                               },
-                               false};
-  commands_["meeting-papers"] = meeting([](Services& s, const Caller& who, Args&, const std::string& body,
-                                           const std::string& day, store::Batch& b) {
-    return s.engine.meeting_papers(who, body, day, b);
-  });
-  commands_["meeting-held"] = meeting([](Services& s, const Caller& who, Args& a, const std::string& body,
-                                         const std::string& day, store::Batch& b) {
-    std::vector<std::string> attended;
-    if (a.j.contains("attended")) {
-      if (!a.j["attended"].is_array()) return Result::fail("'attended' must be a list of person ids");
-      for (const auto& p : a.j["attended"]) {
-        if (!p.is_string()) return Result::fail("'attended' must be a list of person ids");
-        attended.push_back(p.get<std::string>());
-      }
-    }
-    if (attended.empty()) return Result::fail("a held meeting needs --attended PERSON... (who was there)");
-    return s.engine.meeting_held(who, body, day, attended, b);
-  });
-  commands_["meeting-notes"] = meeting([](Services& s, const Caller& who, Args&, const std::string& body,
-                                          const std::string& day, store::Batch& b) {
-    return s.engine.meeting_notes(who, body, day, b);
-  });
-  commands_["meeting-amend"] = meeting([](Services& s, const Caller& who, Args& a, const std::string& body,
-                                          const std::string& day, store::Batch& b) {
-    auto by = a.str("by");
-    if (!a.error.empty()) return Result::fail(a.error);
-    return s.engine.meeting_amend(who, body, day, by, b);
-  });
-  commands_["meeting-approve"] = meeting([](Services& s, const Caller& who, Args&, const std::string& body,
-                                            const std::string& day, store::Batch& b) {
-    return s.engine.meeting_approve(who, body, day, b);
-  });
-  commands_["meeting-move"] = meeting([](Services& s, const Caller& who, Args& a, const std::string& body,
-                                         const std::string& day, store::Batch& b) {
-    auto to = a.str("to"), reason = a.str("reason");
-    if (!a.error.empty()) return Result::fail(a.error);
-    return s.engine.meeting_move(who, body, day, to, reason, b);
-  });
-  commands_["chair-appoint"] = {[](Services& s, const Caller& who, const json& args, store::Batch& b) {
-                                  Args a{args, {}};
-                                  auto body = a.str("body"), person = a.str("person"), year = a.str("year");
-                                  if (!a.error.empty()) return Result::fail("chair appoint: " + a.error);
-                                  return s.engine.chair_appoint(who, body, person, year, b);
-                                },
-                                true};
-  commands_["reload"] = {[](Services& s, const Caller& who, const json&, store::Batch& b) {
-                           if (!who.holds("administrator") && !who.holds("business-manager")) {
-                             return Result::fail("you may not reload the configuration; that needs administrator or "
-                                                 "business-manager");
-                           }
-                           if (!s.reload) return Result::fail("this daemon cannot reload");
-                           return s.reload(who, b);
-                         },
-                         true};
-  commands_["outbox-retry"] = {[](Services& s, const Caller& who, const json& args, store::Batch& b) {
-                                 if (!who.holds("administrator") && !who.holds("business-manager")) {
-                                   return Result::fail("you may not retry messages; that needs administrator or "
-                                                       "business-manager");
-                                 }
-                                 auto id = args.find("id");
-                                 if (id == args.end() || !id->is_number_integer()) {
-                                   return Result::fail("outbox retry: 'id' must be the message's number, as "
-                                                       "`docket outbox --failed` lists it");
-                                 }
-                                 if (!s.retry_outbox) return Result::fail("this daemon delivers nothing");
-                                 return s.retry_outbox(who, id->get<std::int64_t>(), b);
-                               },
-                               true};
-  commands_["clock"] = {[](Services& s, const Caller& who, const json& args, store::Batch& b) {
-                          Args a{args, {}};
-                          auto advance = a.str("advance", false);
-                          if (!a.error.empty()) return Result::fail("clock: " + a.error);
-                          const Instant from = s.clock.now();
-                          if (advance.empty()) {
-                            return Result{true, "",
-                                          {{"now", date::format("%FT%TZ", from)},
-                                           {"local", local_text(s.engine, from)},
-                                           {"mode", s.clock.mode()}}};
-                          }
-                          if (s.virtual_clock == nullptr) {
-                            return Result::fail("the clock can be advanced only on a rehearsal daemon started with "
-                                                "--virtual-clock; this one runs on the system clock");
-                          }
-                          if (!who.holds("administrator") && !who.holds("business-manager")) {
-                            return Result::fail("you may not advance the clock; that needs administrator or "
-                                                "business-manager");
-                          }
-                          auto step = parse_advance(advance);
-                          if (!step) {
-                            return Result::fail("clock advance takes an amount such as 30m, 12h, 3d or 2w, up to " +
-                                                std::to_string(kMaxAdvance.count()) + " days at a time, found '" +
-                                                advance + "'");
-                          }
-                          const Instant target = from + *step;
-                          if (s.advance_later) return s.advance_later(who, from, target);
-                          advance_to(s.engine, *s.virtual_clock, target, b);
-                          return advance_recorded(s.engine, who, from, target, target, b);
-                        },
-                        true};
-}
-
-namespace {
-// The arguments each command reads; the one list for the socket, the CLI's
-// requests and `docket simulate`.
-const std::map<std::string, std::vector<std::string>> kArguments = {
-    {"start", {"workflow", "ref", "on", "title", "assign", "dates"}},
-    {"complete", {"ref", "stage", "outcome", "on"}},
-    {"pause", {"ref", "reason"}},
-    {"resume", {"ref"}},
-    {"extend", {"ref", "stage", "to", "reason"}},
-    {"waive", {"ref", "stage", "reason"}},
-    {"cancel", {"ref", "reason"}},
-    {"status", {"ref"}},
-    {"overdue", {}},
-    {"upcoming", {"days"}},
-    {"clock", {"advance"}},
-    {"reload", {}},
-    {"outbox-retry", {"id"}},
-    {"meeting-list", {"body"}},
-    {"meeting-papers", {"body", "date"}},
-    {"meeting-held", {"body", "date", "attended"}},
-    {"meeting-notes", {"body", "date"}},
-    {"meeting-amend", {"body", "date", "by"}},
-    {"meeting-approve", {"body", "date"}},
-    {"meeting-move", {"body", "date", "to", "reason"}},
-    {"chair-appoint", {"body", "person", "year"}},
-};
-}  // namespace
-
-std::vector<std::string> CommandRegistry::names() const {
-  std::vector<std::string> out;
-  for (const auto& [n, e] : commands_) out.push_back(n);
-  return out;
-}
-
-std::optional<std::vector<std::string>> CommandRegistry::args_of(const std::string& command) const {
-  if (commands_.count(command) == 0) return std::nullopt;
-  auto it = kArguments.find(command);
-  return it == kArguments.end() ? std::vector<std::string>{} : it->second;
-}
-
-bool CommandRegistry::writes(const std::string& command) const {
-  auto it = commands_.find(command);
-  return it != commands_.end() && it->second.writes;
-}
-
-Result CommandRegistry::dispatch(Services& s, const Caller& who, const Request& r, store::Batch& batch) const {
-  auto it = commands_.find(r.command);
-  if (it == commands_.end()) {
-    std::vector<std::string> names;
-    for (const auto& [n, e] : commands_) names.push_back(n);
-    return Result::fail(workflows::unknown("command", r.command, names));
-  }
-  const auto allowed = args_of(r.command).value_or(std::vector<std::string>{});
-  for (const auto& [key, value] : r.args.items()) {
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      return Result::fail(r.command + ": " + workflows::unknown("argument", key, allowed));
-    }
-  }
-  try {
-    return it->second.run(s, who, r.args, batch);
-  } catch (const std::exception& e) {
-    // A handler bug must not take the daemon down; nothing was committed.
-    return Result::fail(std::string("internal error: ") + e.what());
-  }
+const CommandTable& command_table() {
+  static const CommandTable table = make_table();
+  return table;
 }
 
 }  // namespace docket::daemon

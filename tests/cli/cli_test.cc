@@ -19,6 +19,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "daemon/build_info.h"
+#include "daemon/command_table.h"
 #include "tests/support/process.h"
 #include "tests/support/run_cli.h"
 #include "tests/support/temp_config.h"
@@ -208,6 +210,29 @@ TEST(Cli, HelpExitsZero) {
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("validate"), std::string::npos);
   EXPECT_NE(r.out.find("plan"), std::string::npos);
+}
+
+// Every command in docketd's table is on the command line at its words, with
+// its help and every argument, so a new entry needs no CLI code of its own.
+TEST(DaemonCommands, EveryCommandInTheTableHasItsCommandLineAndHelp) {
+  for (const auto& c : daemon::command_table().commands()) {
+    std::vector<std::string> args = c.words;
+    args.push_back("--help");
+    auto r = docket(args);
+    EXPECT_EQ(r.code, 0) << c.spoken() << ": " << r.err;
+    EXPECT_NE(r.out.find(c.help), std::string::npos) << c.spoken() << ":\n" << r.out;
+    for (const auto& a : c.args) {
+      const std::string shown = a.form == daemon::Arg::Form::option ? a.option_name() : a.name;
+      EXPECT_NE(r.out.find(a.form == daemon::Arg::Form::keyword ? "action" : shown), std::string::npos)
+          << c.spoken() << " lacks " << shown << ":\n" << r.out;
+    }
+  }
+}
+
+TEST(Cli, VersionNamesTheBuild) {
+  auto r = docket({"--version"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "docket " + std::string(kVersion) + " (commit " + kCommit + ")\n");
 }
 
 TEST(DaemonCommands, UsageErrorsNeverReachTheDaemon) {

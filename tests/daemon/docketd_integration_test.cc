@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/build_info.h"
 #include "store/store.h"
 #include "tests/support/daemon.h"
 #include "tests/support/process.h"
@@ -191,6 +192,20 @@ TEST(DocketdIntegration, ClockAdvanceRefusedOnSystemClock) {
   auto shown = box.docket({"clock", "--json"});
   EXPECT_EQ(shown.code, 0) << shown.err;
   EXPECT_TRUE(contains(shown.out, "\"system\"")) << shown.out;
+  EXPECT_TRUE(exited_zero(d->terminate(), d->log()));
+}
+
+// `docket version` is one table entry and its handler: the daemon answers
+// with the build it runs, the one `docket --version` names.
+TEST(DocketdIntegration, VersionNamesTheDaemonsBuild) {
+  Sandbox box;
+  auto d = box.daemon();
+  ASSERT_TRUE(d->wait_ready());
+  auto r = box.docket({"version"});
+  EXPECT_EQ(r.code, 0) << r.how << "\n" << r.err;
+  const std::string build = std::string(kVersion) + " (commit " + kCommit + ")";
+  EXPECT_EQ(r.out, "docketd " + build + "\n");
+  EXPECT_EQ(box.docket({"--version"}).out, "docket " + build + "\n");
   EXPECT_TRUE(exited_zero(d->terminate(), d->log()));
 }
 
