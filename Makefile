@@ -60,7 +60,7 @@ run: build
 	exec $(BUILD_DIR)/bin/docketd --config $(CONFIG)
 
 # CI runs this: the release suite, then the sanitized one (about 5 + 11
-# minutes from clean on 2 idle cores; CI's budget is 25).
+# minutes from clean on 2 idle cores; CI's budget is 30).
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 	@if [ "$(SANITIZE)" != 0 ]; then $(MAKE) --no-print-directory test-sanitize; fi

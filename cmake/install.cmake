@@ -17,6 +17,8 @@ install(TARGETS docket docketd RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 install(FILES ${PROJECT_SOURCE_DIR}/systemd/docket.sysusers DESTINATION ${DOCKET_SYSUSERS_DIR} RENAME docket.conf)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# The README links to docs/: architecture, protocol, development, performance.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs FILES_MATCHING PATTERN "*.md")
 
 install(CODE "
   set(docket_config_src \"${PROJECT_SOURCE_DIR}/config\")
