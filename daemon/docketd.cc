@@ -12,7 +12,10 @@
 
 #include "daemon/audit_anchor.h"
 #include "daemon/audit_publisher.h"
+#include "daemon/commit_pipeline.h"
 #include "daemon/database_files.h"
+#include "daemon/delivery_settings.h"
+#include "daemon/dispatcher.h"
 #include "daemon/server.h"
 #include "daemon/systemd.h"
 #include "store/wal_vfs.h"
@@ -251,7 +254,7 @@ int run_docketd(int argc, const char* const* argv) {
   record_start_check(boot, clock, anchor, checked);
   try {
     // What fell due while stopped fires once the socket is open, a chunk at
-    // a time (Server::flush), so that a stop is heard meanwhile.
+    // a time (CommitPipeline::flush), so that a stop is heard meanwhile.
     st->commit(boot);
     engine.committed();
   } catch (const std::exception& e) {
@@ -304,11 +307,16 @@ int run_docketd(int argc, const char* const* argv) {
   }
   dispatcher = std::make_unique<Dispatcher>(io, *st, clock, loaded.setup, wall);
   Services services{engine, clock, rehearsal.get(), reload, {}, {}};
-  Server server(io, engine, *st, services, sock);
-  server.attach(*dispatcher);
-  server.attach(publisher);
+  services.retry_outbox = [&](const Caller& who, std::int64_t id, store::Batch& batch) {
+    return dispatcher->retry(who, id, batch);
+  };
+  CommitPipeline pipeline(io, engine, *st, services);
+  pipeline.attach(*dispatcher);
+  dispatcher->on_results([&] { pipeline.request_flush(); });
+  pipeline.attach(publisher);
+  pipeline.set_fire_chunk(fire_chunk);
+  Server server(io, pipeline, engine, clock, sock);
   server.set_idle_timeout(std::chrono::seconds(idle_timeout));
-  server.set_fire_chunk(fire_chunk);
   ServiceManager systemd(io, [&] {
     return std::to_string(st->open_count()) + " open reviews, " + std::to_string(engine.timed_in_memory()) +
            " timed events near, " + std::to_string(server.connections()) + " connections";
@@ -319,7 +327,7 @@ int run_docketd(int argc, const char* const* argv) {
   std::function<void(const boost::system::error_code&, int)> on_hangup = [&](const boost::system::error_code& ec, int) {
     if (ec) return;
     spdlog::info("config.reload signal=SIGHUP");
-    server.submit_internal(Request{"sighup", "reload", json::object()});
+    pipeline.submit_internal(Request{"sighup", "reload", json::object()});
     hangup.async_wait(on_hangup);
   };
   hangup.async_wait(on_hangup);
@@ -357,11 +365,11 @@ int run_docketd(int argc, const char* const* argv) {
   // messages to mark) gets a bounded time, then the database is closed.
   io.restart();
   const auto until = std::chrono::steady_clock::now() + kStopGrace;
-  while (!server.idle() && io.run_one_until(until) > 0) {
+  while (!pipeline.idle() && io.run_one_until(until) > 0) {
   }
-  if (!server.idle()) spdlog::warn("daemon.stop_grace_expired seconds={}", kStopGrace.count());
+  if (!pipeline.idle()) spdlog::warn("daemon.stop_grace_expired seconds={}", kStopGrace.count());
   try {
-    server.write_all();  // no batch may still be in the writer's hands
+    pipeline.write_all();  // no batch may still be in the writer's hands
     store::Batch bye;
     dispatcher->take(bye);  // the outcomes of the last attempts
     bye.audit.push_back(system_record(clock, "daemon.stopped", {{"signal", stop_signal}}));
