@@ -7,9 +7,9 @@
 // renders each into a message and hands it to a small pool of worker threads,
 // at most `in_flight` per channel. A worker makes one attempt and reports the
 // outcome back to the io thread, which turns it into the row's new delivery
-// state and audit records; the server commits those with its next group
-// commit. Until then the row stays "busy", so it is never attempted twice at
-// once.
+// state and audit records; the commit pipeline commits those with its next
+// group commit (daemon/delivery_pump.h). Until then the row stays "busy",
+// so it is never attempted twice at once.
 //
 // A temporary failure is retried after an exponential backoff with full
 // jitter; a permanent one, or one still failing after `dead_after_hours`,
@@ -33,6 +33,7 @@
 #include <boost/asio.hpp>
 
 #include "daemon/clock.h"
+#include "daemon/delivery_pump.h"
 #include "daemon/delivery_settings.h"
 #include "daemon/engine.h"
 #include "notifiers/notifier.h"
@@ -40,7 +41,7 @@
 
 namespace docket::daemon {
 
-class Dispatcher {
+class Dispatcher : public DeliveryPump {
  public:
   using WallClock = std::function<std::chrono::system_clock::time_point()>;
 
@@ -49,11 +50,12 @@ class Dispatcher {
   // rehearsal, the rehearsal's time: see docketd.cc).
   Dispatcher(boost::asio::io_context& io, store::Store& store, const Clock& clock, Setup setup,
              WallClock wall = {});
-  ~Dispatcher();
+  ~Dispatcher() override;
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
-  // Asks the server for a commit (results are waiting in take()).
+  // Asks for a commit (results are waiting in take()): docketd points it
+  // at CommitPipeline::request_flush().
   void on_results(std::function<void()> request_commit) { request_commit_ = std::move(request_commit); }
   // A reloaded configuration: new channels, templates and pacing.
   void configure(Setup setup);
@@ -62,7 +64,7 @@ class Dispatcher {
   void start();
   // Moves every outcome, hold and digest since the last call into `batch`,
   // and routes the batch's new messages (route()).
-  void take(store::Batch& batch);
+  void take(store::Batch& batch) override;
   // Puts each message of `batch` not yet routed in the queue of the channel
   // its person is served by, at its priority (priority_of), due now.
   void route(store::Batch& batch) const;
@@ -72,8 +74,8 @@ class Dispatcher {
   // committed() says the oldest batch launched is on disk: the rows whose
   // outcomes it held are free again, and new rows may be ready. Batches are
   // committed in the order they were launched; several may be under way.
-  void launched();
-  void committed();
+  void launched() override;
+  void committed() override;
   // Stops taking new work and waits up to `grace` for attempts in flight;
   // their outcomes are in the next take(). Attempts still running after that
   // are abandoned: their rows stay pending and go again on the next start.

@@ -1,8 +1,12 @@
 #pragma once
-// docketd's start-up, one readable sequence (after Kea's d_controller):
-// parse arguments -> load and validate the configuration (--check-config
-// stops here) -> open and migrate the store -> recover and catch up on what
-// fell due while stopped -> serve until SIGTERM or SIGINT.
+// docketd's start-up, one readable sequence (after Kea's d_controller
+// launch()), each step a function of its own in docketd.cc that fails with
+// its own message and exit code: parse_arguments -> load_configuration
+// (--check-config stops here) -> start_clock (a rehearsal's, if asked) ->
+// open_store (lock, check, open and migrate) -> recover (the engine from the
+// store; what fell due while stopped is caught up once serving) -> serve
+// until SIGTERM or SIGINT (daemon/server.h, daemon/commit_pipeline.h) ->
+// shut_down.
 //
 // Before it writes to the database docketd checks it: SQLite's quick_check,
 // and the audit trail against the head it last published

@@ -1,15 +1,18 @@
 #include "daemon/server.h"
 
-#include "daemon/database_files.h"
-
 #include <pwd.h>
-#include <cassert>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include <spdlog/spdlog.h>
+
+#include "daemon/database_files.h"
 
 namespace docket::daemon {
 
@@ -32,13 +35,13 @@ std::string user_name(uid_t uid) {
 }  // namespace
 
 // One client. Reads newline-delimited requests (at most kMaxRequestBytes
-// each), hands them to the server, and writes replies in request order.
+// each), hands them to the pipeline, and writes replies in request order.
 // A client that sends nothing for the idle timeout is closed, unless it is
 // waiting for an answer. A client that does not read its replies costs only
 // itself: past kPauseBytes of unsent replies (or kMaxWaiting requests
 // unanswered) nothing more is read from it until it has caught up, and past
 // kCloseBytes it is closed. A client that half-closes is still answered.
-class Server::Connection : public std::enable_shared_from_this<Connection> {
+class Server::Connection : public Asker, public std::enable_shared_from_this<Connection> {
  public:
   static constexpr std::size_t kPauseBytes = 1024 * 1024;
   static constexpr std::size_t kCloseBytes = 64 * 1024 * 1024;
@@ -52,12 +55,11 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
         idle_(server.io_) {
     ++*count_;
   }
-  ~Connection() { --*count_; }
+  ~Connection() override { --*count_; }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  Caller caller;
-  bool known = false;
+  const Caller& caller() const override { return caller_; }
 
   void start() {
     identify();
@@ -78,8 +80,8 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
     if (writing_.empty()) write_next();
   }
 
-  // The reply to a request handed to the server.
-  void answer(std::string line) {
+  // The reply to a request handed to the pipeline.
+  void answer(std::string line) override {
     --waiting_;
     send(std::move(line));
     maybe_finish();
@@ -110,7 +112,7 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
                         (name.empty() ? std::to_string(cred.uid) : name) + "\" to your entry";
       // Audited at most once a minute per account, so refused connections
       // cannot flood the audit trail.
-      const Instant now = server_.services_.clock.now();
+      const Instant now = server_.clock_.now();
       auto [last, fresh] = server_.refused_at_.try_emplace(cred.uid, now);
       if (fresh || now - last->second >= std::chrono::minutes{1}) {
         last->second = now;
@@ -119,14 +121,13 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
         e.actor = "system";
         e.kind = "access.refused";
         e.details = json{{"uid", cred.uid}, {"user", name}}.dump();
-        server_.refusals_.push_back(std::move(e));
-        server_.schedule_flush();
+        server_.pipeline_.record(std::move(e));
       }
       spdlog::warn("access.refused uid={} user={}", cred.uid, name);
       return;
     }
-    known = true;
-    caller = Caller{p->id, p->roles};
+    known_ = true;
+    caller_ = Caller{p->id, p->roles};
   }
 
   // A client that sends nothing for the idle timeout is closed, unless it is
@@ -221,7 +222,7 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
   // caller docket does not know is refused before anything is made of what
   // it sent.
   bool take(std::string line) {
-    if (!known) {
+    if (!known_) {
       send(reply_line(nullptr, Result::fail(refused_reason_)));
       closing_ = true;
       maybe_finish();
@@ -234,7 +235,7 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
       send(reply_line(nullptr, Result::fail(*err)));
     } else {
       ++waiting_;
-      server_.submit(shared_from_this(), std::move(std::get<Request>(parsed)));
+      server_.pipeline_.submit(shared_from_this(), std::move(std::get<Request>(parsed)));
     }
     return true;
   }
@@ -269,6 +270,8 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
   }
 
   Server& server_;
+  Caller caller_;
+  bool known_ = false;
   std::shared_ptr<std::size_t> count_;  // outlives the server if a handler does
   local::socket socket_;
   asio::streambuf buffer_;
@@ -280,33 +283,18 @@ class Server::Connection : public std::enable_shared_from_this<Connection> {
   bool read_closed_ = false; // the client half-closed
   bool paused_ = false;      // not reading until the client reads its replies
   bool closed_ = false;
-  int waiting_ = 0;  // requests handed to the server and not yet answered
+  int waiting_ = 0;  // requests handed to the pipeline and not yet answered
 };
 
-Server::Server(asio::io_context& io, Engine& engine, store::Store& store, Services services,
+Server::Server(asio::io_context& io, CommitPipeline& pipeline, const Engine& engine, const Clock& clock,
                std::filesystem::path socket_path)
     : io_(io),
+      pipeline_(pipeline),
       engine_(engine),
-      store_(store),
-      services_(services),
+      clock_(clock),
       socket_path_(std::move(socket_path)),
       acceptor_(io),
-      timer_(io),
-      committer_(
-          store, [this] { asio::post(io_, [this] { written(Next::everything); }); },
-          [this] { asio::post(io_, [this] { answer_synced(); }); }),
-      connections_(std::make_shared<std::size_t>(0)) {
-  services_.advance_later = [this](const Caller& who, Instant from, Instant target) {
-    if (advance_) {
-      return Result::fail("a clock advance is already under way (to " + date::format("%FT%TZ", advance_->target) +
-                          "); wait for its answer");
-    }
-    advance_ = Advance{{}, who, from, target};
-    Result r;
-    r.deferred = true;
-    return r;
-  };
-}
+      connections_(std::make_shared<std::size_t>(0)) {}
 
 Server::~Server() = default;
 
@@ -337,44 +325,16 @@ void Server::start() {
   if (acceptor_.listen(asio::socket_base::max_listen_connections, ec)) fail("listen on");
   ::chmod(socket_path_.c_str(), 0660);
   accept();
-  arm_timer();
-  store_.end_reads();  // loading read the store; hold no snapshot until the first flush
-  schedule_flush();    // what fell due while docketd was down fires first
+  pipeline_.start();
 }
 
 void Server::stop() {
   stopping_ = true;
-  if (advance_) {
-    // Cut short where it stands: what fired so far is committed with the
-    // clock's position, and a restart resumes from there.
-    const Instant reached = services_.clock.now();
-    advance_recorded(engine_, advance_->who, advance_->from, advance_->target, reached, open_);
-    if (advance_->asked.from) {
-      advance_->asked.from->answer(reply_line(
-          advance_->asked.request.id,
-          Result::fail("docketd is stopping: the clock stopped at " + date::format("%FT%TZ", reached) +
-                       " on its way to " + date::format("%FT%TZ", advance_->target) +
-                       "; advance again once it is back")));
-    }
-    advance_.reset();
-  }
   boost::system::error_code ec;
   acceptor_.close(ec);
-  timer_.cancel();
-  flush();  // writes everything queued, and answers it, before the stop returns
+  pipeline_.stop();  // writes everything queued, and answers it, before the stop returns
   std::error_code fec;
   std::filesystem::remove(socket_path_, fec);
-}
-
-void Server::write_all() {
-  for (;;) {
-    land_now();
-    launch();
-    if (flight_) continue;
-    committer_.wait_synced();
-    answer_synced();
-    if (!flight_ && unsynced_.empty() && open_.empty() && open_answered_.empty()) return;
-  }
 }
 
 void Server::accept() {
@@ -391,225 +351,6 @@ void Server::accept() {
       std::make_shared<Connection>(*this, std::move(socket))->start();
     }
     if (!stopping_) accept();
-  });
-}
-
-void Server::attach(Dispatcher& dispatcher) {
-  dispatcher_ = &dispatcher;
-  dispatcher.on_results([this] { schedule_flush(); });
-  services_.retry_outbox = [this](const Caller& who, std::int64_t id, store::Batch& batch) {
-    return dispatcher_->retry(who, id, batch);
-  };
-}
-
-void Server::attach(AuditPublisher& publisher) {
-  publisher_ = &publisher;
-  publisher.on_notice([this] { schedule_flush(); });
-}
-
-void Server::submit_internal(Request r) {
-  pending_.push_back({nullptr, std::move(r)});
-  schedule_flush();
-}
-
-void Server::submit(std::shared_ptr<Connection> from, Request r) {
-  if (stopping_) {
-    from->answer(reply_line(r.id, Result::fail("docketd is stopping; try again once it is back")));
-    return;
-  }
-  pending_.push_back({std::move(from), std::move(r)});
-  schedule_flush();
-}
-
-void Server::schedule_flush() {
-  if (flush_scheduled_) return;
-  flush_scheduled_ = true;
-  asio::post(io_, [this] { flush(); });
-}
-
-// A command that would have changed something, refused (not allowed, a bad
-// argument, a review in the wrong state), is on the record with who asked:
-// an inspector sees the attempt, not only what succeeded. Refused reads
-// change nothing and are only logged.
-void Server::refused(const Caller& who, const Request& request, const Result& r, store::Batch& batch) {
-  spdlog::info("command.refused command={} by={} error={}", request.command, who.person, r.error);
-  const bool known = registry_.args_of(request.command).has_value();
-  if (known && !registry_.writes(request.command)) return;
-  store::AuditEntry e;
-  e.at = services_.clock.now().time_since_epoch().count();
-  e.actor = who.person;
-  e.kind = "command.refused";
-  if (auto ref = request.args.find("ref"); ref != request.args.end() && ref->is_string()) e.ref = ref->get<std::string>();
-  e.details = json{{"command", request.command}, {"args", request.args}, {"error", r.error}}.dump(
-      -1, ' ', false, json::error_handler_t::replace);
-  batch.audit.push_back(std::move(e));
-}
-
-void Server::flush() {
-  flush_scheduled_ = false;
-  for (auto& e : refusals_) open_.audit.push_back(std::move(e));
-  refusals_.clear();
-  std::deque<Pending> work;
-  work.swap(pending_);
-  static const Caller daemon_itself{"system", {"administrator"}};
-  for (auto& p : work) {
-    const Caller& who = p.from ? p.from->caller : daemon_itself;
-    Result r = registry_.dispatch(services_, who, p.request, open_);
-    if (r.deferred) {
-      advance_->asked = std::move(p);  // answered when the advance ends
-      continue;
-    }
-    if (!r.ok) refused(who, p.request, r, open_);
-    open_answered_.emplace_back(std::move(p), std::move(r));
-  }
-  // Commands may have made something due at once (a start dated in the past),
-  // and what fell due while docketd was down fires now. When many fall due
-  // together, a chunk goes with each batch, so that other commands, a stop
-  // and the watchdog are served in between. A rehearsal clock moves only with
-  // an advance, also a chunk at a time.
-  if (!open_fired_) {
-    const std::size_t before = open_.audit.size();
-    if (advance_) {
-      advance_slice();
-    } else if (!services_.clock.is_virtual() || catching_up_) {
-      more_due_ = engine_.fire_due(services_.clock.now(), open_, fire_chunk_);
-      catching_up_ = catching_up_ && more_due_;
-    }
-    open_fired_ = open_.audit.size() != before;
-  }
-  if (publisher_ != nullptr) publisher_->take(open_);  // a notice of the audit head
-  if (!flight_) launch();  // else written() asks for another flush
-  // Once stopping, the loop may run out of work while a batch is written
-  // (the writer's completion is not work it waits for), and the database is
-  // then closed: a flush then writes at once.
-  if (stopping_) write_all();
-  if (!stopping_) arm_timer();
-  store_.end_reads();  // hold no snapshot while idle
-}
-
-void Server::advance_slice() {
-  auto& clock = *services_.virtual_clock;
-  const bool more = engine_.fire_through(advance_->target, clock, open_, fire_chunk_);
-  if (more) {
-    open_.meta.emplace_back("virtual_now", std::to_string(clock.now().time_since_epoch().count()));
-    spdlog::info("clock.advancing reached={} to={}", date::format("%FT%TZ", clock.now()),
-                 date::format("%FT%TZ", advance_->target));
-    return;  // written() asks for the next slice
-  }
-  clock.set(std::max(advance_->from, advance_->target));
-  Result r = advance_recorded(engine_, advance_->who, advance_->from, advance_->target, clock.now(), open_);
-  open_answered_.emplace_back(std::move(advance_->asked), std::move(r));
-  advance_.reset();
-}
-
-void Server::launch() {
-  if (publisher_ != nullptr) publisher_->take(open_);
-  if (dispatcher_ != nullptr) dispatcher_->take(open_);  // routes the batch's messages, the publisher's too
-  if (open_.empty() && open_answered_.empty()) return;
-  auto f = std::make_unique<Flight>();
-  if (open_fired_) {
-    // A review in a reply is shown as it will be committed, after anything that fired.
-    for (auto& [p, r] : open_answered_) {
-      if (!r.text.empty()) {
-        r.data = r.body();
-        r.text.clear();
-      }
-      if (!r.ok || !r.data.contains("ref") || !r.data.contains("stages")) continue;
-      auto now = engine_.status(r.data["ref"].get<std::string>());
-      if (now.ok) {
-        for (const auto& [k, v] : now.data.items()) r.data[k] = v;
-      }
-    }
-  }
-  f->batch = std::move(open_);
-  open_ = store::Batch{};
-  f->answered = std::move(open_answered_);
-  open_answered_.clear();
-  open_fired_ = false;
-  f->sealed = engine_.seal();
-  if (dispatcher_ != nullptr) dispatcher_->launched();
-  if (f->batch.empty()) {
-    // Only replies to reads: they go once everything written before them
-    // is on disk (what they show may come from it).
-    f->write = committer_.started();
-    unsynced_.push_back(std::move(f));
-    answer_synced();
-    return;
-  }
-  flight_ = std::move(f);
-  flight_->write = committer_.start(flight_->batch);
-}
-
-void Server::land_now() {
-  if (flight_) {
-    committer_.wait_written();
-    written(Next::nothing);
-  }
-  answer_synced();
-}
-
-[[noreturn]] void Server::die(const std::string& error) {
-  // Memory may now be ahead of the database: stop, and let a restart
-  // recover from what was committed. Nothing unacknowledged is lost.
-  spdlog::critical("store.commit failed: {}; stopping so a restart recovers from the database", error);
-  std::_Exit(70);
-}
-
-void Server::written(Next next) {
-  if (!flight_ || committer_.writing()) return;  // landed already (land_now)
-  if (auto error = committer_.error()) die(*error);
-  auto f = std::move(flight_);
-  store_.end_reads();  // reads from here on see the batch
-  if (store_.log_full()) store_.restart_log();  // nothing writes or reads now
-  // Written: only the replies wait, for the sync. The batch is freed and the
-  // engine tidied once the next is under way.
-  const store::Batch done = std::move(f->batch);
-  const std::uint64_t sealed = f->sealed;
-  unsynced_.push_back(std::move(f));
-  // The writer is idle from here: what filled meanwhile goes at once, while
-  // this batch is synced. That includes what the dispatcher settled while
-  // the batch was written: its request to commit found the writer busy, and
-  // left in the dispatcher the delivery would wait for the next commit, which
-  // in a rehearsal may never come (and a restart meanwhile would send it again).
-  if (next == Next::everything) {
-    if (dispatcher_ != nullptr) dispatcher_->take(open_);
-    if (!open_.empty() || !open_answered_.empty()) launch();
-  }
-  engine_.committed(sealed);
-  // What arrived while this batch was written goes next.
-  if (!pending_.empty() || !open_.empty() || !open_answered_.empty() || !refusals_.empty() ||
-      ((more_due_ || advance_) && !stopping_)) {
-    schedule_flush();
-  }
-}
-
-void Server::answer_synced() {
-  if (auto error = committer_.error()) die(*error);
-  const std::uint64_t synced = committer_.synced();
-  bool answered = false;
-  while (!unsynced_.empty() && unsynced_.front()->write <= synced) {
-    auto f = std::move(unsynced_.front());
-    unsynced_.pop_front();
-    // Its delivery outcomes are on disk, and its messages may go out.
-    if (dispatcher_ != nullptr) dispatcher_->committed();
-    for (auto& [p, r] : f->answered) {
-      if (p.from) p.from->answer(reply_line(p.request.id, r));
-    }
-    answered = true;
-  }
-  if (answered && publisher_ != nullptr) publisher_->synced();
-  if (answered && (!pending_.empty() || !refusals_.empty())) schedule_flush();
-}
-
-void Server::arm_timer() {
-  if (services_.clock.is_virtual()) return;  // rehearsal time moves only with `clock advance`
-  Instant now = services_.clock.now();
-  Instant wake = now + std::chrono::minutes{1};
-  if (auto next = engine_.next_fire()) wake = std::min(wake, std::max(*next, now));
-  timer_.expires_at(std::chrono::system_clock::time_point{wake.time_since_epoch()});
-  timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
-    schedule_flush();  // fire_due runs inside the flush, with any queued commands
   });
 }
 
