@@ -1,5 +1,7 @@
 #include "daemon/docketd.h"
 
+#include "daemon/build_info.h"
+
 #include <malloc.h>
 
 #include <charconv>
@@ -187,6 +189,7 @@ bool Docketd::parse_arguments(int argc, const char* const* argv) {
                  "is later")
       ->type_name("TIME");
   app.add_flag("--check-config", o.check_only, "Load and validate the configuration, then exit");
+  app.set_version_flag("--version", version_line("docketd"), "Show docketd's version and the git commit it was built from");
   app.add_option("--idle-timeout", o.idle_timeout, "Close a connection that sends nothing for this many seconds")
       ->type_name("SECONDS")
       ->check(CLI::Range(1, 86400));
@@ -207,6 +210,9 @@ bool Docketd::parse_arguments(int argc, const char* const* argv) {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
     std::cout << app.help();
+    return false;
+  } catch (const CLI::CallForVersion&) {
+    std::cout << version_line("docketd") << '\n';
     return false;
   } catch (const CLI::ParseError& e) {
     throw failed(kExitUsage, std::string(e.what()) + " (try 'docketd --help')");
@@ -371,9 +377,9 @@ int Docketd::serve() {
   secure_socket(sock_);
   dispatcher->start();
   publisher.start();
-  spdlog::info("daemon.ready socket={} database={} clock={} reviews={} timed={} config={}", sock_.string(),
-               db_.string(), clock.mode(), engine.review_count(), engine.timed_in_memory(),
-               config_->hash.substr(0, 12));
+  spdlog::info("daemon.ready socket={} database={} clock={} reviews={} timed={} config={} version={} commit={}",
+               sock_.string(), db_.string(), clock.mode(), engine.review_count(), engine.timed_in_memory(),
+               config_->hash.substr(0, 12), kVersion, kCommit);
   // READY=1 from inside the loop: the store is recovered and the socket accepts.
   boost::asio::post(io, [&] { systemd.ready(); });
   io.run();

@@ -206,6 +206,10 @@ TEST(DocketdIntegration, VersionNamesTheDaemonsBuild) {
   const std::string build = std::string(kVersion) + " (commit " + kCommit + ")";
   EXPECT_EQ(r.out, "docketd " + build + "\n");
   EXPECT_EQ(box.docket({"--version"}).out, "docket " + build + "\n");
+  EXPECT_TRUE(contains(d->log(), std::string("version=") + kVersion + " commit=" + kCommit)) << d->log();
+  auto daemon_version = run_command({kDocketd.string(), "--version"}, box.dir());
+  EXPECT_EQ(daemon_version.code, 0) << daemon_version.err;
+  EXPECT_EQ(daemon_version.out, "docketd " + build + "\n");
   EXPECT_TRUE(exited_zero(d->terminate(), d->log()));
 }
 
