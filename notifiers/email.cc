@@ -24,9 +24,8 @@
 #include <string>
 
 #include "notifiers/curl_util.h"
+#include "notifiers/factory_base.h"
 #include "notifiers/mail_format.h"
-#include "notifiers/registry.h"
-#include "notifiers/settings_reader.h"
 
 namespace docket::notifiers {
 namespace {
@@ -34,7 +33,6 @@ namespace {
 enum class Tls { starttls, implicit, none };
 
 struct EmailSettings {
-  std::string channel;
   std::string host;
   long port = 587;
   Tls tls = Tls::starttls;
@@ -153,20 +151,17 @@ void read_server(detail::ChannelReader& r, EmailSettings& s) {
     }
     s.host = *host;
   }
-  const std::vector<std::string> modes{"starttls", "implicit", "none"};
+  const std::vector<std::string> modes{"starttls", "implicit", "none"};  // in Tls's order
   if (auto tls = r.string("tls")) {
-    if (*tls == "starttls") {
-      s.tls = Tls::starttls;
-    } else if (*tls == "implicit") {
-      s.tls = Tls::implicit;
-    } else if (*tls == "none") {
-      s.tls = Tls::none;
-      if (host && !detail::is_loopback_host(*host)) {
-        r.error(*r.get("tls"), "tls = \"none\" is only for a relay on this machine (127.0.0.1, ::1 or localhost); "
-                               "use tls = \"starttls\" or \"implicit\" for '" + *host + "'");
-      }
-    } else {
+    const auto mode = std::find(modes.begin(), modes.end(), *tls);
+    if (mode == modes.end()) {
       r.error(*r.get("tls"), workflows::unknown("tls mode", *tls, modes));
+    } else {
+      s.tls = static_cast<Tls>(mode - modes.begin());
+    }
+    if (s.tls == Tls::none && host && !detail::is_loopback_host(*host)) {
+      r.error(*r.get("tls"), "tls = \"none\" is only for a relay on this machine (127.0.0.1, ::1 or localhost); "
+                             "use tls = \"starttls\" or \"implicit\" for '" + *host + "'");
     }
   }
   s.port = s.tls == Tls::implicit ? 465 : s.tls == Tls::none ? 25 : 587;
@@ -232,12 +227,8 @@ class EmailFactory final : public FactoryBase<EmailSettings> {
   std::string name() const override { return "email"; }
 
  private:
-  EmailSettings validate_typed(const toml::table& table, const SettingsContext& context,
-                               Diagnostics& diags) const override {
-    detail::ChannelReader r(table, context, diags);
+  EmailSettings validate_typed(detail::ChannelReader& r) const override {
     EmailSettings s;
-    s.channel = context.channel;
-
     read_server(r, s);
     read_sender(r, s);
     read_login(r, s);
@@ -246,7 +237,6 @@ class EmailFactory final : public FactoryBase<EmailSettings> {
     if (auto ca = r.file("ca_file")) s.ca_file = ca->string();
     s.subject = r.templ("subject");
     s.body = r.templ("body");
-    r.finish();
     return s;
   }
 

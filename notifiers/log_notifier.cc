@@ -6,8 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "notifiers/registry.h"
-#include "notifiers/settings_reader.h"
+#include "notifiers/factory_base.h"
 
 namespace docket::notifiers {
 namespace {
@@ -54,12 +53,7 @@ class LogFactory final : public FactoryBase<LogSettings> {
   std::string name() const override { return "log"; }
 
  private:
-  LogSettings validate_typed(const toml::table& table, const SettingsContext& context,
-                             Diagnostics& diags) const override {
-    detail::ChannelReader r(table, context, diags);
-    r.finish();
-    return LogSettings{context.channel};
-  }
+  LogSettings validate_typed(detail::ChannelReader& r) const override { return LogSettings{r.context().channel}; }
 
   std::unique_ptr<Notifier> create_typed(const LogSettings& settings, const Services& services) const override {
     return std::make_unique<LogNotifier>(settings.channel, services.logger);

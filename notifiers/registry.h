@@ -14,7 +14,7 @@
 // meets a configuration it has to second-guess.
 //
 // Adding a channel is one new .cc file defining a FactoryBase over its own
-// settings struct, and one line in
+// settings struct (notifiers/factory_base.h), and one line in
 // register_builtin_notifiers() (builtin.cc). Built-ins are registered
 // explicitly rather than by static initialisers, which silently vanish when
 // the library is linked statically.
@@ -69,7 +69,7 @@ struct Services {
 };
 
 // A channel's settings after its factory has checked them, ready to make the
-// channel's notifiers. Only FactoryBase makes one.
+// channel's notifiers. Only FactoryBase (notifiers/factory_base.h) makes one.
 class Settings {
  public:
   virtual ~Settings() = default;
@@ -85,52 +85,6 @@ class Factory {
   // problem into `diags`; null when there was any.
   virtual std::unique_ptr<const Settings> validate(const toml::table& table, const SettingsContext& context,
                                                    Diagnostics& diags) const = 0;
-};
-
-// The base of every channel's factory, after Envoy's FactoryBase<ConfigProto>
-// (source/extensions/filters/http/common/factory_base.h). A channel reads its
-// table into a settings struct of its own, `ChannelSettings`, a plain value,
-// and makes its notifier from that struct; the base keeps the struct, typed,
-// beside the factory that read it, so nothing ever casts a Settings back:
-//
-//   struct LogSettings { std::string channel; };
-//   class LogFactory final : public FactoryBase<LogSettings> {
-//     std::string name() const override { return "log"; }
-//     LogSettings validate_typed(...) const override;
-//     std::unique_ptr<Notifier> create_typed(const LogSettings&, const Services&) const override;
-//   };
-template <typename ChannelSettings>
-class FactoryBase : public Factory {
- public:
-  std::unique_ptr<const Settings> validate(const toml::table& table, const SettingsContext& context,
-                                           Diagnostics& diags) const final {
-    const std::size_t problems_before = diags.size();
-    ChannelSettings checked = validate_typed(table, context, diags);
-    if (diags.size() != problems_before) return nullptr;
-    return std::make_unique<const Checked>(*this, std::move(checked));
-  }
-
- protected:
-  // Reads the table as validate() says; what it returns is used only if it
-  // reported no problem.
-  virtual ChannelSettings validate_typed(const toml::table& table, const SettingsContext& context,
-                                         Diagnostics& diags) const = 0;
-  // A notifier for settings validate_typed() returned.
-  virtual std::unique_ptr<Notifier> create_typed(const ChannelSettings& settings, const Services& services) const = 0;
-
- private:
-  class Checked final : public Settings {
-   public:
-    Checked(const FactoryBase& factory, ChannelSettings settings)
-        : factory_(factory), settings_(std::move(settings)) {}
-    std::unique_ptr<Notifier> create(const Services& services) const override {
-      return factory_.create_typed(settings_, services);
-    }
-
-   private:
-    const FactoryBase& factory_;  // a Channel holds the factory as long as these settings
-    ChannelSettings settings_;
-  };
 };
 
 // A configured channel whose settings passed validation.

@@ -27,15 +27,13 @@
 #include <string>
 
 #include "notifiers/curl_util.h"
-#include "notifiers/registry.h"
-#include "notifiers/settings_reader.h"
+#include "notifiers/factory_base.h"
 #include "notifiers/signing.h"
 
 namespace docket::notifiers {
 namespace {
 
 struct WebhookSettings {
-  std::string channel;
   detail::Secret url;  // may carry a token (Teams, Slack): never shown
   std::string shown;   // scheme://host:port, for details and logs
   detail::Secret secret;
@@ -229,12 +227,8 @@ class WebhookFactory final : public FactoryBase<WebhookSettings> {
   std::string name() const override { return "webhook"; }
 
  private:
-  WebhookSettings validate_typed(const toml::table& table, const SettingsContext& context,
-                                 Diagnostics& diags) const override {
-    detail::ChannelReader r(table, context, diags);
+  WebhookSettings validate_typed(detail::ChannelReader& r) const override {
     WebhookSettings s;
-    s.channel = context.channel;
-
     read_url(r, s);
     r.forbid("secret", "a secret never goes into the configuration; put it in a file readable only by docketd "
                        "and write secret_file = \"/etc/docket/webhook-secret\"");
@@ -245,7 +239,6 @@ class WebhookFactory final : public FactoryBase<WebhookSettings> {
     s.timeout = r.seconds("timeout", s.timeout);
     if (auto ca = r.file("ca_file")) s.ca_file = ca->string();
     read_body(r, s);
-    r.finish();
     return s;
   }
 
