@@ -12,8 +12,6 @@
 
 namespace docket::store {
 
-using detail::kRowsPerInsert;
-
 namespace {
 
 constexpr int kAuditColumns = 11;
@@ -103,13 +101,13 @@ Store::AuditTail Store::append_audit(const std::vector<AuditEntry>& entries) {
     return marker.kind.empty() ? entries[i] : i == 0 ? marker : entries[i - 1];
   };
   static const std::string one = detail::values_sql(kInsertAuditSql, kAuditColumns, 1);
-  static const std::string many = detail::values_sql(kInsertAuditSql, kAuditColumns, kRowsPerInsert);
+  static const std::string many = detail::values_sql(kInsertAuditSql, kAuditColumns, detail::kRowsPerInsert);
   Statement& single = cached(detail::kInsertAudit, one.c_str());
   Statement& multi = cached(detail::kInsertAuditMany, many.c_str());
   const AuditKey* key = tail.keyed_from > 0 ? key_.get() : nullptr;
   // Bound without copies until the statement runs; kept from write to
   // write so that their storage is reused.
-  thread_local std::string hashes[kRowsPerInsert];
+  thread_local std::string hashes[detail::kRowsPerInsert];
   for (std::size_t i = 0; i < count;) {
     const std::size_t rows = detail::rows_in_next(count - i);
     Statement& s = rows == 1 ? single : multi;

@@ -11,8 +11,6 @@
 
 namespace docket::store {
 
-using detail::kRowsPerInsert;
-
 namespace {
 
 constexpr int kOutboxInsertColumns = 13;
@@ -41,7 +39,7 @@ std::int64_t Store::insert_outbox(const std::vector<OutboxMessage>& rows, Fresh 
   if (rows.empty()) return last_outbox_id;
   static const std::string one = detail::values_sql(kInsertOutboxSql, kOutboxInsertColumns, 1) + " RETURNING id, key";
   static const std::string many =
-      detail::values_sql(kInsertOutboxSql, kOutboxInsertColumns, kRowsPerInsert) + " RETURNING id, key";
+      detail::values_sql(kInsertOutboxSql, kOutboxInsertColumns, detail::kRowsPerInsert) + " RETURNING id, key";
   Statement& single = cached(detail::kInsertOutbox, one.c_str());
   Statement& multi = cached(detail::kInsertOutboxMany, many.c_str());
   std::vector<std::pair<std::int64_t, std::string>> inserted;

@@ -8,8 +8,6 @@
 
 namespace docket::store {
 
-using detail::kRowsPerInsert;
-
 namespace {
 
 constexpr int kReviewColumns = 11;
@@ -64,7 +62,7 @@ void Store::write_reviews(const std::vector<ReviewRecord>& rows) {
   if (rows.empty()) return;
   // Rows go in order, so a review saved twice in the batch keeps its last state.
   static const std::string one = detail::values_sql(kInsertReviewSql, kReviewColumns, 1);
-  static const std::string many = detail::values_sql(kInsertReviewSql, kReviewColumns, kRowsPerInsert);
+  static const std::string many = detail::values_sql(kInsertReviewSql, kReviewColumns, detail::kRowsPerInsert);
   detail::insert_rows(cached(detail::kInsertReview, one.c_str()), cached(detail::kInsertReviewMany, many.c_str()),
                       rows.size(), kReviewColumns, [&](Statement& s, int o, std::size_t i) {
                         const ReviewRecord& r = rows[i];
@@ -82,7 +80,7 @@ void Store::write_deadlines(const std::vector<DeadlineRecord>& rows) {
   // whose columns changed. Rows go in order: the last save of a row wins.
   static const std::string one = detail::values_sql(kInsertDeadlineSql, kDeadlineColumnCount, 1) + kUpsertDeadlineSql;
   static const std::string many =
-      detail::values_sql(kInsertDeadlineSql, kDeadlineColumnCount, kRowsPerInsert) + kUpsertDeadlineSql;
+      detail::values_sql(kInsertDeadlineSql, kDeadlineColumnCount, detail::kRowsPerInsert) + kUpsertDeadlineSql;
   Statement& single = cached(detail::kInsertDeadline, one.c_str());
   Statement& multi = cached(detail::kInsertDeadlineMany, many.c_str());
   // A timed event changes only the timing columns; updating just those

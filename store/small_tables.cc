@@ -7,45 +7,52 @@
 
 namespace docket::store {
 
-void Store::write_definitions(const std::vector<DefinitionText>& rows) {
+namespace {
+
+constexpr const char* kInsertDefinitionSql =
+    "INSERT OR IGNORE INTO definitions (version, workflow, file, text, first_loaded) VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr const char* kInsertMeetingSql =
+    "INSERT OR REPLACE INTO meetings (id, cycle, version, planned, date, state, attended, quorate, amendments, "
+    "moved_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+constexpr const char* kInsertChairSql =
+    "INSERT OR REPLACE INTO chairs (body, year, person, agency, appointed_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr const char* kInsertMetaSql = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)";
+
+// Runs `sql` once per row, bound by bind(statement, row); nothing for none.
+template <typename Row, typename Bind>
+void write_each(Connection& db, const std::vector<Row>& rows, const char* sql, Bind bind) {
   if (rows.empty()) return;
-  auto s = db_.prepare(
-      "INSERT OR IGNORE INTO definitions (version, workflow, file, text, first_loaded) VALUES (?1, ?2, ?3, ?4, ?5)");
-  for (const auto& d : rows) {
-    s.bind(1, d.version).bind(2, d.workflow).bind(3, d.file).bind(4, d.text).bind(5, d.first_loaded);
+  auto s = db.prepare(sql);
+  for (const Row& row : rows) {
+    bind(s, row);
     s.run();
   }
+}
+
+}  // namespace
+
+void Store::write_definitions(const std::vector<DefinitionText>& rows) {
+  write_each(db_, rows, kInsertDefinitionSql, [](Statement& s, const DefinitionText& d) {
+    s.bind(1, d.version).bind(2, d.workflow).bind(3, d.file).bind(4, d.text).bind(5, d.first_loaded);
+  });
 }
 
 void Store::write_meetings(const std::vector<MeetingRecord>& rows) {
-  if (rows.empty()) return;
-  auto s = db_.prepare(
-      "INSERT OR REPLACE INTO meetings (id, cycle, version, planned, date, state, attended, quorate, amendments, "
-      "moved_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-  for (const auto& m : rows) {
+  write_each(db_, rows, kInsertMeetingSql, [](Statement& s, const MeetingRecord& m) {
     s.bind(1, m.id).bind(2, m.cycle).bind(3, m.version).bind(4, m.planned).bind(5, m.date).bind(6, m.state);
     s.bind(7, m.attended).bind(8, m.quorate).bind(9, m.amendments).bind(10, m.moved_reason);
-    s.run();
-  }
+  });
 }
 
 void Store::write_chairs(const std::vector<ChairRecord>& rows) {
-  if (rows.empty()) return;
-  auto s = db_.prepare(
-      "INSERT OR REPLACE INTO chairs (body, year, person, agency, appointed_at) VALUES (?1, ?2, ?3, ?4, ?5)");
-  for (const auto& c : rows) {
+  write_each(db_, rows, kInsertChairSql, [](Statement& s, const ChairRecord& c) {
     s.bind(1, c.body).bind(2, c.year).bind(3, c.person).bind(4, c.agency).bind(5, c.appointed_at);
-    s.run();
-  }
+  });
 }
 
 void Store::write_meta(const std::vector<std::pair<std::string, std::string>>& rows) {
-  if (rows.empty()) return;
-  auto s = db_.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)");
-  for (const auto& [k, v] : rows) {
-    s.bind(1, k).bind(2, v);
-    s.run();
-  }
+  using Pair = std::pair<std::string, std::string>;
+  write_each(db_, rows, kInsertMetaSql, [](Statement& s, const Pair& kv) { s.bind(1, kv.first).bind(2, kv.second); });
 }
 
 std::optional<DefinitionText> Store::definition(const std::string& version) {

@@ -84,11 +84,12 @@ struct AuditEntry {
 
 // What an audit record is about, besides who did what and when: the review
 // or meeting (ref), its stage, and the definition version in force. Any of
-// them may be empty.
+// them may be empty; each has an initialiser, so that a designated
+// initialiser may leave it out ({.ref = r.ref}) without a warning.
 struct AuditSubject {
-  std::string ref;
-  std::string stage;
-  std::string version;
+  std::string ref{};
+  std::string stage{};
+  std::string version{};
 };
 
 // The one way to build an audit record: at `at` (UTC), `actor` ("system" or
