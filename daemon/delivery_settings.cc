@@ -210,12 +210,94 @@ const notifiers::Channel& DeliverySettings::channel_for(const workflows::Person*
   return channels.at(default_channel);
 }
 
-std::shared_ptr<const DeliverySettings> load_delivery(const workflows::Config& config, Diagnostics& diags) {
+namespace {
+
+const notifiers::Registry& builtin_registry() {
   static const notifiers::Registry registry = [] {
     notifiers::Registry r;
     notifiers::register_builtin_notifiers(r);
     return r;
   }();
+  return registry;
+}
+
+// [channels.NAME] tables, each checked by its type's factory. Returns every
+// name declared, also those with errors.
+std::vector<std::string> read_channels(const toml::table& doc, const notifiers::SettingsContext& ctx,
+                                       DeliverySettings& s, Diagnostics& diags) {
+  std::vector<std::string> declared;
+  const toml::node* n = doc.get("channels");
+  if (n == nullptr) return declared;
+  const toml::table* channels = n->as_table();
+  if (channels == nullptr) {
+    const auto& b = n->source().begin;
+    diags.error({ctx.file, b.line, b.column}, "'channels' must be tables, e.g. [channels.mail]");
+    return declared;
+  }
+  for (auto&& [k, v] : *channels) {
+    const std::string name(k.str());
+    declared.push_back(name);
+    const toml::table* t = v.as_table();
+    const auto& b = v.source().begin;
+    if (t == nullptr) {
+      diags.error({ctx.file, b.line, b.column},
+                  "channel '" + name + "' must be a table, e.g. [channels." + name + "] with type = \"email\"");
+      continue;
+    }
+    if (auto channel = builtin_registry().load(name, *t, ctx, diags)) s.channels.emplace(name, std::move(*channel));
+  }
+  return declared;
+}
+
+// [delivery] `channel`: the default channel, which must be one of `names`
+// (and may be left out when there is only one).
+void read_default_channel(ChannelReader& r, bool table_given, const std::vector<std::string>& names,
+                          DeliverySettings& s, Diagnostics& diags) {
+  s.default_channel = names.size() == 1 ? names.front() : "";
+  if (auto channel = r.string("channel")) {
+    if (std::find(names.begin(), names.end(), *channel) == names.end()) {
+      r.error(*r.get("channel"), workflows::unknown("channel", *channel, names));
+    } else {
+      s.default_channel = *channel;
+    }
+  } else if (s.default_channel.empty() && !names.empty()) {
+    std::string listed;
+    for (const auto& n : names) listed += (listed.empty() ? "" : ", ") + n;
+    diags.error(table_given ? r.pos() : workflows::SourcePos{r.context().file, 0, 0},
+                "with several channels, [delivery] must name the default one: channel = \"" + names.front() +
+                    "\" (one of " + listed + ")");
+  }
+}
+
+// The [delivery] table: the default channel, the link, the pace of
+// attempts, quiet hours, the digest and the message templates.
+void read_delivery(const toml::table& doc, const notifiers::SettingsContext& ctx, const std::vector<std::string>& names,
+                   DeliverySettings& s, Diagnostics& diags) {
+  toml::table no_delivery;
+  const toml::table* delivery = doc.get("delivery") != nullptr ? doc.get("delivery")->as_table() : nullptr;
+  if (doc.get("delivery") != nullptr && delivery == nullptr) {
+    const auto& b = doc.get("delivery")->source().begin;
+    diags.error({ctx.file, b.line, b.column}, "'delivery' must be a table: [delivery]");
+  }
+  ChannelReader r(delivery != nullptr ? *delivery : no_delivery, ctx, diags, "[delivery]");
+  read_default_channel(r, delivery != nullptr, names, s, diags);
+  s.link = r.templ("link");
+  s.in_flight = bounded(r, "in_flight", 1, 64, 4);
+  s.first_retry = std::chrono::seconds(bounded(r, "first_retry_seconds", 1, 86'400, 30));
+  s.max_retry = std::chrono::seconds(bounded(r, "max_retry_seconds", 1, 7 * 86'400, 3600));
+  s.dead_after = std::chrono::hours(bounded(r, "dead_after_hours", 1, 90 * 24, 72));
+  if (s.max_retry < s.first_retry) {
+    r.error(*r.get("max_retry_seconds"), "'max_retry_seconds' must not be less than 'first_retry_seconds'");
+  }
+  read_quiet_hours(r, s, ctx, diags);
+  read_digest(r, s, ctx, diags);
+  read_templates(r, s, ctx, diags);
+  r.finish();
+}
+
+}  // namespace
+
+std::shared_ptr<const DeliverySettings> load_delivery(const workflows::Config& config, Diagnostics& diags) {
   const std::size_t errors_before = diags.size();
   auto s = std::make_shared<DeliverySettings>();
   notifiers::SettingsContext ctx;
@@ -225,26 +307,7 @@ std::shared_ptr<const DeliverySettings> load_delivery(const workflows::Config& c
   static const toml::table empty;
   const toml::table& doc = config.daemon.document ? *config.daemon.document : empty;
 
-  std::vector<std::string> declared;  // every [channels.NAME], also those with errors
-  if (const toml::node* n = doc.get("channels")) {
-    if (const toml::table* channels = n->as_table()) {
-      for (auto&& [k, v] : *channels) {
-        const std::string name(k.str());
-        declared.push_back(name);
-        const toml::table* t = v.as_table();
-        const auto& b = v.source().begin;
-        if (t == nullptr) {
-          diags.error({ctx.file, b.line, b.column},
-                      "channel '" + name + "' must be a table, e.g. [channels." + name + "] with type = \"email\"");
-          continue;
-        }
-        if (auto channel = registry.load(name, *t, ctx, diags)) s->channels.emplace(name, std::move(*channel));
-      }
-    } else {
-      const auto& b = n->source().begin;
-      diags.error({ctx.file, b.line, b.column}, "'channels' must be tables, e.g. [channels.mail]");
-    }
-  }
+  const std::vector<std::string> declared = read_channels(doc, ctx, *s, diags);
   if (declared.empty()) {
     // Without a channel people would hear nothing, silently. Only logging
     // them is a choice to write down.
@@ -256,49 +319,12 @@ std::shared_ptr<const DeliverySettings> load_delivery(const workflows::Config& c
   if (names.empty()) {
     for (const auto& [name, c] : s->channels) names.push_back(name);
   }
-  auto defined = [&](const std::string& name) { return std::find(names.begin(), names.end(), name) != names.end(); };
-  auto listed = [&] {
-    std::string out;
-    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-    return out.empty() ? std::string("none") : out;
-  };
-  s->default_channel = names.size() == 1 ? names.front() : "";
-
-  toml::table no_delivery;
-  const toml::table* delivery = doc.get("delivery") != nullptr ? doc.get("delivery")->as_table() : nullptr;
-  if (doc.get("delivery") != nullptr && delivery == nullptr) {
-    const auto& b = doc.get("delivery")->source().begin;
-    diags.error({ctx.file, b.line, b.column}, "'delivery' must be a table: [delivery]");
-  }
-  ChannelReader r(delivery != nullptr ? *delivery : no_delivery, ctx, diags, "[delivery]");
-  if (auto channel = r.string("channel")) {
-    if (!defined(*channel)) {
-      r.error(*r.get("channel"), workflows::unknown("channel", *channel, names));
-    } else {
-      s->default_channel = *channel;
-    }
-  } else if (s->default_channel.empty() && !names.empty()) {
-    diags.error(delivery != nullptr ? r.pos() : workflows::SourcePos{ctx.file, 0, 0},
-                "with several channels, [delivery] must name the default one: channel = \"" + names.front() +
-                    "\" (one of " + listed() + ")");
-  }
-  s->link = r.templ("link");
-  s->in_flight = bounded(r, "in_flight", 1, 64, 4);
-  s->first_retry = std::chrono::seconds(bounded(r, "first_retry_seconds", 1, 86'400, 30));
-  s->max_retry = std::chrono::seconds(bounded(r, "max_retry_seconds", 1, 7 * 86'400, 3600));
-  s->dead_after = std::chrono::hours(bounded(r, "dead_after_hours", 1, 90 * 24, 72));
-  if (s->max_retry < s->first_retry) {
-    r.error(*r.get("max_retry_seconds"), "'max_retry_seconds' must not be less than 'first_retry_seconds'");
-  }
-  read_quiet_hours(r, *s, ctx, diags);
-  read_digest(r, *s, ctx, diags);
-  read_templates(r, *s, ctx, diags);
-  r.finish();
+  read_delivery(doc, ctx, names, *s, diags);
 
   // A person's preferred channel must be one of these (without channels
   // everything goes to the log, whatever anyone prefers).
   for (const auto& p : config.directory.people) {
-    if (!p.prefers.empty() && !declared.empty() && !defined(p.prefers)) {
+    if (!p.prefers.empty() && !declared.empty() && std::find(names.begin(), names.end(), p.prefers) == names.end()) {
       diags.error(p.prefers_at, "person '" + p.id + "' prefers " + workflows::unknown("channel", p.prefers, names));
     }
   }

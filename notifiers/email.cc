@@ -24,17 +24,15 @@
 #include <string>
 
 #include "notifiers/curl_util.h"
+#include "notifiers/factory_base.h"
 #include "notifiers/mail_format.h"
-#include "notifiers/registry.h"
-#include "notifiers/settings_reader.h"
 
 namespace docket::notifiers {
 namespace {
 
 enum class Tls { starttls, implicit, none };
 
-struct EmailSettings final : Settings {
-  std::string channel;
+struct EmailSettings {
   std::string host;
   long port = 587;
   Tls tls = Tls::starttls;
@@ -144,100 +142,106 @@ Delivery EmailNotifier::deliver(const Message& message) {
   return {detail::classify(rc), detail, {}};
 }
 
-class EmailFactory final : public Factory {
+// host, tls and port: where the mail goes, and how it is protected.
+void read_server(detail::ChannelReader& r, EmailSettings& s) {
+  auto host = r.string("host", true, "\"smtp.example.org\"");
+  if (host) {
+    if (host->find_first_of(" /@") != std::string::npos) {
+      r.error(*r.get("host"), "'host' must be a host name or address, not '" + *host + "'");
+    }
+    s.host = *host;
+  }
+  const std::vector<std::string> modes{"starttls", "implicit", "none"};  // in Tls's order
+  if (auto tls = r.string("tls")) {
+    const auto mode = std::find(modes.begin(), modes.end(), *tls);
+    if (mode == modes.end()) {
+      r.error(*r.get("tls"), workflows::unknown("tls mode", *tls, modes));
+    } else {
+      s.tls = static_cast<Tls>(mode - modes.begin());
+    }
+    if (s.tls == Tls::none && host && !detail::is_loopback_host(*host)) {
+      r.error(*r.get("tls"), "tls = \"none\" is only for a relay on this machine (127.0.0.1, ::1 or localhost); "
+                             "use tls = \"starttls\" or \"implicit\" for '" + *host + "'");
+    }
+  }
+  s.port = s.tls == Tls::implicit ? 465 : s.tls == Tls::none ? 25 : 587;
+  if (auto port = r.integer("port")) {
+    if (*port < 1 || *port > 65535) {
+      r.error(*r.get("port"), "'port' must be between 1 and 65535");
+    } else {
+      s.port = static_cast<long>(*port);
+    }
+  }
+}
+
+// from, from_name and helo: who the mail says it comes from.
+void read_sender(detail::ChannelReader& r, EmailSettings& s) {
+  if (auto from = r.string("from", true, "\"docket@example.org\"")) {
+    if (!mail::plain_address(*from)) {
+      r.error(*r.get("from"), "'from' must be a plain address such as \"docket@example.org\", not '" + *from + "'");
+    }
+    s.from.address = *from;
+  }
+  s.from.name = r.string("from_name").value_or("");
+  if (auto helo = r.string("helo")) {
+    if (helo->find_first_of(" /\r\n") != std::string::npos || helo->empty()) {
+      r.error(*r.get("helo"), "'helo' must be this machine's host name, e.g. helo = \"docket.example.org\"");
+    }
+    s.helo = *helo;
+  }
+}
+
+// username, with its password from password_file or password_env (never
+// password itself).
+void read_login(detail::ChannelReader& r, EmailSettings& s) {
+  r.forbid("password", "a password never goes into the configuration; put it in a file readable only by "
+                       "docketd and write password_file = \"/etc/docket/smtp-password\", or name an environment "
+                       "variable with password_env = \"DOCKET_SMTP_PASSWORD\"");
+  const toml::node* password_file = r.get("password_file");
+  const toml::node* password_env = r.get("password_env");
+  if (auto user = r.string("username")) {
+    s.username = *user;
+    if (password_file != nullptr && password_env != nullptr) {
+      r.error(*password_env, "give either 'password_file' or 'password_env', not both");
+    } else if (password_file != nullptr) {
+      if (auto p = r.secret_file("password_file")) s.password = *p;
+    } else if (password_env != nullptr) {
+      if (auto p = r.secret_env("password_env")) s.password = *p;
+    } else {
+      r.error(*r.get("username"), "'username' needs a password: add password_file = \"/etc/docket/smtp-password\" "
+                                  "or password_env = \"DOCKET_SMTP_PASSWORD\"");
+    }
+    if (s.tls == Tls::none) {
+      r.error(*r.get("username"), "'username' with tls = \"none\" would send the password in clear; "
+                                  "use tls = \"starttls\" or \"implicit\"");
+    }
+  } else {
+    for (const toml::node* n : {password_file, password_env}) {
+      if (n != nullptr) r.error(*n, "a password without 'username' is never used; add username = \"...\"");
+    }
+  }
+}
+
+class EmailFactory final : public FactoryBase<EmailSettings> {
  public:
   std::string name() const override { return "email"; }
 
-  std::unique_ptr<const Settings> validate(const toml::table& table, const SettingsContext& context,
-                                           Diagnostics& diags) const override {
-    detail::ChannelReader r(table, context, diags);
-    auto s = std::make_unique<EmailSettings>();
-    s->channel = context.channel;
-    const std::size_t errors_before = diags.size();
-
-    auto host = r.string("host", true, "\"smtp.example.org\"");
-    if (host) {
-      if (host->find_first_of(" /@") != std::string::npos) {
-        r.error(*r.get("host"), "'host' must be a host name or address, not '" + *host + "'");
-      }
-      s->host = *host;
-    }
-    const std::vector<std::string> modes{"starttls", "implicit", "none"};
-    if (auto tls = r.string("tls")) {
-      if (*tls == "starttls") {
-        s->tls = Tls::starttls;
-      } else if (*tls == "implicit") {
-        s->tls = Tls::implicit;
-      } else if (*tls == "none") {
-        s->tls = Tls::none;
-        if (host && !detail::is_loopback_host(*host)) {
-          r.error(*r.get("tls"), "tls = \"none\" is only for a relay on this machine (127.0.0.1, ::1 or localhost); "
-                                 "use tls = \"starttls\" or \"implicit\" for '" + *host + "'");
-        }
-      } else {
-        r.error(*r.get("tls"), workflows::unknown("tls mode", *tls, modes));
-      }
-    }
-    s->port = s->tls == Tls::implicit ? 465 : s->tls == Tls::none ? 25 : 587;
-    if (auto port = r.integer("port")) {
-      if (*port < 1 || *port > 65535) {
-        r.error(*r.get("port"), "'port' must be between 1 and 65535");
-      } else {
-        s->port = static_cast<long>(*port);
-      }
-    }
-    if (auto from = r.string("from", true, "\"docket@example.org\"")) {
-      if (!mail::plain_address(*from)) {
-        r.error(*r.get("from"), "'from' must be a plain address such as \"docket@example.org\", not '" + *from + "'");
-      }
-      s->from.address = *from;
-    }
-    s->from.name = r.string("from_name").value_or("");
-    if (auto helo = r.string("helo")) {
-      if (helo->find_first_of(" /\r\n") != std::string::npos || helo->empty()) {
-        r.error(*r.get("helo"), "'helo' must be this machine's host name, e.g. helo = \"docket.example.org\"");
-      }
-      s->helo = *helo;
-    }
-
-    r.forbid("password", "a password never goes into the configuration; put it in a file readable only by "
-                         "docketd and write password_file = \"/etc/docket/smtp-password\", or name an environment "
-                         "variable with password_env = \"DOCKET_SMTP_PASSWORD\"");
-    const toml::node* password_file = r.get("password_file");
-    const toml::node* password_env = r.get("password_env");
-    if (auto user = r.string("username")) {
-      s->username = *user;
-      if (password_file != nullptr && password_env != nullptr) {
-        r.error(*password_env, "give either 'password_file' or 'password_env', not both");
-      } else if (password_file != nullptr) {
-        if (auto p = r.secret_file("password_file")) s->password = *p;
-      } else if (password_env != nullptr) {
-        if (auto p = r.secret_env("password_env")) s->password = *p;
-      } else {
-        r.error(*r.get("username"), "'username' needs a password: add password_file = \"/etc/docket/smtp-password\" "
-                                    "or password_env = \"DOCKET_SMTP_PASSWORD\"");
-      }
-      if (s->tls == Tls::none) {
-        r.error(*r.get("username"), "'username' with tls = \"none\" would send the password in clear; "
-                                    "use tls = \"starttls\" or \"implicit\"");
-      }
-    } else {
-      for (const toml::node* n : {password_file, password_env}) {
-        if (n != nullptr) r.error(*n, "a password without 'username' is never used; add username = \"...\"");
-      }
-    }
-    s->connect_timeout = r.seconds("connect_timeout", s->connect_timeout);
-    s->timeout = r.seconds("timeout", s->timeout);
-    if (auto ca = r.file("ca_file")) s->ca_file = ca->string();
-    s->subject = r.templ("subject");
-    s->body = r.templ("body");
-    r.finish();
-    if (diags.size() != errors_before) return nullptr;
+ private:
+  EmailSettings validate_typed(detail::ChannelReader& r) const override {
+    EmailSettings s;
+    read_server(r, s);
+    read_sender(r, s);
+    read_login(r, s);
+    s.connect_timeout = r.seconds("connect_timeout", s.connect_timeout);
+    s.timeout = r.seconds("timeout", s.timeout);
+    if (auto ca = r.file("ca_file")) s.ca_file = ca->string();
+    s.subject = r.templ("subject");
+    s.body = r.templ("body");
     return s;
   }
 
-  std::unique_ptr<Notifier> create(const Settings& settings, const Services&) const override {
-    return std::make_unique<EmailNotifier>(dynamic_cast<const EmailSettings&>(settings));
+  std::unique_ptr<Notifier> create_typed(const EmailSettings& settings, const Services&) const override {
+    return std::make_unique<EmailNotifier>(settings);
   }
 };
 

@@ -6,13 +6,12 @@
 
 #include <spdlog/spdlog.h>
 
-#include "notifiers/registry.h"
-#include "notifiers/settings_reader.h"
+#include "notifiers/factory_base.h"
 
 namespace docket::notifiers {
 namespace {
 
-struct LogSettings final : Settings {
+struct LogSettings {
   std::string channel;
 };
 
@@ -49,23 +48,15 @@ class LogNotifier final : public Notifier {
   std::shared_ptr<spdlog::logger> logger_;
 };
 
-class LogFactory final : public Factory {
+class LogFactory final : public FactoryBase<LogSettings> {
  public:
   std::string name() const override { return "log"; }
 
-  std::unique_ptr<const Settings> validate(const toml::table& table, const SettingsContext& context,
-                                           Diagnostics& diags) const override {
-    detail::ChannelReader r(table, context, diags);
-    const std::size_t errors_before = diags.size();
-    r.finish();
-    if (diags.size() != errors_before) return nullptr;
-    auto s = std::make_unique<LogSettings>();
-    s->channel = context.channel;
-    return s;
-  }
+ private:
+  LogSettings validate_typed(detail::ChannelReader& r) const override { return LogSettings{r.context().channel}; }
 
-  std::unique_ptr<Notifier> create(const Settings& settings, const Services& services) const override {
-    return std::make_unique<LogNotifier>(dynamic_cast<const LogSettings&>(settings).channel, services.logger);
+  std::unique_ptr<Notifier> create_typed(const LogSettings& settings, const Services& services) const override {
+    return std::make_unique<LogNotifier>(settings.channel, services.logger);
   }
 };
 

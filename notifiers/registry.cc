@@ -31,10 +31,6 @@ Values template_values(const Message& message) {
 Channel::Channel(std::string name, std::shared_ptr<const Factory> factory, std::shared_ptr<const Settings> settings)
     : name_(std::move(name)), factory_(std::move(factory)), settings_(std::move(settings)) {}
 
-std::unique_ptr<Notifier> Channel::create(const Services& services) const {
-  return factory_->create(*settings_, services);
-}
-
 void Registry::add(std::shared_ptr<const Factory> factory) {
   std::string name = factory->name();
   if (!factories_.emplace(name, std::move(factory)).second) {

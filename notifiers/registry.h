@@ -10,10 +10,11 @@
 //
 // Registry::load() looks up the factory for `type` and lets it check every
 // other key, reporting each problem at its file:line:column (unknown keys get
-// a did-you-mean). Only checked settings ever reach Factory::create(), so a
-// notifier never meets a configuration it has to second-guess.
+// a did-you-mean). Only checked settings ever reach a notifier, so it never
+// meets a configuration it has to second-guess.
 //
-// Adding a channel is one new .cc file defining a Factory and one line in
+// Adding a channel is one new .cc file defining a FactoryBase over its own
+// settings struct (notifiers/factory_base.h), and one line in
 // register_builtin_notifiers() (builtin.cc). Built-ins are registered
 // explicitly rather than by static initialisers, which silently vanish when
 // the library is linked statically.
@@ -58,13 +59,6 @@ const std::vector<std::string>& builtin_placeholders();
 // `message.fields` plus the built-ins, ready for Template::render.
 Values template_values(const Message& message);
 
-// A channel's settings after its factory has checked them. Each factory
-// derives its own; only that factory looks inside.
-class Settings {
- public:
-  virtual ~Settings() = default;
-};
-
 // What a notifier may use from its surroundings, so tests can replace it.
 struct Services {
   // The wall clock for webhook timestamps (receivers compare it with theirs,
@@ -72,6 +66,14 @@ struct Services {
   std::function<std::chrono::system_clock::time_point()> wall_clock;
   // The logger of the `log` channel; null for spdlog's default logger.
   std::shared_ptr<spdlog::logger> logger;
+};
+
+// A channel's settings after its factory has checked them, ready to make the
+// channel's notifiers. Only FactoryBase (notifiers/factory_base.h) makes one.
+class Settings {
+ public:
+  virtual ~Settings() = default;
+  virtual std::unique_ptr<Notifier> create(const Services& services) const = 0;
 };
 
 class Factory {
@@ -83,8 +85,6 @@ class Factory {
   // problem into `diags`; null when there was any.
   virtual std::unique_ptr<const Settings> validate(const toml::table& table, const SettingsContext& context,
                                                    Diagnostics& diags) const = 0;
-  // A notifier for settings this factory's validate() returned.
-  virtual std::unique_ptr<Notifier> create(const Settings& settings, const Services& services) const = 0;
 };
 
 // A configured channel whose settings passed validation.
@@ -94,7 +94,7 @@ class Channel {
 
   const std::string& name() const { return name_; }
   std::string type() const { return factory_->name(); }
-  std::unique_ptr<Notifier> create(const Services& services = {}) const;
+  std::unique_ptr<Notifier> create(const Services& services = {}) const { return settings_->create(services); }
 
  private:
   std::string name_;

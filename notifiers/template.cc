@@ -1,9 +1,9 @@
 #include "notifiers/template.h"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "workflows/diagnostics.h"
+#include "workflows/json_string.h"
 
 namespace docket::notifiers {
 
@@ -74,25 +74,7 @@ std::vector<std::string> Template::placeholders() const {
 std::string json_escape(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
+  workflows::append_json_escaped(out, s, workflows::JsonDel::escape);
   return out;
 }
 

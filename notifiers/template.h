@@ -60,7 +60,8 @@ class Template {
 };
 
 // `s` as the inside of a JSON string (RFC 8259): '"', '\\' and control
-// characters escaped; UTF-8 passes through.
+// characters escaped, DEL too; UTF-8 passes through
+// (workflows::append_json_escaped).
 std::string json_escape(std::string_view s);
 
 }  // namespace docket::notifiers

@@ -27,15 +27,13 @@
 #include <string>
 
 #include "notifiers/curl_util.h"
-#include "notifiers/registry.h"
-#include "notifiers/settings_reader.h"
+#include "notifiers/factory_base.h"
 #include "notifiers/signing.h"
 
 namespace docket::notifiers {
 namespace {
 
-struct WebhookSettings final : Settings {
-  std::string channel;
+struct WebhookSettings {
   detail::Secret url;  // may carry a token (Teams, Slack): never shown
   std::string shown;   // scheme://host:port, for details and logs
   detail::Secret secret;
@@ -181,67 +179,71 @@ std::optional<std::string> check_url(const std::string& url, std::string& error)
   return scheme + "://" + host + ":" + port;
 }
 
-class WebhookFactory final : public Factory {
+// url or url_file: where the document goes (the URL itself never shown).
+void read_url(detail::ChannelReader& r, WebhookSettings& s) {
+  const toml::node* url_node = r.get("url");
+  const toml::node* url_file_node = r.get("url_file");
+  std::optional<std::string> url;
+  if (url_node != nullptr && url_file_node != nullptr) {
+    r.error(*url_file_node, "give either 'url' or 'url_file', not both");
+  } else if (url_file_node != nullptr) {
+    if (auto secret = r.secret_file("url_file")) url = secret->reveal();
+  } else {
+    url = r.string("url", true, "\"https://hooks.example.org/docket\" (or url_file = \"/etc/docket/hook-url\")");
+  }
+  if (url) {
+    std::string problem;
+    if (auto shown = check_url(*url, problem)) {
+      s.url = detail::Secret(*url);
+      s.shown = *shown;
+    } else {
+      // The URL itself is not repeated: it may hold a token.
+      r.error(url_node != nullptr ? *url_node : *url_file_node,
+              std::string(url_node != nullptr ? "'url' " : "the URL in 'url_file' ") + problem);
+    }
+  }
+}
+
+// template: the document, which must be JSON whatever the placeholders hold.
+void read_body(detail::ChannelReader& r, WebhookSettings& s) {
+  if (auto t = r.templ("template")) {
+    // Rendered with a value needing escapes, the template must be JSON;
+    // a placeholder outside a string shows up here too.
+    Values probe;
+    for (const auto& name : t->placeholders()) probe[name] = "a\"b\n";
+    const std::string sample = t->render(probe, Escape::json);
+    try {
+      [[maybe_unused]] const auto parsed = nlohmann::json::parse(sample);
+      s.body = std::move(t);
+    } catch (const nlohmann::json::parse_error& e) {
+      r.error(*r.get("template"), "'template' does not make a JSON document (placeholders belong inside "
+                                  "\"strings\"): " + std::string(e.what()).substr(std::string(e.what()).find(':') + 2));
+    }
+  }
+}
+
+class WebhookFactory final : public FactoryBase<WebhookSettings> {
  public:
   std::string name() const override { return "webhook"; }
 
-  std::unique_ptr<const Settings> validate(const toml::table& table, const SettingsContext& context,
-                                           Diagnostics& diags) const override {
-    detail::ChannelReader r(table, context, diags);
-    auto s = std::make_unique<WebhookSettings>();
-    s->channel = context.channel;
-    const std::size_t errors_before = diags.size();
-
-    const toml::node* url_node = r.get("url");
-    const toml::node* url_file_node = r.get("url_file");
-    std::optional<std::string> url;
-    if (url_node != nullptr && url_file_node != nullptr) {
-      r.error(*url_file_node, "give either 'url' or 'url_file', not both");
-    } else if (url_file_node != nullptr) {
-      if (auto secret = r.secret_file("url_file")) url = secret->reveal();
-    } else {
-      url = r.string("url", true, "\"https://hooks.example.org/docket\" (or url_file = \"/etc/docket/hook-url\")");
-    }
-    if (url) {
-      std::string problem;
-      if (auto shown = check_url(*url, problem)) {
-        s->url = detail::Secret(*url);
-        s->shown = *shown;
-      } else {
-        // The URL itself is not repeated: it may hold a token.
-        r.error(url_node != nullptr ? *url_node : *url_file_node,
-                std::string(url_node != nullptr ? "'url' " : "the URL in 'url_file' ") + problem);
-      }
-    }
+ private:
+  WebhookSettings validate_typed(detail::ChannelReader& r) const override {
+    WebhookSettings s;
+    read_url(r, s);
     r.forbid("secret", "a secret never goes into the configuration; put it in a file readable only by docketd "
                        "and write secret_file = \"/etc/docket/webhook-secret\"");
     if (r.get("secret_file") != nullptr) {
-      if (auto secret = r.secret_file("secret_file")) s->secret = *secret;
+      if (auto secret = r.secret_file("secret_file")) s.secret = *secret;
     }
-    s->connect_timeout = r.seconds("connect_timeout", s->connect_timeout);
-    s->timeout = r.seconds("timeout", s->timeout);
-    if (auto ca = r.file("ca_file")) s->ca_file = ca->string();
-    if (auto t = r.templ("template")) {
-      // Rendered with a value needing escapes, the template must be JSON;
-      // a placeholder outside a string shows up here too.
-      Values probe;
-      for (const auto& name : t->placeholders()) probe[name] = "a\"b\n";
-      const std::string sample = t->render(probe, Escape::json);
-      try {
-        [[maybe_unused]] const auto parsed = nlohmann::json::parse(sample);
-        s->body = std::move(t);
-      } catch (const nlohmann::json::parse_error& e) {
-        r.error(*r.get("template"), "'template' does not make a JSON document (placeholders belong inside "
-                                    "\"strings\"): " + std::string(e.what()).substr(std::string(e.what()).find(':') + 2));
-      }
-    }
-    r.finish();
-    if (diags.size() != errors_before) return nullptr;
+    s.connect_timeout = r.seconds("connect_timeout", s.connect_timeout);
+    s.timeout = r.seconds("timeout", s.timeout);
+    if (auto ca = r.file("ca_file")) s.ca_file = ca->string();
+    read_body(r, s);
     return s;
   }
 
-  std::unique_ptr<Notifier> create(const Settings& settings, const Services& services) const override {
-    return std::make_unique<WebhookNotifier>(dynamic_cast<const WebhookSettings&>(settings), services);
+  std::unique_ptr<Notifier> create_typed(const WebhookSettings& settings, const Services& services) const override {
+    return std::make_unique<WebhookNotifier>(settings, services);
   }
 };
 

@@ -1,5 +1,7 @@
 #include "reports/timeline.h"
 
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "store/audit_query.h"
@@ -111,10 +113,11 @@ const std::string& WorkflowOf::operator()(const std::string& ref) {
   return cache_.emplace(ref, std::move(workflow)).first->second;
 }
 
-std::string describe(const store::AuditRecord& r, const std::string& workflow, const workflows::Config* config) {
-  const json d = json::parse(r.details, nullptr, false);
-  const std::string stage = stage_text(r.stage, workflow, config);
-  const std::string& k = r.kind;
+namespace {
+
+// A review's records: its start, stages, deadlines, pauses and end.
+std::optional<std::string> review_text(const std::string& k, const json& d, const std::string& stage,
+                                       const workflows::Config* config) {
   if (k == "review.started") {
     std::string s = "Review started: " + str(d, "workflow") + " (definition version " + str(d, "version") + "), day 0 " +
                     day_text(str(d, "start"));
@@ -170,6 +173,11 @@ std::string describe(const store::AuditRecord& r, const std::string& workflow, c
   if (k == "review.not_started") {
     return "The follow-on review " + str(d, "workflow") + " could not be started: " + str(d, "reason");
   }
+  return std::nullopt;
+}
+
+// A meeting's records, and a body's chair.
+std::optional<std::string> meeting_text(const std::string& k, const json& d, const workflows::Config* config) {
   if (k == "meeting.scheduled") return "Meeting scheduled for " + day_text(str(d, "date")) + " (" + str(d, "why") + ")";
   if (k == "meeting.papers_due") return "Papers for the meeting are due " + day_text(str(d, "due"));
   if (k == "meeting.publish_papers") return "Papers published";
@@ -195,6 +203,12 @@ std::string describe(const store::AuditRecord& r, const std::string& workflow, c
     return "Chair for " + str(d, "year") + " appointed: " + actor_text(str(d, "person"), config) + " (" +
            agencies_text(json::array({str(d, "agency")}), config) + ")";
   }
+  return std::nullopt;
+}
+
+// docketd's own records: starts, reloads, deliveries, refusals, the clock.
+std::optional<std::string> system_text(const store::AuditRecord& r, const json& d, const workflows::Config* config) {
+  const std::string& k = r.kind;
   if (k == "daemon.started") return "docketd started (" + str(d, "clock") + " clock, configuration " + str(d, "config").substr(0, 12) + ")";
   if (k == "daemon.stopped") return "docketd stopped";
   if (k == "config.reloaded") {
@@ -222,6 +236,18 @@ std::string describe(const store::AuditRecord& r, const std::string& workflow, c
     return "Refused: " + str(d, "command") + " by " + actor_text(r.actor, config) + " (" + str(d, "error") + ")";
   }
   if (k == "clock.advanced") return "Rehearsal clock moved from " + str(d, "from") + " to " + str(d, "to");
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string describe(const store::AuditRecord& r, const std::string& workflow, const workflows::Config* config) {
+  const json d = json::parse(r.details, nullptr, false);
+  const std::string stage = stage_text(r.stage, workflow, config);
+  const std::string& k = r.kind;
+  if (auto text = review_text(k, d, stage, config)) return *text;
+  if (auto text = meeting_text(k, d, config)) return *text;
+  if (auto text = system_text(r, d, config)) return *text;
   std::string s = k;
   if (!r.stage.empty()) s += " " + stage;
   if (d.is_object() && !d.empty()) s += " " + r.details;

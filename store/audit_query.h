@@ -1,7 +1,7 @@
 #pragma once
 // Reading the audit trail: filtered pages for `docket audit`, one
 // reference's whole story for `docket audit show`, and the walk along the
-// hash chain for `docket audit verify`.
+// hash chain for `docket audit verify` (in audit_verify.cc).
 //
 // The chain (see Store::commit): record 1 has an empty prev_hash; record n
 // holds prev_hash = hash of record n - 1 and hash = its link: SHA-256 of

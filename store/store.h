@@ -16,6 +16,7 @@
 // (the marker's HMAC covers the last of them, so they are protected too).
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -80,6 +81,39 @@ struct AuditEntry {
   std::string details;     // JSON object
   std::string version;     // definition version in force, if any
 };
+
+// What an audit record is about, besides who did what and when: the review
+// or meeting (ref), its stage, and the definition version in force. Any of
+// them may be empty; each has an initialiser, so that a designated
+// initialiser may leave it out ({.ref = r.ref}) without a warning.
+struct AuditSubject {
+  std::string ref{};
+  std::string stage{};
+  std::string version{};
+};
+
+// The one way to build an audit record: at `at` (UTC), `actor` ("system" or
+// a person id) did `kind`, with `details` (a JSON object's text), about
+// `subject`:
+//
+//   b.audit.push_back(audit_entry(clock.now(), "system", "daemon.started", details.dump()));
+//   b.audit.push_back(audit_entry(clock.now(), who.person, "stage.completed", details.dump(),
+//                                 {.ref = r.ref, .stage = stage, .version = r.version}));
+inline AuditEntry audit_entry(std::int64_t at, std::string actor, std::string kind, std::string details,
+                              AuditSubject subject = {}) {
+  return AuditEntry{at,
+                    std::move(actor),
+                    std::move(kind),
+                    std::move(subject.ref),
+                    std::move(subject.stage),
+                    std::move(details),
+                    std::move(subject.version)};
+}
+inline AuditEntry audit_entry(std::chrono::sys_seconds at, std::string actor, std::string kind, std::string details,
+                              AuditSubject subject = {}) {
+  return audit_entry(at.time_since_epoch().count(), std::move(actor), std::move(kind), std::move(details),
+                     std::move(subject));
+}
 
 struct AuditRecord : AuditEntry {
   std::int64_t seq = 0;
@@ -338,7 +372,7 @@ class Store {
   std::int64_t read_steps() const;
   std::vector<AuditRecord> audit(const std::string& ref = {});
   // The audit.keyed record's number; 0 while the trail is not keyed.
-  std::int64_t keyed_from() const { return keyed_from_; }
+  std::int64_t keyed_from() const { return tail_.keyed_from; }
   // The newest audit record that is durable (synced): what docketd may
   // publish. Safe from any thread.
   ChainHead durable_head() const;
@@ -358,8 +392,37 @@ class Store {
   const Checkpointer& checkpointer() const { return *checkpointer_; }
 
  private:
+  // The audit trail's newest record as this writer knows it, and where its
+  // keyed part starts (0 while it is not keyed).
+  struct AuditTail {
+    std::int64_t seq = 0;
+    std::string hash;
+    std::int64_t keyed_from = 0;
+  };
+
   static int on_wal(void* self, sqlite3* db, const char* name, int frames);
-  void migrate();
+  void migrate();  // schema.cc
+
+  // write()'s steps, in the order it runs them in its transaction; each in
+  // the file that owns its table. Each does nothing for no rows.
+  void write_reviews(const std::vector<ReviewRecord>& rows);      // reviews.cc
+  void write_deadlines(const std::vector<DeadlineRecord>& rows);  // reviews.cc
+  // Chains the records after tail_ (behind the audit.keyed marker when this
+  // write starts the keyed part) and returns the new tail.
+  AuditTail append_audit(const std::vector<AuditEntry>& entries);  // audit_chain.cc
+  AuditEntry keyed_marker(std::int64_t at) const;                  // audit_chain.cc
+  // Adds the rows that were new to `fresh` (with report); returns the last
+  // outbox id written.
+  std::int64_t insert_outbox(const std::vector<OutboxMessage>& rows, Fresh report,
+                             std::vector<OutboxMessage>& fresh);  // outbox.cc
+  void update_outbox(const std::vector<OutboxUpdate>& updates);   // outbox.cc
+  void write_definitions(const std::vector<DefinitionText>& rows);                // small_tables.cc
+  void write_meetings(const std::vector<MeetingRecord>& rows);                    // small_tables.cc
+  void write_chairs(const std::vector<ChairRecord>& rows);                        // small_tables.cc
+  void write_meta(const std::vector<std::pair<std::string, std::string>>& rows);  // small_tables.cc
+  // After the commit: the new tail and the last outbox row are written.
+  void written(AuditTail tail, std::int64_t last_outbox_id);
+
   // A prepared statement kept for the life of the store (hot point reads,
   // and the appends of write()).
   Statement& cached(int slot, const char* sql);
@@ -388,9 +451,7 @@ class Store {
   std::vector<std::unique_ptr<Statement>> statements_;
   std::string clock_;
   std::shared_ptr<const AuditKey> key_;
-  std::string last_hash_;
-  std::int64_t last_seq_ = 0;
-  std::int64_t keyed_from_ = 0;
+  AuditTail tail_;  // as committed by the last write()
   // The head after the last write() that returned, and after the last sync.
   mutable std::mutex head_mu_;
   ChainHead written_head_;
