@@ -24,12 +24,7 @@ Result advance_recorded(const Engine& engine, const Caller& who, Instant from, I
                         store::Batch& batch) {
   json details{{"from", date::format("%FT%TZ", from)}, {"to", date::format("%FT%TZ", reached)}};
   if (reached != target) details["stopped_short_of"] = date::format("%FT%TZ", target);
-  store::AuditEntry e;
-  e.at = reached.time_since_epoch().count();
-  e.actor = who.person;
-  e.kind = "clock.advanced";
-  e.details = details.dump();
-  batch.audit.push_back(std::move(e));
+  batch.audit.push_back(store::audit_entry(reached, who.person, "clock.advanced", details.dump()));
   batch.meta.emplace_back("virtual_now", std::to_string(reached.time_since_epoch().count()));
   return Result{true, "", clock_json(engine, reached, "virtual")};
 }

@@ -180,14 +180,13 @@ void CommitPipeline::refused(const Caller& who, const Request& request, const Re
   spdlog::info("command.refused command={} by={} error={}", request.command, who.person, r.error);
   const bool known = registry_.args_of(request.command).has_value();
   if (known && !registry_.writes(request.command)) return;
-  store::AuditEntry e;
-  e.at = services_.clock.now().time_since_epoch().count();
-  e.actor = who.person;
-  e.kind = "command.refused";
-  if (auto ref = request.args.find("ref"); ref != request.args.end() && ref->is_string()) e.ref = ref->get<std::string>();
-  e.details = json{{"command", request.command}, {"args", request.args}, {"error", r.error}}.dump(
-      -1, ' ', false, json::error_handler_t::replace);
-  batch.audit.push_back(std::move(e));
+  store::AuditSubject about;
+  if (auto ref = request.args.find("ref"); ref != request.args.end() && ref->is_string()) about.ref = ref->get<std::string>();
+  batch.audit.push_back(store::audit_entry(
+      services_.clock.now(), who.person, "command.refused",
+      json{{"command", request.command}, {"args", request.args}, {"error", r.error}}.dump(
+          -1, ' ', false, json::error_handler_t::replace),
+      std::move(about)));
 }
 
 void CommitPipeline::arm_timer() {

@@ -160,14 +160,7 @@ void Dispatcher::committed() {
 }
 
 void Dispatcher::audit(const store::OutboxMessage& row, const std::string& kind, json details) {
-  store::AuditEntry e;
-  e.at = clock_.now().time_since_epoch().count();
-  e.actor = "system";
-  e.kind = kind;
-  e.ref = row.ref;
-  e.stage = row.stage;
-  e.details = details.dump();
-  audit_.push_back(std::move(e));
+  audit_.push_back(store::audit_entry(clock_.now(), "system", kind, details.dump(), {.ref = row.ref, .stage = row.stage}));
 }
 
 bool Dispatcher::quiet_now(Instant now) const {
@@ -526,14 +519,10 @@ Result Dispatcher::retry(const Caller& who, std::int64_t id, store::Batch& batch
   // Pending once written, but it goes only once the retry is on disk.
   busy_.emplace(id, *row);
   taken_.push_back(id);
-  store::AuditEntry e;
-  e.at = clock_.now().time_since_epoch().count();
-  e.actor = who.person;
-  e.kind = "notification.retried";
-  e.ref = row->ref;
-  e.stage = row->stage;
-  e.details = json{{"id", id}, {"key", row->key}, {"attempts", row->attempts}, {"last_error", row->last_error}}.dump();
-  batch.audit.push_back(std::move(e));
+  batch.audit.push_back(store::audit_entry(
+      clock_.now(), who.person, "notification.retried",
+      json{{"id", id}, {"key", row->key}, {"attempts", row->attempts}, {"last_error", row->last_error}}.dump(),
+      {.ref = row->ref, .stage = row->stage}));
   return {true, "", json{{"id", id}, {"key", row->key}, {"state", "pending"}}};
 }
 

@@ -66,12 +66,7 @@ fs::path default_config_dir() {
 }
 
 store::AuditEntry system_record(const Clock& clock, const std::string& kind, json details) {
-  store::AuditEntry e;
-  e.at = clock.now().time_since_epoch().count();
-  e.actor = "system";
-  e.kind = kind;
-  e.details = details.dump();
-  return e;
+  return store::audit_entry(clock.now(), "system", kind, details.dump());
 }
 
 // What the start-up check leaves in the first batch: the point the chain is

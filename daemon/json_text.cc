@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "workflows/json_string.h"
+
 namespace docket::daemon {
 
 void append_json_string(std::string& out, std::string_view s, bool replace_invalid) {
@@ -30,27 +32,7 @@ void append_json_string(std::string& out, std::string_view s, bool replace_inval
       return;
     }
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (std::size_t i = plain; i < s.size(); ++i) {
-    const char c = s[i];
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += "\\u00";
-          out += kHex[(c >> 4) & 0xF];
-          out += kHex[c & 0xF];
-        } else {
-          out += c;
-        }
-    }
-  }
+  workflows::append_json_escaped(out, s.substr(plain));
   out += '"';
 }
 

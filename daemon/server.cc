@@ -116,12 +116,8 @@ class Server::Connection : public Asker, public std::enable_shared_from_this<Con
       auto [last, fresh] = server_.refused_at_.try_emplace(cred.uid, now);
       if (fresh || now - last->second >= std::chrono::minutes{1}) {
         last->second = now;
-        store::AuditEntry e;
-        e.at = now.time_since_epoch().count();
-        e.actor = "system";
-        e.kind = "access.refused";
-        e.details = json{{"uid", cred.uid}, {"user", name}}.dump();
-        server_.pipeline_.record(std::move(e));
+        server_.pipeline_.record(
+            store::audit_entry(now, "system", "access.refused", json{{"uid", cred.uid}, {"user", name}}.dump()));
       }
       spdlog::warn("access.refused uid={} user={}", cred.uid, name);
       return;
