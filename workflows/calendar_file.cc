@@ -91,16 +91,10 @@ std::optional<Holiday> read_holiday(const toml::table& t, const ParsedFile& f, D
 std::vector<Holiday> read_published(Reader& r, const ParsedFile& f, Diagnostics& diags) {
   std::vector<Holiday> published;
   std::map<Day, std::uint32_t> seen;
-  const toml::array* arr = r.array("published");
-  if (arr == nullptr) return published;
-  for (const auto& item : *arr) {
-    const toml::table* t = item.as_table();
-    if (t == nullptr) {
-      r.error(item, "each published holiday must be a table: { date = 2026-12-25, name = \"Christmas Day\" }");
-      continue;
-    }
-    if (auto holiday = read_holiday(*t, f, diags, seen)) published.push_back(std::move(*holiday));
-  }
+  r.tables("published", "each published holiday must be a table: { date = 2026-12-25, name = \"Christmas Day\" }",
+           [&](const toml::table& t) {
+             if (auto holiday = read_holiday(t, f, diags, seen)) published.push_back(std::move(*holiday));
+           });
   return published;
 }
 
@@ -165,24 +159,17 @@ bool read_rule_month(Reader& h, const RuleKeys& keys, HolidayRule& rule) {
 
 std::vector<HolidayRule> read_rules(Reader& r, const ParsedFile& f, Diagnostics& diags) {
   std::vector<HolidayRule> rules;
-  const toml::array* arr = r.array("rule");
-  if (arr == nullptr) return rules;
-  for (const auto& item : *arr) {
-    const toml::table* t = item.as_table();
-    if (t == nullptr) {
-      r.error(item, "each [[rule]] must be a table");
-      continue;
-    }
-    Reader h(*t, f.rel, diags, "a holiday rule");
+  r.tables("rule", "each [[rule]] must be a table", [&](const toml::table& t) {
+    Reader h(t, f.rel, diags, "a holiday rule");
     HolidayRule rule;
     rule.name = h.string("name", true).value_or("");
     rule.substitute = h.boolean("substitute").value_or(false);
     RuleKeys keys{h.integer("easter"), h.integer("month"), h.integer("day"), h.string("weekday"), h.integer("nth")};
     // A rule with an error is not checked for unknown keys.
-    if (!read_rule_kind(h, *t, keys, rule) || !read_rule_month(h, keys, rule)) continue;
+    if (!read_rule_kind(h, t, keys, rule) || !read_rule_month(h, keys, rule)) return;
     h.finish();
     rules.push_back(std::move(rule));
-  }
+  });
   return rules;
 }
 

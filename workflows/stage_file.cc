@@ -22,7 +22,7 @@ class StageReader {
   void read_reminders();
   std::optional<Reminder> read_reminder(const toml::node& item);
   void read_escalations();
-  std::optional<EscalationRung> read_rung(const toml::node& item, double& previous);
+  std::optional<EscalationRung> read_rung(const toml::table& et, double& previous);
   void read_marks();
   void read_outcomes();
   void read_opening();
@@ -84,11 +84,11 @@ void StageReader::read_due() {
   }
   auto roll = r_.string("roll");
   if (!roll) return;
-  if (*roll == "next working day") {
-    s_.roll = Roll::next_working_day;
-  } else if (*roll == "previous working day") {
-    s_.roll = Roll::previous_working_day;
-  } else if (*roll != "none") {
+  if (auto v = lookup<Roll>(*roll, {{"next working day", Roll::next_working_day},
+                                    {"previous working day", Roll::previous_working_day},
+                                    {"none", Roll::none}})) {
+    s_.roll = *v;
+  } else {
     r_.error(*r_.get("roll"), "'roll' must be \"next working day\", \"previous working day\" or \"none\", found \"" +
                                   *roll + "\"");
   }
@@ -101,12 +101,8 @@ void StageReader::read_due() {
 void StageReader::read_limit() {
   auto limit = r_.string("limit");
   if (!limit) return;
-  if (*limit == "statutory") {
-    s_.limit = Limit::statutory;
-  } else if (*limit == "local") {
-    s_.limit = Limit::local;
-  } else if (*limit == "soft") {
-    s_.limit = Limit::soft;
+  if (auto v = lookup<Limit>(*limit, {{"statutory", Limit::statutory}, {"local", Limit::local}, {"soft", Limit::soft}})) {
+    s_.limit = *v;
   } else {
     r_.error(*r_.get("limit"), "'limit' must be \"statutory\", \"local\" or \"soft\", found \"" + *limit + "\"");
   }
@@ -164,12 +160,11 @@ std::optional<Reminder> StageReader::read_reminder(const toml::node& item) {
 }
 
 void StageReader::read_escalations() {
-  const toml::array* arr = r_.array("escalation");
-  if (arr == nullptr) return;
   double previous = 0;
-  for (const auto& item : *arr) {
-    if (auto rung = read_rung(item, previous)) s_.escalations.push_back(std::move(*rung));
-  }
+  r_.tables("escalation", "each escalation rung is a table: { after = \"1 working day\", to = [\"ROLE\"] }",
+            [&](const toml::table& t) {
+              if (auto rung = read_rung(t, previous)) s_.escalations.push_back(std::move(*rung));
+            });
   if (s_.limit == Limit::soft && !s_.escalations.empty()) {
     r_.error(*r_.get("escalation"), noun_ + " '" + id_ + "' has no fixed limit (limit = \"soft\"), so it cannot be "
                                     "escalated; remove the escalation rungs or set limit = \"local\"");
@@ -178,18 +173,13 @@ void StageReader::read_escalations() {
 
 // { after = "1 working day", to = ["ROLE"], repeat = ... }, later than the
 // rung before it (`previous` days overdue, updated).
-std::optional<EscalationRung> StageReader::read_rung(const toml::node& item, double& previous) {
-  const toml::table* et = item.as_table();
-  if (et == nullptr) {
-    r_.error(item, "each escalation rung is a table: { after = \"1 working day\", to = [\"ROLE\"] }");
-    return std::nullopt;
-  }
-  Reader er(*et, w_.file().rel, w_.diags(), "an escalation rung of " + noun_ + " '" + id_ + "'");
+std::optional<EscalationRung> StageReader::read_rung(const toml::table& et, double& previous) {
+  Reader er(et, w_.file().rel, w_.diags(), "an escalation rung of " + noun_ + " '" + id_ + "'");
   EscalationRung rung;
   auto after = er.duration("after", true);
   auto to = er.strings("to");
   if (!to) {
-    if (er.get("to") == nullptr) er.error(*et, "an escalation rung has no 'to', expected e.g. to = [\"business-manager\"]");
+    if (er.get("to") == nullptr) er.error(et, "an escalation rung has no 'to', expected e.g. to = [\"business-manager\"]");
   } else {
     if (to->empty()) er.error(*er.get("to"), "'to' must name at least one role");
     w_.check_roles(er, "to", *to);

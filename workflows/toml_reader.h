@@ -40,6 +40,16 @@ std::vector<std::string> toml_files_in(const std::filesystem::path& dir, const s
 // The file's name without directory or .toml: what its id must be.
 std::string stem(const std::string& rel);
 
+// The value `word` names in `choices` ({"local", Limit::local}, ...), or
+// nullopt when it names none.
+template <class T>
+std::optional<T> lookup(std::string_view word, std::initializer_list<std::pair<std::string_view, T>> choices) {
+  for (const auto& [name, value] : choices) {
+    if (word == name) return value;
+  }
+  return std::nullopt;
+}
+
 // Where `n` starts in `file`.
 SourcePos position(const std::string& file, const toml::node& n);
 
@@ -77,6 +87,20 @@ class Reader {
   std::optional<DueRule> due(std::string_view key, bool required = true);
   const toml::table* subtable(std::string_view key);
   const toml::array* array(std::string_view key);
+  // Calls read(table) for each table of the array `key` ([[key]]); an item
+  // that is not a table is an error worded `not_a_table`.
+  template <class Read>
+  void tables(std::string_view key, const std::string& not_a_table, Read read) {
+    const toml::array* arr = array(key);
+    if (arr == nullptr) return;
+    for (const auto& item : *arr) {
+      if (const toml::table* t = item.as_table()) {
+        read(*t);
+      } else {
+        error(item, not_a_table);
+      }
+    }
+  }
 
   // Reports every key that was never asked for, with the closest known key.
   void finish();

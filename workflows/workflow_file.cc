@@ -101,27 +101,20 @@ void WorkflowReader::read_common(Reader& r, std::string& id, std::string& calend
 
 void WorkflowReader::read_stages(Reader& r, bool milestones, std::vector<Stage>& out, std::vector<StageNodes>& nodes) {
   const std::string noun = milestones ? "milestone" : "stage";
-  const toml::array* arr = r.array(noun);
-  if (arr == nullptr) return;
   std::map<std::string, std::uint32_t> seen;
-  for (const auto& item : *arr) {
-    const toml::table* t = item.as_table();
-    if (t == nullptr) {
-      r.error(item, "each [[" + noun + "]] must be a table");
-      continue;
-    }
+  r.tables(noun, "each [[" + noun + "]] must be a table", [&](const toml::table& t) {
     StageNodes n;
-    if (auto s = read_stage(*this, *t, milestones, n)) {
-      if (auto first = seen.find(s->id); first != seen.end()) {
-        diags_.error(s->where, noun + " '" + s->id + "' is defined twice (first at line " +
-                                   std::to_string(first->second) + "); give each " + noun + " its own id");
-        continue;
-      }
-      seen.emplace(s->id, s->where.line);
-      out.push_back(std::move(*s));
-      nodes.push_back(n);
+    auto s = read_stage(*this, t, milestones, n);
+    if (!s) return;
+    if (auto first = seen.find(s->id); first != seen.end()) {
+      diags_.error(s->where, noun + " '" + s->id + "' is defined twice (first at line " +
+                                 std::to_string(first->second) + "); give each " + noun + " its own id");
+      return;
     }
-  }
+    seen.emplace(s->id, s->where.line);
+    out.push_back(std::move(*s));
+    nodes.push_back(n);
+  });
 }
 
 // --- a review type --------------------------------------------------------
@@ -301,12 +294,10 @@ void WorkflowReader::read_schedule(Reader& r, MeetingCycle& c) {
   if (read_rrule(sr, c)) ++kinds;
   if (read_sequenced(sr, c)) ++kinds;
   if (auto roll = sr.string("on_non_working_day")) {
-    if (*roll == "next working day") {
-      c.schedule.on_non_working_day = Roll::next_working_day;
-    } else if (*roll == "previous working day") {
-      c.schedule.on_non_working_day = Roll::previous_working_day;
-    } else if (*roll == "keep") {
-      c.schedule.on_non_working_day = Roll::none;
+    if (auto v = lookup<Roll>(*roll, {{"next working day", Roll::next_working_day},
+                                      {"previous working day", Roll::previous_working_day},
+                                      {"keep", Roll::none}})) {
+      c.schedule.on_non_working_day = *v;
     } else {
       sr.error(*sr.get("on_non_working_day"),
                "'on_non_working_day' must be \"next working day\", \"previous working day\" or \"keep\"");
