@@ -22,7 +22,7 @@ std::int64_t bound(const std::string& flag, const std::string& text, bool until,
   auto t = workflows::parse_local_time(text);
   if (!t) throw UsageError(flag + " must be YYYY-MM-DD or YYYY-MM-DDTHH:MM, found '" + text + "'");
   if (until && text.size() == 10) *t += date::days{1};
-  return reports::instant_of(*t, zone);
+  return workflows::to_utc(zone, *t).time_since_epoch().count();
 }
 
 std::string with_commas(std::int64_t n) {

@@ -8,7 +8,6 @@
 #include <cstdlib>
 
 #include <boost/asio.hpp>
-#include <toml++/toml.h>
 
 #include "cli/commands.h"
 #include "daemon/audit_anchor.h"
@@ -20,20 +19,13 @@ namespace asio = boost::asio;
 
 namespace {
 
-// A path from [daemon] in docketd.toml, resolved against the configuration
-// directory as the loader resolves it; `fallback` (relative to the same
-// directory) when the file or the key is missing. Only this one key is read,
-// so a configuration with errors elsewhere still names its socket and
-// database; `docket validate` explains the errors.
-fs::path daemon_path(const std::string& config_flag, const char* key, const char* fallback) {
-  fs::path dir = resolve_config_dir(config_flag);
-  try {
-    auto t = toml::parse_file((dir / "docketd.toml").string());
-    if (auto s = t.at_path(std::string("daemon.") + key).value<std::string>()) return (dir / *s).lexically_normal();
-  } catch (const toml::parse_error&) {
-    // Fall through to the default.
-  }
-  return (dir / fallback).lexically_normal();
+// docketd.toml read as the loader reads it (workflows/daemon_settings.h):
+// its settings hold even when the configuration has errors, so a broken
+// configuration still names its socket, database and audit files; `docket
+// validate` explains the errors.
+workflows::DaemonSettings daemon_settings(const std::string& config_flag) {
+  workflows::Diagnostics ignored;
+  return workflows::read_daemon_settings(resolve_config_dir(config_flag), ignored);
 }
 
 // The group that may use the socket: the socket's, else its directory's
@@ -55,26 +47,16 @@ std::string user_name() {
 fs::path resolve_socket(const std::string& flag, const std::string& config_flag) {
   if (!flag.empty()) return flag;
   if (const char* env = std::getenv("DOCKET_SOCKET"); env != nullptr && *env != '\0') return env;
-  return daemon_path(config_flag, "socket", "../var/docketd.sock");
+  return daemon_settings(config_flag).socket;
 }
 
 fs::path resolve_database(const std::string& flag, const std::string& config_flag) {
   if (!flag.empty()) return flag;
-  return daemon_path(config_flag, "database", "../var/docket.db");
+  return daemon_settings(config_flag).database;
 }
 
 workflows::AuditSettings audit_settings(const std::string& config_flag) {
-  workflows::AuditSettings a;
-  const fs::path dir = resolve_config_dir(config_flag);
-  try {
-    auto t = toml::parse_file((dir / "docketd.toml").string());
-    if (auto v = t.at_path("audit.key_file").value<std::string>()) a.key_file = (dir / *v).lexically_normal();
-    if (auto v = t.at_path("audit.credential").value<std::string>()) a.credential = *v;
-    if (auto v = t.at_path("audit.head_file").value<std::string>()) a.head_file = (dir / *v).lexically_normal();
-  } catch (const toml::parse_error&) {
-    // The defaults: beside the database.
-  }
-  return a;
+  return daemon_settings(config_flag).audit;
 }
 
 AuditFiles audit_files(const fs::path& db, const std::string& db_flag, const std::string& config_flag) {

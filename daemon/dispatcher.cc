@@ -186,9 +186,7 @@ Instant Dispatcher::quiet_ends(Instant now) const {
     } while (!cal.is_working_day(day));
   }
   const date::local_seconds start{(day.time_since_epoch() + q.from)};
-  auto info = cal.zone()->get_info(start);
-  if (info.result == date::local_info::nonexistent) return date::floor<std::chrono::seconds>(info.first.end);
-  return date::floor<std::chrono::seconds>(cal.zone()->to_sys(start, date::choose::earliest));
+  return workflows::to_utc(cal.zone(), start);
 }
 
 void Dispatcher::hold(const store::OutboxMessage& row, Instant until) {

@@ -237,10 +237,7 @@ void Docketd::start_clock() {
     throw failed(kExitUsage, "--virtual-clock must be YYYY-MM-DDTHH:MM, found '" + options_.virtual_clock + "'");
   }
   const auto& zone = config_->calendar(config_->daemon.calendar);
-  auto info = zone.zone()->get_info(*t);
-  Instant start = date::floor<std::chrono::seconds>(
-      info.result == date::local_info::nonexistent ? info.first.end : zone.zone()->to_sys(*t, date::choose::earliest));
-  rehearsal_ = std::make_unique<VirtualClock>(start);
+  rehearsal_ = std::make_unique<VirtualClock>(workflows::to_utc(zone.zone(), *t));
   clock_ = rehearsal_.get();
 }
 

@@ -27,14 +27,6 @@ namespace {
 // comes from the registry itself.
 bool step_may_run(const std::string& command) { return command != "clock" && command != "reload"; }
 
-Instant instant_of(const date::time_zone* tz, LocalTime t) {
-  // As docketd reads --virtual-clock: a time in the spring-forward gap is
-  // the moment the clocks go forward; an ambiguous one is the first.
-  auto info = tz->get_info(t);
-  if (info.result == date::local_info::nonexistent) return date::floor<std::chrono::seconds>(info.first.end);
-  return date::floor<std::chrono::seconds>(tz->to_sys(t, date::choose::earliest));
-}
-
 std::string two(unsigned v) { return (v < 10 ? "0" : "") + std::to_string(v); }
 
 // TOML values as the JSON the control socket takes. Dates and local
@@ -358,9 +350,9 @@ std::optional<Scenario> load_scenario(const fs::path& path, Diagnostics& diags) 
   if (diags.size() > errors_before || !sc.config || !start || !end) return std::nullopt;
   sc.start = *start;
   sc.end = *end;
-  sc.start_instant = instant_of(sc.zone(), sc.start);
-  sc.end_instant = instant_of(sc.zone(), sc.end);
-  for (auto& s : sc.steps) s.instant = instant_of(sc.zone(), s.at);
+  sc.start_instant = workflows::to_utc(sc.zone(), sc.start);
+  sc.end_instant = workflows::to_utc(sc.zone(), sc.end);
+  for (auto& s : sc.steps) s.instant = workflows::to_utc(sc.zone(), s.at);
   return sc;
 }
 

@@ -32,14 +32,6 @@ workflows::Day local_day(std::int64_t t, const date::time_zone* zone) {
   return workflows::Day{date::floor<date::days>(local).time_since_epoch()};
 }
 
-std::int64_t instant_of(workflows::LocalTime t, const date::time_zone* zone) {
-  auto info = zone->get_info(t);
-  std::chrono::sys_seconds s = info.result == date::local_info::nonexistent
-                                   ? date::floor<std::chrono::seconds>(info.first.end)
-                                   : date::floor<std::chrono::seconds>(zone->to_sys(t, date::choose::earliest));
-  return s.time_since_epoch().count();
-}
-
 workflows::Day database_today(store::Reader& reader, const date::time_zone* zone) {
   if (auto last = reader.last_audit(); last && last->clock == "virtual") {
     std::int64_t now = last->at;

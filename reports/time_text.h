@@ -17,10 +17,6 @@ std::string local_iso(std::int64_t unix_seconds, const date::time_zone* zone);  
 std::string utc_iso(std::int64_t unix_seconds);                                    // 2026-03-02T09:30:00Z
 workflows::Day local_day(std::int64_t unix_seconds, const date::time_zone* zone);
 
-// The instant a local wall-clock time names: the earlier of an hour that
-// happens twice, the end of one skipped when the clocks go forward.
-std::int64_t instant_of(workflows::LocalTime t, const date::time_zone* zone);
-
 // "Today" for a report: the day of the database's own clock when it was last
 // run on a virtual clock (a rehearsal), else today's date on `zone`.
 workflows::Day database_today(store::Reader& reader, const date::time_zone* zone);

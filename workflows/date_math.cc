@@ -88,17 +88,9 @@ Shifted shift(const Calendar& cal, Day from, Duration d, Direction dir) {
 }
 
 LocalTime shift_hours(const Calendar& cal, LocalTime from, int hours, Direction dir) {
-  // An ambiguous local time (the repeated hour in October) is read as the
-  // earlier instant; a non-existent one (the skipped hour in March) as the
-  // instant the clocks jumped.
+  // `from` is read as to_utc() reads every local time (dates.h).
   const date::time_zone* tz = cal.zone();
-  auto info = tz->get_info(from);
-  date::sys_time<std::chrono::minutes> instant;
-  if (info.result == date::local_info::nonexistent) {
-    instant = date::floor<std::chrono::minutes>(info.first.end);
-  } else {
-    instant = date::floor<std::chrono::minutes>(tz->to_sys(from, date::choose::earliest));
-  }
+  auto instant = date::floor<std::chrono::minutes>(to_utc(tz, from));
   instant += std::chrono::hours{dir == Direction::after ? hours : -hours};
   return date::floor<std::chrono::minutes>(tz->to_local(instant));
 }

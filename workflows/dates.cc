@@ -75,6 +75,12 @@ void put_digits(char* at, unsigned value, int width) {
 
 }  // namespace
 
+std::chrono::sys_seconds to_utc(const date::time_zone* zone, date::local_seconds t) {
+  const auto info = zone->get_info(t);
+  if (info.result == date::local_info::nonexistent) return info.first.end;
+  return zone->to_sys(t, date::choose::earliest);
+}
+
 std::string iso(Day d) {
   const Parts p = parts(d);
   if (!p.plain) return date::format("%F", d);

@@ -4,6 +4,7 @@
 // A `Day` is a civil date (no time zone); a `LocalTime` is a wall-clock time
 // on the calendar's time zone (Europe/London for England and Wales). Instants
 // in UTC belong to the daemon and store; definitions and plans work in days.
+// to_utc() is the one place a wall-clock time becomes an instant.
 
 #include <chrono>
 #include <optional>
@@ -11,6 +12,7 @@
 #include <string_view>
 
 #include <date/date.h>
+#include <date/tz.h>
 
 namespace docket::workflows {
 
@@ -22,6 +24,15 @@ using LocalTime = date::local_time<std::chrono::minutes>;
 std::optional<Day> parse_day(std::string_view text);
 // YYYY-MM-DD or YYYY-MM-DDTHH:MM (also with a space instead of T).
 std::optional<LocalTime> parse_local_time(std::string_view text);
+
+// The instant a wall-clock time on `zone` names. Every part of docket reads
+// local times by this one rule:
+//  - a time in the hour skipped when the clocks go forward (01:30 on the last
+//    Sunday of March in London) is the moment they jumped (01:00 UTC);
+//  - a time in the hour that happens twice when they go back (01:30 on the
+//    last Sunday of October) is the earlier of the two (00:30 UTC, still
+//    summer time).
+std::chrono::sys_seconds to_utc(const date::time_zone* zone, date::local_seconds t);
 
 std::string iso(Day d);                  // 2026-03-23
 std::string iso(LocalTime t);            // 2026-03-23T14:30

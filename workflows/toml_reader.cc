@@ -1,16 +1,76 @@
 #include "workflows/toml_reader.h"
 
+#include <algorithm>
 #include <cctype>
+#include <fstream>
+#include <sstream>
 
 namespace docket::workflows::detail {
+namespace fs = std::filesystem;
+
+namespace {
+
+// toml++ words some common mistakes for parser writers; say them plainly.
+std::string plain_toml_error(const std::string& d) {
+  if (d.find("unescaped control characters") != std::string::npos) {
+    return "a string is not closed: add the closing quote on the same line";
+  }
+  if (auto k = d.find("cannot redefine existing "); k != std::string::npos) {
+    auto q = d.find('\'', k);
+    std::string name = q == std::string::npos ? std::string{} : " " + d.substr(q);
+    return "a key or table is set twice:" + name + "; each key may appear once in its table";
+  }
+  return d;
+}
+
+}  // namespace
+
+std::optional<ParsedFile> parse_text(const std::string& rel, std::string text, Diagnostics& diags) {
+  ParsedFile f{rel, std::move(text), {}};
+  try {
+    f.table = toml::parse(f.text, rel);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    diags.error({rel, b.line, b.column}, "TOML syntax error: " + plain_toml_error(std::string(e.description())));
+    return std::nullopt;
+  }
+  return f;
+}
+
+std::optional<ParsedFile> parse_file(const fs::path& dir, const std::string& rel, Diagnostics& diags) {
+  std::ifstream in(dir / rel, std::ios::binary);
+  if (!in) {
+    diags.error({rel, 0, 0}, "cannot read the file");
+    return std::nullopt;
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return parse_text(rel, buf.str(), diags);
+}
+
+std::vector<std::string> toml_files_in(const fs::path& dir, const std::string& sub) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir / sub, ec)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".toml") {
+      out.push_back(sub + "/" + entry.path().filename().string());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string stem(const std::string& rel) { return fs::path(rel).stem().string(); }
+
+SourcePos position(const std::string& file, const toml::node& n) {
+  const auto& b = n.source().begin;
+  return {file, b.line, b.column};
+}
 
 Reader::Reader(const toml::table& table, std::string file, Diagnostics& diags, std::string what)
     : table_(table), file_(std::move(file)), diags_(diags), what_(std::move(what)) {}
 
-SourcePos Reader::pos(const toml::node& n) const {
-  const auto& b = n.source().begin;
-  return {file_, b.line, b.column};
-}
+SourcePos Reader::pos(const toml::node& n) const { return position(file_, n); }
 
 SourcePos Reader::pos_in(const toml::node& n, std::size_t offset) const {
   SourcePos p = pos(n);
@@ -97,6 +157,16 @@ std::optional<std::int64_t> Reader::integer(std::string_view key, bool required)
   if (const auto* i = n->as_integer()) return i->get();
   error(*n, "'" + std::string(key) + "' must be a whole number, found " + type_name(*n));
   return std::nullopt;
+}
+
+std::optional<std::int64_t> Reader::integer_in(std::string_view key, std::int64_t low, std::int64_t high) {
+  auto v = integer(key);
+  if (v && (*v < low || *v > high)) {
+    error(*get(key), "'" + std::string(key) + "' must be a whole number from " + std::to_string(low) + " to " +
+                         std::to_string(high) + ", found " + std::to_string(*v));
+    return std::nullopt;
+  }
+  return v;
 }
 
 std::optional<std::vector<std::string>> Reader::strings(std::string_view key) {
