@@ -22,17 +22,22 @@ store::OutboxMessage row(std::string ref, std::string payload) {
 }
 
 TEST(Notice, AReviewsNoticeIsStoredWithTheKeysItAlwaysHad) {
-  Notice n;
-  n.kind = "escalation";
-  n.ref = "RR-1";
-  n.type = "rapid-review";
-  n.type_title = "Rapid Review";
-  n.item = "rapid-review";
-  n.item_title = "Rapid review";
-  n.due = parse_day("2026-03-23");
-  n.role = "lead-reviewer";
-  n.rung = 1;
-  n.working_days_left = -2;
+  const Notice n{.kind = "escalation",
+                 .about = OwnerKind::review,
+                 .ref = "RR-1",
+                 .meeting = std::nullopt,
+                 .type = "rapid-review",
+                 .type_title = "Rapid Review",
+                 .item = "rapid-review",
+                 .item_title = "Rapid review",
+                 .due = parse_day("2026-03-23"),
+                 .due_at = std::nullopt,
+                 .role = "lead-reviewer",
+                 .late = false,
+                 .rung = 1,
+                 .repeat = 0,
+                 .note = {},
+                 .working_days_left = -2};
   EXPECT_EQ(notice_payload(n),
             R"({"due":"2026-03-23","kind":"escalation","late":false,"ref":"RR-1","role":"lead-reviewer","rung":1,)"
             R"("stage":"rapid-review","stage_title":"Rapid review","workflow":"rapid-review",)"
