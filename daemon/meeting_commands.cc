@@ -3,6 +3,7 @@
 // listing the meetings and chairs.
 
 #include <algorithm>
+#include <cassert>
 
 #include "daemon/engine.h"
 #include "daemon/input_rules.h"
@@ -77,7 +78,8 @@ Result Engine::step(const Caller& who, Meeting& m, MeetingEvent e, const std::st
   if (!marks.empty()) {
     if (Deadline* d = m.milestone_marking(marks); d != nullptr && !is_final(d->state)) {
       auto dt = deadline_transition(d->state, DeadlineEvent::meet);
-      if (dt.ok) d->state = dt.to;
+      assert(dt.ok && "every state but met and waived accepts meet");
+      d->state = dt.to;
       d->completed_on = today(cal);
       index(m.id, *d, Instant{});
       audit(batch, who.person, "milestone.met", m, d->stage->id,

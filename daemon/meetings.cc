@@ -6,6 +6,7 @@
 // meeting_commands.cc.
 
 #include <algorithm>
+#include <cassert>
 #include <set>
 
 #include "daemon/engine.h"
@@ -156,6 +157,7 @@ void Engine::fire(Meeting& m, Deadline& d, Instant now, store::Batch& batch) {
     if (overdue_at(cal, d) <= now) {
       bool happens = d.stage->marks != "notes-stand";
       if (!happens) {
+        // Refused until the notes are drafted: the milestone waits for them.
         auto t = meeting_transition(m.state, MeetingEvent::stand);
         if (t.ok) {
           m.state = t.to;
@@ -165,7 +167,8 @@ void Engine::fire(Meeting& m, Deadline& d, Instant now, store::Batch& batch) {
       }
       if (happens) {
         auto t = deadline_transition(d.state, DeadlineEvent::meet);
-        if (t.ok) d.state = t.to;
+        assert(t.ok && "a milestone that still fires is open, and open deadlines accept meet");
+        d.state = t.to;
         d.completed_on = d.due;
         audit(batch, "system", "milestone.met", m, d.stage->id, {{"on", iso(d.due)}, {"automatic", true}});
       }
@@ -187,6 +190,7 @@ void Engine::fire(Meeting& m, Deadline& d, Instant now, store::Batch& batch) {
             }};
   fire_deadline(d, *item, cal, now, emit);
   if (d.stage->marks == "papers-published" && reminded_before == 0 && d.reminders_sent > 0) {
+    // Only a meeting still scheduled becomes "papers due"; later ones are past it.
     auto t = meeting_transition(m.state, MeetingEvent::papers_near);
     if (t.ok) {
       m.state = t.to;

@@ -50,6 +50,19 @@ std::string json_text(const std::map<std::string, Day>& m) {
   return j.done();
 }
 
+// Why one of `r`'s open deadlines (other than those in state `skip`)
+// refuses `e`, if one does: a review-wide command checks every deadline
+// before it changes any, so a refused event is an error, never ignored.
+std::optional<std::string> refusal(const Review& r, DeadlineEvent e,
+                                   std::optional<DeadlineState> skip = std::nullopt) {
+  for (const auto& d : r.deadlines) {
+    if (is_final(d.state) || d.state == skip) continue;
+    auto t = deadline_transition(d.state, e);
+    if (!t.ok) return "stage '" + d.stage->id + "' of " + r.ref + ": " + t.error;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 bool Engine::may(const Caller& who, const std::string& command, const Review* r, const Stage* s) const {
@@ -257,12 +270,14 @@ Result Engine::pause(const Caller& who, const std::string& ref, const std::strin
   if (auto bad = text_problem(reason, kMaxReason, "the reason")) return Result::fail(*bad);
   auto t = review_transition(r->state, ReviewEvent::pause);
   if (!t.ok) return Result::fail("review " + ref + ": " + t.error);
+  // Every open deadline of an open review accepts the suspension; one that
+  // does not (a row written by hand) is refused before anything changes.
+  if (auto refused = refusal(*r, DeadlineEvent::suspend)) return Result::fail(*refused);
   r->state = t.to;
   r->paused_on = today(calendar_of(*r));
   for (auto& d : r->deadlines) {
     if (is_final(d.state)) continue;
-    auto dt = deadline_transition(d.state, DeadlineEvent::suspend);
-    if (dt.ok) d.state = dt.to;
+    d.state = deadline_transition(d.state, DeadlineEvent::suspend).to;
     unschedule(*r, d);
     d.next_fire = Instant{};
     save(batch, *r, d);
@@ -285,6 +300,9 @@ Result Engine::resume(const Caller& who, const std::string& ref, store::Batch& b
   if (!may(who, "resume", r, nullptr)) return Result::fail("you may not resume reviews; that needs one of the roles " + permitted("resume"));
   auto t = review_transition(r->state, ReviewEvent::resume);
   if (!t.ok) return Result::fail("review " + ref + ": " + t.error);
+  // A stage that opened during the pause (its opener completed meanwhile) is
+  // pending, never suspended: it has nothing to resume.
+  if (auto refused = refusal(*r, DeadlineEvent::resume, DeadlineState::pending)) return Result::fail(*refused);
   const Calendar& cal = calendar_of(*r);
   const Day today_ = today(cal);
   const Day paused_on = r->paused_on.value_or(today_);
@@ -309,8 +327,7 @@ Result Engine::resume(const Caller& who, const std::string& ref, store::Batch& b
       d.fixed_due = moved;
       if (d.due_at) d.due_at = *d.due_at + (today_ - paused_on);
     }
-    auto dt = deadline_transition(d.state, DeadlineEvent::resume);
-    if (dt.ok) d.state = dt.to;
+    if (d.state != DeadlineState::pending) d.state = deadline_transition(d.state, DeadlineEvent::resume).to;
   }
   r->state = t.to;
   r->paused_on.reset();
@@ -418,13 +435,15 @@ Result Engine::cancel(const Caller& who, const std::string& ref, const std::stri
   if (auto bad = text_problem(reason, kMaxReason, "the reason")) return Result::fail(*bad);
   auto t = review_transition(r->state, ReviewEvent::cancel);
   if (!t.ok) return Result::fail("review " + ref + ": " + t.error);
+  // Every state but met and waived accepts a waiver (deadline_machine.cc);
+  // checked all the same, before anything changes.
+  if (auto refused = refusal(*r, DeadlineEvent::waive)) return Result::fail(*refused);
   r->state = t.to;
   for (auto& d : r->deadlines) {
     if (is_final(d.state)) continue;
     unschedule(*r, d);
     d.next_fire = Instant{};
-    auto dt = deadline_transition(d.state, DeadlineEvent::waive);
-    if (dt.ok) d.state = dt.to;
+    d.state = deadline_transition(d.state, DeadlineEvent::waive).to;
     save(batch, *r, d);
   }
   audit(batch, who.person, "review.cancelled", *r, "", {{"reason", reason}});
