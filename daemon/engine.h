@@ -1,7 +1,17 @@
 #pragma once
 // The engine: the commands that change reviews and meetings, and the timed
 // events (reminders, the moment a deadline passes, escalation rungs) that
-// fall due.
+// fall due. A facade over its parts, each in its own file:
+// - review_commands.cc: start, complete, pause, resume, extend, waive,
+//   cancel, and who may run them; review_queries.cc: status, overdue,
+//   upcoming;
+// - meetings.cc: each body's meetings, their milestones and timing;
+//   meeting_commands.cc: recording a meeting's steps, and chairs;
+// - firing.cc: when a deadline's next notice falls and firing what is due,
+//   over the timer index (timer_index.h);
+// - review_cache.h: the reviews in memory; engine.cc: plans, refresh, and
+//   the audit and state rows a change writes;
+// - notice.h: what the outbox is told; review_text.h: a review as a reply.
 //
 // The engine writes nothing itself. Each command or timer tick appends what it
 // changed to a store::Batch (state rows, audit records, outbox messages); the
@@ -10,14 +20,9 @@
 // memory, is the truth a restart recovers from.
 //
 // Memory holds only what is needed now, so a country's reviews fit a small
-// machine and start-up reads nothing but meetings:
-// - reviews are read from the store when a command or a timed event needs
-//   them and kept in a bounded cache; a review changed since the last commit
-//   stays until it is committed;
-// - the timed events are read from the store in firing order, a chunk at a
-//   time, up to a cursor. Every stored one up to the cursor is in memory, and
-//   so is every one a meeting has or a review was given since it was read.
-// Without a store (unit tests) everything stays in memory.
+// machine and start-up reads nothing but meetings: reviews are cached
+// (review_cache.h) and timed events indexed a chunk at a time
+// (timer_index.h). Without a store (unit tests) everything stays in memory.
 // Times: deadlines are days (or wall-clock times for clock-hour limits) on
 // the definition's calendar; notices go out at `notify_at` local time on the
 // day they fall; instants are UTC seconds.
@@ -34,6 +39,10 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/clock.h"
+#include "daemon/notice.h"
+#include "daemon/review.h"
+#include "daemon/review_cache.h"
+#include "daemon/timer_index.h"
 #include "store/store.h"
 #include "workflows/config.h"
 #include "workflows/deadline_machine.h"
@@ -71,71 +80,6 @@ struct Result {
   nlohmann::json body() const { return text.empty() ? data : nlohmann::json::parse(text); }
 };
 
-struct Deadline {
-  const workflows::Stage* stage = nullptr;
-  workflows::DeadlineState state = workflows::DeadlineState::pending;
-  workflows::Day due{};
-  std::optional<workflows::LocalTime> due_at;
-  std::optional<workflows::Day> fixed_due;
-  workflows::Day opened_on{};
-  int reminders_sent = 0;
-  int rungs_sent = 0;
-  int repeats_sent = 0;
-  std::optional<workflows::Day> completed_on;  // met or waived on
-  std::string outcome;
-  bool extended = false;
-  Instant next_fire{};  // epoch means nothing more is timed
-};
-
-// A deadline as a store row (`owner` is a review's ref or a meeting's id),
-// and back. `stage` must be the definition's stage the row names.
-store::DeadlineRecord to_record(const std::string& owner, const Deadline& d);
-Deadline from_record(const store::DeadlineRecord& rec, const workflows::Stage* stage);
-
-struct Review {
-  std::string ref;
-  std::string workflow;
-  std::string version;
-  std::string title;
-  std::string parent_ref;
-  // The configuration the review runs on and its definition in it. A reload
-  // leaves both alone: a running review keeps the version it started with.
-  std::shared_ptr<const workflows::Config> config;
-  const workflows::ReviewDefinition* definition = nullptr;
-  std::shared_ptr<const workflows::ReviewDefinition> pinned;  // owns `definition` when restored from stored text
-  workflows::ReviewState state = workflows::ReviewState::open;
-  workflows::LocalTime start{};
-  bool start_has_time = false;
-  std::map<std::string, std::string> assignments;  // role -> person
-  std::map<std::string, workflows::Day> dates;
-  std::optional<workflows::Day> paused_on;
-  std::int64_t created_at = 0;
-  std::vector<Deadline> deadlines;  // opened stages, in definition order
-  // The engine's generation this review last changed in (Engine::seal); a
-  // review changed after the last committed generation must stay cached.
-  std::uint64_t changed_in = 0;
-
-  Deadline* deadline(const std::string& stage);
-};
-
-// One meeting of a body. Its milestones are deadlines like a review's stages.
-struct Meeting {
-  std::string id;  // "@executive/2026-06-09": the body and the date first planned
-  std::shared_ptr<const workflows::Config> config;
-  const workflows::MeetingCycle* cycle = nullptr;
-  std::string version;
-  workflows::Day planned{};
-  workflows::Day date{};
-  workflows::MeetingState state = workflows::MeetingState::scheduled;
-  std::vector<std::string> attended;
-  int quorate = -1;  // -1 unknown, 0 inquorate, 1 quorate
-  std::vector<std::string> amendments;
-  std::string moved_reason;
-  std::vector<Deadline> milestones;
-
-  Deadline* milestone_marking(const std::string& step);
-};
-
 struct StartArgs {
   std::string workflow;
   std::string ref;
@@ -157,12 +101,12 @@ class Engine {
 
   // The caller has committed every batch the engine filled so far: reviews
   // changed since may now leave the cache.
-  void committed();
+  void committed() { cache_.committed(timers_); }
   // For a caller that commits one batch while the engine fills the next:
   // seal() closes the changes made so far and names them; committed(sealed)
   // says those are on disk. Reviews changed after the seal stay cached.
-  std::uint64_t seal() { return generation_++; }
-  void committed(std::uint64_t sealed);
+  std::uint64_t seal() { return cache_.seal(); }
+  void committed(std::uint64_t sealed) { cache_.committed(sealed, timers_); }
 
   // How much a store-backed engine keeps in memory: reviews left cached after
   // a commit, and stored timed events read at once.
@@ -170,7 +114,10 @@ class Engine {
     std::size_t cached_reviews = 20000;
     int timer_chunk = 20000;
   };
-  void set_limits(Limits limits) { limits_ = limits; }
+  void set_limits(Limits limits) {
+    cache_.set_limit(limits.cached_reviews);
+    timers_.set_chunk(limits.timer_chunk);
+  }
 
   // Swaps in a new configuration for everything that starts from now on and
   // for routing (who holds a role); running reviews keep their definitions.
@@ -243,23 +190,15 @@ class Engine {
 
   // Open and paused reviews (in the store, if there is one).
   std::size_t review_count();
-  std::size_t cached_reviews() const { return reviews_.size(); }
+  std::size_t cached_reviews() const { return cache_.size(); }
   // Reviews read from the store since the engine was made.
-  std::size_t reviews_read() const { return reviews_read_; }
-  std::size_t timed_in_memory() const { return timed_.size(); }
+  std::size_t reviews_read() const { return cache_.reads(); }
+  std::size_t timed_in_memory() const { return timers_.size(); }
 
  private:
-  const workflows::Calendar& calendar_of(const Review& r) const { return r.config->calendar_of(*r.definition); }
+  const workflows::Calendar& calendar_of(const Review& r) const { return r.calendar(); }
   // The review, from memory or else from the store; nullptr if there is none.
-  Review* find(const std::string& ref);
-  Review* load_review(const store::ReviewRecord& rec, const std::vector<store::DeadlineRecord>& rows);
-  const workflows::ReviewDefinition* definition_for(const store::ReviewRecord& rec, Review& r);
-  // Reads stored timed events up to the earliest one in memory.
-  void top_up();
-  void evict();
-  // The reviews named by `stored` (refs from a store query) and those changed
-  // since the last commit, each once, in ref order.
-  std::vector<Review*> reviews_among(const std::vector<std::string>& stored);
+  Review* find(const std::string& ref) { return cache_.find(ref); }
   workflows::Day today(const workflows::Calendar& cal) const;
   Instant at_notify_time(const workflows::Calendar& cal, workflows::Day d) const;
   Instant instant_of(const workflows::Calendar& cal, workflows::LocalTime t) const;
@@ -272,6 +211,9 @@ class Engine {
   // and what is completed or fixed. Reviews with the same inputs (all those of
   // one type started the same day and not yet completed) share one plan.
   std::shared_ptr<const workflows::ReviewPlan> plan_of(const Review& r);
+  // A notice more than this after its time is marked late.
+  static constexpr std::chrono::minutes kLateAfter{5};
+  static const workflows::PlannedItem* item_for(const workflows::ReviewPlan& plan, const std::string& stage);
   // Deadline timing and firing, shared by review stages and meeting milestones.
   struct Emit {
     std::function<void(const std::string& kind, int index, int repeat, const std::vector<std::string>& roles,
@@ -285,7 +227,7 @@ class Engine {
   Instant next_fire_of(const Deadline& d, const workflows::PlannedItem& item, const workflows::Calendar& cal) const;
   void fire_deadline(Deadline& d, const workflows::PlannedItem& item, const workflows::Calendar& cal, Instant now,
                      const Emit& emit);
-  void index(const std::string& owner, Deadline& d, Instant next);
+  void index(const std::string& owner, Deadline& d, Instant next) { timers_.set(owner, d, next); }
 
   void schedule(Review& r, Deadline& d);
   void schedule(Review& r, Deadline& d, const workflows::ReviewPlan& plan);
@@ -293,7 +235,18 @@ class Engine {
   void fire(Review& r, Deadline& d, Instant now, store::Batch& batch);
   void notify(const Review& r, const Deadline& d, const std::string& kind, int index, int repeat,
               const std::vector<std::string>& roles, Instant due_instant, Instant now, store::Batch& batch);
+  // Whom a notice to `role` about `r` reaches, and why someone else hears
+  // (`note`) when nobody holds the role on the review.
+  std::vector<std::string> recipients(const Review& r, const std::string& role, std::string& note) const;
+  // Queues notice `n` for each of `people` not `addressed` yet, each row
+  // keyed `key` and the person.
+  void queue(const Notice& n, const std::string& key, const std::vector<std::string>& people,
+             std::set<std::string>& addressed, Instant now, store::Batch& batch) const;
   void maybe_close(Review& r, store::Batch& batch, const std::string& actor);
+  // The review an outcome of `r`'s stage starts (its `data` says which, or
+  // why it did not start).
+  void start_follow_on(const Caller& who, Review& r, const std::string& stage_id, const workflows::Outcome& chosen,
+                       workflows::Day day, nlohmann::json& data, store::Batch& batch);
 
   Meeting* find_meeting(const std::string& body, const std::string& day, std::string& error);
   // The meeting, if `who` may record its steps; else nullptr and why.
@@ -325,24 +278,16 @@ class Engine {
              const std::string& stage, nlohmann::json details) const;
   void save(store::Batch& b, Review& r);
   void save(store::Batch& b, Review& r, const Deadline& d);
-  bool uncommitted(const Review& r) const { return r.changed_in > committed_through_; }
 
   bool may(const Caller& who, const std::string& command, const Review* r, const workflows::Stage* s) const;
+  // A review as the commands that change it answer (review_text.h).
   nlohmann::json review_json(const Review& r) const;
-  // review_json(r) written straight to text, byte for byte its dump (with
-  // invalid UTF-8 replaced, as replies are): every start answers with it.
-  std::string review_text(const Review& r) const;
-  nlohmann::json deadline_json(const Review& r, const Deadline& d) const;
 
   std::shared_ptr<const workflows::Config> config_;
   const Clock& clock_;
   store::Store* store_ = nullptr;
-  Limits limits_;
-  std::map<std::string, Review> reviews_;  // the cache (everything, without a store)
-  std::uint64_t generation_ = 1;         // the generation changes go into now
-  std::uint64_t committed_through_ = 0;  // every generation up to here is on disk
-  // Definitions of earlier versions, read from the stored text once each.
-  std::map<std::string, std::shared_ptr<const workflows::ReviewDefinition>> pinned_;
+  ReviewCache cache_;
+  TimerIndex timers_;
   // Plans by their inputs (see plan_of). Each keeps the configuration and
   // definition it was made from alive, so a key's addresses are never reused.
   struct SharedPlan {
@@ -354,10 +299,6 @@ class Engine {
   std::map<std::string, Meeting> meetings_;  // by id
   std::map<std::pair<std::string, std::string>, store::ChairRecord> chairs_;  // (body, year)
   int meetings_ensured_for_ = 0;  // the first year of the financial year last ensured
-  std::size_t reviews_read_ = 0;
-  std::set<store::TimerKey> timed_;
-  store::TimerKey cursor_;  // every stored timed event up to here is in timed_
-  bool drained_ = false;    // and there is none beyond it that is not in timed_
 };
 
 }  // namespace docket::daemon

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/notice.h"
 #include "workflows/date_math.h"
 #include "workflows/dates.h"
 
@@ -10,19 +11,6 @@ namespace docket::daemon {
 namespace {
 
 using nlohmann::json;
-
-std::string text_of(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return {};
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_boolean()) return it->get<bool>() ? "yes" : "no";
-  return it->dump();
-}
-
-std::string first_of(const json& j, const char* a, const char* b) {
-  std::string v = text_of(j, a);
-  return v.empty() ? text_of(j, b) : v;
-}
 
 std::string event_name(const std::string& kind) {
   if (kind == "reminder") return "Reminder";
@@ -47,50 +35,48 @@ workflows::Day local_day(const workflows::Config& config, Instant now) {
 
 notifiers::Values message_values(const store::OutboxMessage& m, const workflows::Config& config,
                                  const DeliverySettings& delivery, Instant now) {
-  json p = json::parse(m.payload, nullptr, false);
-  if (!p.is_object()) p = json::object();
+  const Notice n = read_notice(m);
   notifiers::Values v;
   for (const auto& name : message_placeholders()) v[name] = "";
   const workflows::Day today = local_day(config, now);
   v["kind"] = m.kind;
   v["event"] = event_name(m.kind);
   v["today"] = workflows::long_date(today);
-  v["workflow"] = first_of(p, "workflow", "body");
-  v["workflow_title"] = first_of(p, "workflow_title", "body_title");
-  v["stage"] = first_of(p, "stage", "milestone");
-  v["stage_title"] = first_of(p, "stage_title", "milestone_title");
-  const std::string meeting = text_of(p, "meeting");
-  if (auto day = workflows::parse_day(meeting)) v["meeting_date"] = workflows::long_date(*day);
+  v["workflow"] = n.type;
+  v["workflow_title"] = n.type_title;
+  v["stage"] = n.item;
+  v["stage_title"] = n.item_title;
+  if (n.meeting) v["meeting_date"] = workflows::long_date(*n.meeting);
   // A meeting is named by its date ("Executive meeting on 2026-06-09" reads
-  // from workflow_title and reference), not by the internal "@body/day".
-  const bool is_meeting = m.ref.starts_with('@');
-  v["reference"] = is_meeting ? "meeting on " + meeting : m.ref;
-  const std::string due = text_of(p, "due");
-  v["due_date"] = due;
-  if (auto day = workflows::parse_day(due)) {
-    v["due_date_long"] = workflows::long_date(*day);
-    const int left = workflows::working_days_between(daemon_calendar(config), today, *day);
+  // from workflow_title and reference), not by its stored key.
+  const bool is_meeting = n.about == OwnerKind::meeting;
+  v["reference"] = is_meeting ? "meeting on " + (n.meeting ? workflows::iso(*n.meeting) : std::string{}) : m.ref;
+  if (n.due) {
+    v["due_date"] = workflows::iso(*n.due);
+    v["due_date_long"] = workflows::long_date(*n.due);
+    const int left = n.days_left(daemon_calendar(config), today);
     v["days_left"] = std::to_string(std::max(left, 0));
     v["days_overdue"] = std::to_string(std::max(-left, 0));
   }
-  const std::string due_at = text_of(p, "due_at");
-  if (due_at.size() >= 16) v["due_time"] = due_at.substr(11, 5);
+  if (n.due_at) v["due_time"] = workflows::iso(*n.due_at).substr(11, 5);
   v["role"] = m.role;
   const workflows::Role* role = config.directory.role(m.role);
   v["role_title"] = role != nullptr ? role->title : m.role;
   v["person"] = m.person;
   const workflows::Person* person = config.directory.person(m.person);
   v["person_name"] = person != nullptr ? person->name : m.person;
-  v["rung"] = text_of(p, "rung");
+  if (n.rung > 0) v["rung"] = std::to_string(n.rung);
   v["late"] = m.late ? "yes" : "no";
-  v["note"] = text_of(p, "note");
-  // A published head of the audit trail (daemon/audit_publisher.h).
-  v["head_seq"] = text_of(p, "seq");
-  v["head_hash"] = text_of(p, "hash");
-  v["head_time"] = text_of(p, "published");
-  v["signature"] = text_of(p, "signature");
-  v["public_key"] = text_of(p, "public_key");
-  v["key_id"] = text_of(p, "key_id");
+  v["note"] = n.note;
+  if (m.kind == "audit-head") {
+    const AuditHeadNotice head = read_audit_head(m);
+    v["head_seq"] = head.seq;
+    v["head_hash"] = head.hash;
+    v["head_time"] = head.published;
+    v["signature"] = head.signature;
+    v["public_key"] = head.public_key;
+    v["key_id"] = head.key_id;
+  }
   if (delivery.link && !is_meeting) v["link"] = delivery.link->render(v);  // meetings have no page of their own
   return v;
 }

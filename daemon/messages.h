@@ -1,6 +1,7 @@
 #pragma once
 // From an outbox row to the message a person reads: the daemon knows
-// reviews, meetings and people; the notifiers know none of them.
+// reviews, meetings and people; the notifiers know none of them. A row's
+// payload is read as a typed notice (notice.h), never by its keys here.
 //
 // Values are worked out when the message is sent, not when it was queued, so
 // a reminder held overnight by quiet hours says "1 working day" in the

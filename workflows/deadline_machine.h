@@ -4,8 +4,12 @@
 // rung number is data kept beside the state), met, waived, suspended (its
 // review is paused).
 //
-// A Boost.MSM machine in deadline_machine.cc, applied as a transition function
-// like the review machine. An event no state accepts is refused with a reason.
+// A Boost.MSM machine in deadline_machine.cc. deadline_transition() is a pure
+// transition function, like the review machine's: it answers the next state
+// or why the event is refused, and does nothing else (its table has no
+// actions; the engine sends the notices and writes the records). An event no
+// state accepts is refused with a reason, which the caller must not drop: it
+// fails the command, or asserts why the state makes a refusal impossible.
 
 #include <optional>
 #include <string>

@@ -5,9 +5,14 @@
 // member asked for an amendment); notes stand (the record); presented (at
 // the next meeting of the body it reports to).
 //
-// A Boost.MSM machine in meeting_machine.cc, applied as a transition function
-// like the review and deadline machines. An event no state accepts is
-// refused with a reason; the state is then unchanged.
+// A Boost.MSM machine in meeting_machine.cc. meeting_transition() is a pure
+// transition function, like the review and deadline machines': it answers
+// the next state or why the event is refused, and does nothing else (its
+// table has no actions; the engine records the steps and moves the
+// milestones). An event no state accepts is refused with a reason and the
+// state is unchanged; the caller fails the command with it, or (for an event
+// that only sometimes applies, such as notes standing when their window
+// closes) says why it lets it pass.
 
 #include <optional>
 #include <string>

@@ -3,9 +3,14 @@
 //
 // The shape of the lifecycle is a Boost.MSM state machine (review_machine.cc,
 // the only file that pays its compile cost); what a review contains is data.
-// The machine is applied as a transition function: given the state a review
-// is in and an event, it answers the next state or why the event is refused,
-// so millions of reviews cost one enum each, not one machine each.
+//
+// review_transition() is a pure transition function: given the state a
+// review is in and an event, it answers the next state or why the event is
+// refused, and does nothing else. Its table has no actions; the effects
+// (timers, audit records, notices) are the caller's, after it has read the
+// answer. Millions of reviews cost one enum each, not one machine each.
+// A refused event (ok == false) is never to be dropped: the caller fails the
+// command with `error`, or asserts why its state cannot be refused.
 
 #include <optional>
 #include <string>
