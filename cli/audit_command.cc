@@ -152,72 +152,44 @@ std::string range(std::int64_t from, std::int64_t to) {
   return from == to ? "record " + std::to_string(from) : "records " + std::to_string(from) + " to " + std::to_string(to);
 }
 
-}  // namespace
+// --expect-head SEQ:HASH, as verify printed it; nullopt when not given.
+std::optional<std::pair<std::int64_t, std::string>> expected_head(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  const auto colon = text.find(':');
+  std::int64_t seq = 0;
+  try {
+    if (colon != std::string::npos) seq = std::stoll(text.substr(0, colon));
+  } catch (const std::exception&) {
+    seq = 0;
+  }
+  const std::string hash = colon == std::string::npos ? "" : text.substr(colon + 1);
+  if (seq < 1 || hash.size() < 16 || hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    throw UsageError("--expect-head must be SEQ:HASH as verify printed it (at least 16 hex digits), found '" + text +
+                     "'");
+  }
+  return std::make_pair(seq, hash);
+}
 
-int audit_verify_command(const VerifyOptions& o, std::ostream& out, std::ostream& err) {
-  std::optional<std::pair<std::int64_t, std::string>> expect;
-  if (!o.expect_head.empty()) {
-    const auto colon = o.expect_head.find(':');
-    std::int64_t seq = 0;
-    try {
-      if (colon != std::string::npos) seq = std::stoll(o.expect_head.substr(0, colon));
-    } catch (const std::exception&) {
-      seq = 0;
-    }
-    const std::string hash = colon == std::string::npos ? "" : o.expect_head.substr(colon + 1);
-    if (seq < 1 || hash.size() < 16 || hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
-      throw UsageError("--expect-head must be SEQ:HASH as verify printed it (at least 16 hex digits), found '" +
-                       o.expect_head + "'");
-    }
-    expect.emplace(seq, hash);
+// A trail found broken, or a head file that cannot be trusted.
+void print_broken(const store::ChainReport& report, const std::optional<std::string>& head_problem,
+                  const std::filesystem::path& file, std::ostream& out) {
+  // A head file that docketd did not write comes first: what the trail
+  // was compared with cannot be trusted.
+  if (head_problem) out << "audit trail BROKEN: the published head cannot be trusted: " << *head_problem << '\n';
+  if (report.broken) {
+    const auto& b = *report.broken;
+    out << (head_problem ? "and at record " : "audit trail BROKEN at record ") << b.seq << ": " << b.what << '\n';
+    if (b.seq == 2) out << "record 1 is intact\n";
+    if (b.seq > 2) out << "records 1 to " << b.seq - 1 << " are intact\n";
   }
-  auto db = open_database(o, NeedConfig::no, err, store::Schema::any);  // an old backup verifies as it is
-  if (!db) return 2;
-  const std::filesystem::path file = db->reader->path();
-  VerifyKey key = verify_key(o, file);
-  if (!o.key_file.empty() && !key.key) throw UsageError(key.problem);
-  const auto head_path = verify_head_path(o, file);
-  store::HeadFile head;
-  head = store::read_head_file(head_path, nullptr);  // its MAC is checked below, once the key is known to be right
-  if (!o.head_file.empty() && head.state == store::HeadFile::State::absent) {
-    throw UsageError("--head-file " + o.head_file + " does not exist");
-  }
+  out << "database: " << file.string() << '\n';
+  out << "restore the latest good backup (docket restore FILE) and keep this file for investigation\n";
+}
 
-  store::ChainOptions options;
-  options.key = key.key.get();
-  options.expect_head = expect;
-  if (head.state == store::HeadFile::State::unauthenticated) options.published = head.head;
-  auto progress = [&](std::int64_t n) { err << "verified " << with_commas(n) << " records\n"; };
-  if (o.verbose) options.progress = progress;
-  const auto report = store::verify_chain(*db->reader, options);
-
-  // The head file's MAC, with the trail's own key.
-  std::optional<std::string> head_problem;
-  if (head.state == store::HeadFile::State::bad) {
-    head_problem = head.problem;
-  } else if (head.state == store::HeadFile::State::unauthenticated && key.key && !report.wrong_key) {
-    const auto checked = store::read_head_file(head_path, key.key.get());
-    if (checked.state != store::HeadFile::State::authentic) head_problem = checked.problem;
-  }
-
-  if (report.broken || head_problem) {
-    // A head file that docketd did not write comes first: what the trail
-    // was compared with cannot be trusted.
-    if (head_problem) out << "audit trail BROKEN: the published head cannot be trusted: " << *head_problem << '\n';
-    if (report.broken) {
-      const auto& b = *report.broken;
-      out << (head_problem ? "and at record " : "audit trail BROKEN at record ") << b.seq << ": " << b.what << '\n';
-      if (b.seq == 2) out << "record 1 is intact\n";
-      if (b.seq > 2) out << "records 1 to " << b.seq - 1 << " are intact\n";
-    }
-    out << "database: " << file.string() << '\n';
-    out << "restore the latest good backup (docket restore FILE) and keep this file for investigation\n";
-    return 1;
-  }
-  if (report.records == 0) {
-    out << "audit trail empty: no records yet (" << file.string() << ")\n";
-    return 0;
-  }
+// A trail found whole: what was checked and how, and its head.
+void print_verified(const store::ChainReport& report, const std::optional<std::pair<std::int64_t, std::string>>& expect,
+                    const VerifyKey& key, const store::HeadFile& head, const std::filesystem::path& head_path,
+                    std::ostream& out) {
   const bool complete = report.unchecked == 0;
   out << (complete ? "audit trail intact: " : "audit trail NOT FULLY CHECKED: ") << with_commas(report.records)
       << " records, 1 to " << report.head_seq << '\n';
@@ -251,6 +223,51 @@ int audit_verify_command(const VerifyOptions& o, std::ostream& out, std::ostream
     out << "(keep the head somewhere docketd cannot write; `docket audit verify --expect-head " << report.head_seq
         << ':' << report.head_hash.substr(0, 16) << "` later also catches records cut from the end)\n";
   }
+}
+
+}  // namespace
+
+int audit_verify_command(const VerifyOptions& o, std::ostream& out, std::ostream& err) {
+  const auto expect = expected_head(o.expect_head);
+  auto db = open_database(o, NeedConfig::no, err, store::Schema::any);  // an old backup verifies as it is
+  if (!db) return 2;
+  const std::filesystem::path file = db->reader->path();
+  VerifyKey key = verify_key(o, file);
+  if (!o.key_file.empty() && !key.key) throw UsageError(key.problem);
+  const auto head_path = verify_head_path(o, file);
+  store::HeadFile head;
+  head = store::read_head_file(head_path, nullptr);  // its MAC is checked below, once the key is known to be right
+  if (!o.head_file.empty() && head.state == store::HeadFile::State::absent) {
+    throw UsageError("--head-file " + o.head_file + " does not exist");
+  }
+
+  store::ChainOptions options;
+  options.key = key.key.get();
+  options.expect_head = expect;
+  if (head.state == store::HeadFile::State::unauthenticated) options.published = head.head;
+  auto progress = [&](std::int64_t n) { err << "verified " << with_commas(n) << " records\n"; };
+  if (o.verbose) options.progress = progress;
+  const auto report = store::verify_chain(*db->reader, options);
+
+  // The head file's MAC, with the trail's own key.
+  std::optional<std::string> head_problem;
+  if (head.state == store::HeadFile::State::bad) {
+    head_problem = head.problem;
+  } else if (head.state == store::HeadFile::State::unauthenticated && key.key && !report.wrong_key) {
+    const auto checked = store::read_head_file(head_path, key.key.get());
+    if (checked.state != store::HeadFile::State::authentic) head_problem = checked.problem;
+  }
+
+  if (report.broken || head_problem) {
+    print_broken(report, head_problem, file, out);
+    return 1;
+  }
+  if (report.records == 0) {
+    out << "audit trail empty: no records yet (" << file.string() << ")\n";
+    return 0;
+  }
+  const bool complete = report.unchecked == 0;
+  print_verified(report, expect, key, head, head_path, out);
   return complete ? 0 : 3;
 }
 

@@ -52,7 +52,14 @@ Result start(const Command&, Services& s, const Caller& who, const Args& a, bool
   return s.engine.start(who, st, b);
 }
 
-Result complete(const Command&, Services& s, const Caller& who, const Args& a, bool, store::Batch& b) {
+// Access::Rule::stage_owner: a caller without the roles may complete the
+// stage they own.
+Result complete(const Command& c, Services& s, const Caller& who, const Args& a, bool by_role, store::Batch& b) {
+  const std::string ref = a.text("ref"), stage = a.text("stage");
+  if (auto owner = by_role ? std::nullopt : s.engine.stage_owner(who, ref, stage); owner && !owner->is_caller) {
+    return Result::fail(c.access.refused("complete stage '" + stage + "' of " + ref,
+                                         "its owner (" + (owner->role.empty() ? "none" : owner->role) + ")"));
+  }
   return s.engine.complete(who, a.text("ref"), a.text("stage"), a.text("outcome"), a.text("on"), b);
 }
 
@@ -88,33 +95,52 @@ Result upcoming(const Command&, Services& s, const Caller&, const Args& a, bool,
   return s.engine.upcoming(static_cast<int>(a.integer("days", 14)));
 }
 
+// Access::Rule::meeting_runner: a caller without the roles may record the
+// steps of a meeting whose body they chair or are the secretariat of.
+std::optional<Result> not_the_runner(const Command& c, Services& s, const Caller& who, const Args& a, bool by_role) {
+  if (by_role) return std::nullopt;
+  auto runner = s.engine.meeting_runner(who, a.text("body"), a.text("date"));
+  if (!runner || runner->is_caller) return std::nullopt;
+  return Result::fail(c.access.refused("record " + runner->meeting, "its chair or secretariat"));
+}
+
 Result meeting_list(const Command&, Services& s, const Caller&, const Args& a, bool, store::Batch&) {
   return s.engine.meeting_list(a.text("body"));
 }
 
-Result meeting_papers(const Command&, Services& s, const Caller& who, const Args& a, bool, store::Batch& b) {
+Result meeting_papers(const Command& c, Services& s, const Caller& who, const Args& a, bool by_role, store::Batch& b) {
+  if (auto refused = not_the_runner(c, s, who, a, by_role)) return *refused;
   return s.engine.meeting_papers(who, a.text("body"), a.text("date"), b);
 }
 
-Result meeting_held(const Command&, Services& s, const Caller& who, const Args& a, bool, store::Batch& b) {
+Result meeting_held(const Command& c, Services& s, const Caller& who, const Args& a, bool by_role, store::Batch& b) {
+  if (auto refused = not_the_runner(c, s, who, a, by_role)) return *refused;
   const auto attended = a.list("attended");
   if (attended.empty()) return Result::fail("a held meeting needs --attended PERSON... (who was there)");
   return s.engine.meeting_held(who, a.text("body"), a.text("date"), attended, b);
 }
 
-Result meeting_notes(const Command&, Services& s, const Caller& who, const Args& a, bool, store::Batch& b) {
+Result meeting_notes(const Command& c, Services& s, const Caller& who, const Args& a, bool by_role, store::Batch& b) {
+  if (auto refused = not_the_runner(c, s, who, a, by_role)) return *refused;
   return s.engine.meeting_notes(who, a.text("body"), a.text("date"), b);
 }
 
-Result meeting_amend(const Command&, Services& s, const Caller& who, const Args& a, bool, store::Batch& b) {
+// Access::Rule::amend_own: anyone may ask to amend the notes for
+// themselves; only the meeting's runner records it for someone else.
+Result meeting_amend(const Command& c, Services& s, const Caller& who, const Args& a, bool by_role, store::Batch& b) {
+  if (who.person != a.text("by") && not_the_runner(c, s, who, a, by_role)) {
+    return Result::fail("you may ask for amendments only for yourself; the secretariat may record them for others");
+  }
   return s.engine.meeting_amend(who, a.text("body"), a.text("date"), a.text("by"), b);
 }
 
-Result meeting_approve(const Command&, Services& s, const Caller& who, const Args& a, bool, store::Batch& b) {
+Result meeting_approve(const Command& c, Services& s, const Caller& who, const Args& a, bool by_role, store::Batch& b) {
+  if (auto refused = not_the_runner(c, s, who, a, by_role)) return *refused;
   return s.engine.meeting_approve(who, a.text("body"), a.text("date"), b);
 }
 
-Result meeting_move(const Command&, Services& s, const Caller& who, const Args& a, bool, store::Batch& b) {
+Result meeting_move(const Command& c, Services& s, const Caller& who, const Args& a, bool by_role, store::Batch& b) {
+  if (auto refused = not_the_runner(c, s, who, a, by_role)) return *refused;
   return s.engine.meeting_move(who, a.text("body"), a.text("date"), a.text("to"), a.text("reason"), b);
 }
 

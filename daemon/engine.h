@@ -129,7 +129,8 @@ class Engine {
   static std::vector<store::DefinitionText> definitions_of(const workflows::Config& config, std::int64_t now);
 
   // Commands. On success memory is changed and `batch` holds the change; on
-  // failure nothing is changed and the batch is untouched.
+  // failure nothing is changed and the batch is untouched. Who may run them
+  // is the command table's to decide (command_table.h), before they run.
   Result start(const Caller& who, const StartArgs& args, store::Batch& batch);
   Result complete(const Caller& who, const std::string& ref, const std::string& stage, const std::string& outcome,
                   const std::string& on, store::Batch& batch);
@@ -155,6 +156,23 @@ class Engine {
                       const std::string& reason, store::Batch& batch);
   Result chair_appoint(const Caller& who, const std::string& body, const std::string& person, const std::string& year,
                        store::Batch& batch);
+  // The command table's named rules (Access::Rule), for a caller who holds
+  // none of a command's roles. Each is nullopt when the review, stage or
+  // meeting is not known: the command itself then says what is wrong.
+  // A stage's owner: the person the review assigns the stage's owning role,
+  // or anyone who holds that role.
+  struct StageOwner {
+    std::string role;  // empty when the stage has no owner
+    bool is_caller = false;
+  };
+  std::optional<StageOwner> stage_owner(const Caller& who, const std::string& ref, const std::string& stage);
+  // A meeting's runner: the body's chair or secretariat.
+  struct MeetingRunner {
+    std::string meeting;  // as people name it: "the executive meeting on ..."
+    bool is_caller = false;
+  };
+  std::optional<MeetingRunner> meeting_runner(const Caller& who, const std::string& body, const std::string& day);
+
   // Creates the meetings of every cycle for the current and next financial
   // year that do not exist yet. Run at start, after a reload, and when the
   // financial year turns.
@@ -249,9 +267,6 @@ class Engine {
                        workflows::Day day, nlohmann::json& data, store::Batch& batch);
 
   Meeting* find_meeting(const std::string& body, const std::string& day, std::string& error);
-  // The meeting, if `who` may record its steps; else nullptr and why.
-  Meeting* meeting_to_record(const Caller& who, const std::string& body, const std::string& day, std::string& error);
-  bool may_run_meeting(const Caller& who, const Meeting& m) const;
   std::vector<workflows::PlannedItem> plan_of(const Meeting& m) const;
   void schedule(Meeting& m, Deadline& d);
   void refresh(Meeting& m);
@@ -279,7 +294,6 @@ class Engine {
   void save(store::Batch& b, Review& r);
   void save(store::Batch& b, Review& r, const Deadline& d);
 
-  bool may(const Caller& who, const std::string& command, const Review* r, const workflows::Stage* s) const;
   // A review as the commands that change it answer (review_text.h).
   nlohmann::json review_json(const Review& r) const;
 

@@ -22,64 +22,50 @@ struct BodyFigures {
   std::map<std::string, int> attended;  // agency -> meetings
 };
 
-}  // namespace
-
-MeetingsReport meetings_report(store::Reader& reader, const workflows::Config& config, const Period& period,
-                               workflows::Day today) {
-  std::map<std::string, BodyFigures> bodies;
-  for (const auto& [id, cycle] : config.cycles) bodies[id].has_quorum = !cycle.quorum.empty();
-  std::set<std::string> agencies;
-  for (const auto& m : reader.meetings_between(workflows::iso(period.from), workflows::iso(period.to))) {
-    BodyFigures& b = bodies[m.cycle];
-    ++b.planned;
-    const auto day = workflows::parse_day(m.date);
-    const bool held = was_held(m.state);
-    if (held) {
-      ++b.held;
-    } else if (day && *day < today) {
-      ++b.not_held;
-    } else {
-      ++b.to_come;
-    }
-    if (held && m.quorate == 1) ++b.quorate;
-    if (held && m.quorate == 0) ++b.inquorate;
-    if (held) {
-      std::set<std::string> present;
-      auto attended = nlohmann::json::parse(m.attended, nullptr, false);
-      if (attended.is_array()) {
-        for (const auto& p : attended) {
-          if (!p.is_string()) continue;
-          const auto* person = config.directory.person(p.get<std::string>());
-          present.insert(person != nullptr ? person->agency : "unknown");
-        }
-      }
-      for (const auto& a : present) {
-        ++b.attended[a];
-        agencies.insert(a);
-      }
-    }
-    // Papers and notes: the milestones marked by those steps, from the cycle's definition.
-    const auto cycle = config.cycles.find(m.cycle);
-    if (cycle == config.cycles.end()) continue;
-    for (const auto& d : reader.deadlines_of(m.id)) {
-      const workflows::Stage* s = cycle->second.milestone(d.stage);
-      if (s == nullptr || (s->marks != "papers-published" && s->marks != "notes-drafted")) continue;
-      const auto due = workflows::parse_day(d.due);
-      if (!due) continue;
-      const bool met = d.state == "met";
-      if (!met && (d.state == "waived" || *due >= today)) continue;  // not yet due
-      const bool on_time = met && workflows::parse_day(d.completed_on).value_or(*due) <= *due;
-      if (s->marks == "papers-published") {
-        ++b.papers_due;
-        b.papers_on_time += on_time ? 1 : 0;
-      } else {
-        ++b.notes_due;
-        b.notes_on_time += on_time ? 1 : 0;
-      }
+// The agencies present at a held meeting (`attended`: its person ids as JSON).
+void count_attendance(BodyFigures& b, const std::string& attended_json, const workflows::Config& config,
+                      std::set<std::string>& agencies) {
+  std::set<std::string> present;
+  auto attended = nlohmann::json::parse(attended_json, nullptr, false);
+  if (attended.is_array()) {
+    for (const auto& p : attended) {
+      if (!p.is_string()) continue;
+      const auto* person = config.directory.person(p.get<std::string>());
+      present.insert(person != nullptr ? person->agency : "unknown");
     }
   }
-  for (const auto& [id, cycle] : config.cycles) agencies.insert(cycle.quorum.begin(), cycle.quorum.end());
+  for (const auto& a : present) {
+    ++b.attended[a];
+    agencies.insert(a);
+  }
+}
 
+// Papers and notes: the milestones marked by those steps, from the cycle's definition.
+void count_milestones(BodyFigures& b, store::Reader& reader, const store::MeetingRecord& m,
+                      const workflows::Config& config, workflows::Day today) {
+  const auto cycle = config.cycles.find(m.cycle);
+  if (cycle == config.cycles.end()) return;
+  for (const auto& d : reader.deadlines_of(m.id)) {
+    const workflows::Stage* s = cycle->second.milestone(d.stage);
+    if (s == nullptr || (s->marks != "papers-published" && s->marks != "notes-drafted")) continue;
+    const auto due = workflows::parse_day(d.due);
+    if (!due) continue;
+    const bool met = d.state == "met";
+    if (!met && (d.state == "waived" || *due >= today)) continue;  // not yet due
+    const bool on_time = met && workflows::parse_day(d.completed_on).value_or(*due) <= *due;
+    if (s->marks == "papers-published") {
+      ++b.papers_due;
+      b.papers_on_time += on_time ? 1 : 0;
+    } else {
+      ++b.notes_due;
+      b.notes_on_time += on_time ? 1 : 0;
+    }
+  }
+}
+
+// The report's tables from the figures of each body.
+MeetingsReport tables(const std::map<std::string, BodyFigures>& bodies, const std::set<std::string>& agencies,
+                      const workflows::Config& config, const Period& period, workflows::Day today) {
   MeetingsReport r;
   const std::string when = period.label + " (" + workflows::short_date(period.from) + " to " +
                            workflows::short_date(period.to) + "), as of " + workflows::short_date(today);
@@ -135,6 +121,35 @@ MeetingsReport meetings_report(store::Reader& reader, const workflows::Config& c
   }
   for (const auto& line : names) r.attendance.notes.push_back("  " + line);
   return r;
+}
+
+}  // namespace
+
+MeetingsReport meetings_report(store::Reader& reader, const workflows::Config& config, const Period& period,
+                               workflows::Day today) {
+  std::map<std::string, BodyFigures> bodies;
+  for (const auto& [id, cycle] : config.cycles) bodies[id].has_quorum = !cycle.quorum.empty();
+  std::set<std::string> agencies;
+  for (const auto& m : reader.meetings_between(workflows::iso(period.from), workflows::iso(period.to))) {
+    BodyFigures& b = bodies[m.cycle];
+    ++b.planned;
+    const auto day = workflows::parse_day(m.date);
+    const bool held = was_held(m.state);
+    if (held) {
+      ++b.held;
+    } else if (day && *day < today) {
+      ++b.not_held;
+    } else {
+      ++b.to_come;
+    }
+    if (held && m.quorate == 1) ++b.quorate;
+    if (held && m.quorate == 0) ++b.inquorate;
+    if (held) count_attendance(b, m.attended, config, agencies);
+    count_milestones(b, reader, m, config, today);
+  }
+  for (const auto& [id, cycle] : config.cycles) agencies.insert(cycle.quorum.begin(), cycle.quorum.end());
+
+  return tables(bodies, agencies, config, period, today);
 }
 
 }  // namespace docket::reports

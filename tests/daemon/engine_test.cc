@@ -36,6 +36,14 @@ std::shared_ptr<const workflows::Config> shipped() {
   return config;
 }
 
+// A command as docketd runs it: through the command table, which decides who
+// may run it before the engine does anything.
+Result dispatch_as(Engine& engine, VirtualClock& clock, const Caller& who, const std::string& command, json args,
+                   store::Batch& b) {
+  Services s{engine, clock, &clock, {}, {}, {}};
+  return command_table().dispatch(s, who, Request{1, command, std::move(args)}, b);
+}
+
 class EngineTest : public ::testing::Test {
  protected:
   EngineTest() : clock_(utc("2026-03-02T08:00")), engine_(shipped(), clock_) {}
@@ -82,6 +90,10 @@ class EngineTest : public ::testing::Test {
     std::vector<std::string> out;
     for (const auto& m : b.outbox) out.push_back(m.key);
     return out;
+  }
+
+  Result as(const Caller& who, const std::string& command, json args, store::Batch& b) {
+    return dispatch_as(engine_, clock_, who, command, std::move(args), b);
   }
 
   VirtualClock clock_;
@@ -134,9 +146,8 @@ TEST_F(EngineTest, StartRefusalsChangeNothing) {
           "unknown person 'nobody' (expected one of: a-morgan, b-wilson, c-jones, d-evans, foundations, h-ahmed, "
           "home-office, j-okafor, k-davies, l-brown, m-clarke, national-panel, p-singh, r-hughes, s-patel or t-ward) "
           "in --assign lead-reviewer=nobody");
-  StartArgs a{"rapid-review", "RR-6", "", "", {}, {}};
   store::Batch b;
-  Result r = engine_.start(kMember, a, b);
+  Result r = as(kMember, "start", {{"workflow", "rapid-review"}, {"ref", "RR-6"}}, b);
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.error.find("you may not start reviews"), std::string::npos);
   EXPECT_EQ(engine_.review_count(), 1u);
@@ -290,14 +301,20 @@ TEST_F(EngineTest, RolesDecideWhoMayDoWhat) {
   store::Batch b;
   // The assigned lead reviewer may complete the stage they own; a group member may not.
   Caller lead{"c-jones", {"rlt-children-member", "partnership-member"}};
-  Result denied = engine_.complete(kMember, "RR-1", "rapid-review", "no-review", "", b);
+  const json completing{{"ref", "RR-1"}, {"stage", "rapid-review"}, {"outcome", "no-review"}};
+  Result denied = as(kMember, "complete", completing, b);
   EXPECT_FALSE(denied.ok);
   EXPECT_EQ(denied.error, "you may not complete stage 'rapid-review' of RR-1; that needs its owner (lead-reviewer) or "
                           "one of the roles administrator, business-manager or partnership-team");
-  EXPECT_FALSE(engine_.extend(lead, "RR-1", "rapid-review", "2026-04-20", "court", b).ok);
+  const json extending{{"ref", "RR-1"}, {"stage", "rapid-review"}, {"to", "2026-04-20"}, {"reason", "court"}};
+  EXPECT_FALSE(as(lead, "extend", extending, b).ok);
   EXPECT_TRUE(b.empty());
-  EXPECT_TRUE(engine_.extend(kManager, "RR-1", "rapid-review", "2026-04-20", "court", b).ok);
-  EXPECT_TRUE(engine_.complete(lead, "RR-1", "rapid-review", "no-review", "", b).ok);
+  EXPECT_TRUE(as(kManager, "extend", extending, b).ok);
+  EXPECT_TRUE(as(lead, "complete", completing, b).ok);
+  // Who holds the owning role may complete it too, assigned or not.
+  ASSERT_TRUE(start("rapid-review", "RR-2", "2026-03-02", {{"lead-reviewer", "c-jones"}}).ok);
+  Caller holder{"k-davies", {"lead-reviewer"}};
+  EXPECT_TRUE(as(holder, "complete", {{"ref", "RR-2"}, {"stage", "rapid-review"}, {"outcome", "no-review"}}, b).ok);
 }
 
 TEST_F(EngineTest, PauseStopsTheClockAndResumeKeepsTheDaysAlreadyRun) {
@@ -506,6 +523,10 @@ class MeetingTest : public ::testing::Test {
     return b;
   }
 
+  Result as(const Caller& who, const std::string& command, json args, store::Batch& b) {
+    return dispatch_as(engine_, clock_, who, command, std::move(args), b);
+  }
+
   VirtualClock clock_;
   Engine engine_;
   store::Batch setup_;
@@ -588,7 +609,9 @@ TEST_F(MeetingTest, RefusedMeetingEvents) {
             "exploitation-adults, exploitation-children, neglect, partnership, rlt-adults or rlt-children)");
   EXPECT_NE(engine_.meeting_papers(kManager, "executive", "2026-06-10", b).error.find("no executive meeting on Wed 10 Jun 2026"),
             std::string::npos);
-  EXPECT_FALSE(engine_.meeting_papers(kMember, "executive", "2026-06-09", b).ok);
+  EXPECT_EQ(as(kMember, "meeting-papers", {{"body", "executive"}, {"date", "2026-06-09"}}, b).error,
+            "you may not record the executive meeting on Tue 9 Jun 2026; that needs its chair or secretariat or one "
+            "of the roles administrator, business-manager or partnership-team");
   EXPECT_EQ(engine_.meeting_move(kManager, "executive", "2026-06-09", "2026-06-13", "room", b).error,
             "--to 2026-06-13 is not a working day (Sat 13 Jun 2026)");
   EXPECT_TRUE(b.empty()) << "refusals change nothing";
