@@ -1,5 +1,7 @@
 #include "daemon/audit_anchor.h"
 
+#include "daemon/log.h"
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -100,10 +102,10 @@ void write_public_key(const AuditAnchor& a) {
   try {
     store::write_file_atomically(pem, text, 0644);
   } catch (const std::exception& e) {
-    spdlog::warn("audit.public_key_unwritten path={} error=\"{}\"", pem.string(), e.what());
+    log::audit().warn("audit.public_key_unwritten path={} error=\"{}\"", pem.string(), e.what());
     return;
   }
-  spdlog::info("audit.public_key path={} key_id={}", pem.string(), a.key->id());
+  log::audit().info("audit.public_key path={} key_id={}", pem.string(), a.key->id());
 }
 
 }  // namespace
@@ -127,7 +129,7 @@ AuditAnchor open_audit_anchor(const workflows::AuditSettings& settings, const fs
   const store::HeadFile unchecked = store::read_head_file(a.paths.head, nullptr);
   a.key = load_or_make_key(a.paths, database, unchecked, a.key_created);
   if (a.key_created) {
-    spdlog::info("audit.key_created path={} key_id={} public_key={}", a.paths.key.string(), a.key->id(),
+    log::audit().info("audit.key_created path={} key_id={} public_key={}", a.paths.key.string(), a.key->id(),
                  a.key->public_key());
   }
   write_public_key(a);
@@ -145,7 +147,7 @@ StartCheck check_database_at_start(const fs::path& database, const AuditAnchor& 
            "\n`docket audit verify --db " + database.string() + "` (as the docket user) shows the trail's state.";
   };
   if (anchor.head.state == store::HeadFile::State::bad) {
-    spdlog::critical("audit.head_rejected path={} problem={}", anchor.paths.head.string(), anchor.head.problem);
+    log::audit().critical("audit.head_rejected path={} problem={}", anchor.paths.head.string(), anchor.head.problem);
     out.problem = "the published audit head is not trustworthy: " + anchor.head.problem +
                   ".\nPut back the key and the head file docketd wrote (from your backup). Otherwise move " +
                   anchor.paths.head.string() + " aside and check the trail as the docket user with `docket audit "
@@ -160,7 +162,7 @@ StartCheck check_database_at_start(const fs::path& database, const AuditAnchor& 
                     std::to_string(anchor.head.head.seq) + " of its audit trail on " +
                     store::utc_text(anchor.head.head.at) + " (" + anchor.paths.head.string() +
                     "): every record is gone.\n" + restore();
-      spdlog::critical("database.missing path={} published_seq={}", database.string(), anchor.head.head.seq);
+      log::audit().critical("database.missing path={} published_seq={}", database.string(), anchor.head.head.seq);
     }
     return out;
   }
@@ -168,7 +170,7 @@ StartCheck check_database_at_start(const fs::path& database, const AuditAnchor& 
   if (published) head = anchor.head.head;
   auto report = store::check_integrity(database, *anchor.key, head);
   if (report.problem) {
-    spdlog::critical("{} path={} problem={}", report.event, database.string(), *report.problem);
+    log::audit().critical("{} path={} problem={}", report.event, database.string(), *report.problem);
     if (report.event == "audit.broken" && report.chain.broken) {
       const auto& b = *report.chain.broken;
       out.problem = "the audit trail in " + database.string() + " does not verify at record " + std::to_string(b.seq) +
@@ -181,7 +183,7 @@ StartCheck check_database_at_start(const fs::path& database, const AuditAnchor& 
       out.problem = "the database " + database.string() + " is damaged: " + *report.problem + ".\n" + restore();
     }
   } else {
-    spdlog::info("database.checked path={} quick_check_ms={} audit_records={} verified_from={} chain_ms={} keyed_from={}",
+    log::audit().info("database.checked path={} quick_check_ms={} audit_records={} verified_from={} chain_ms={} keyed_from={}",
                  database.string(), report.quick_check_time.count(), report.chain.head_seq,
                  report.from_verified_point ? report.chain.head_seq - report.chain.records + 1 : 1,
                  report.chain_time.count(), report.chain.keyed_from);

@@ -1,5 +1,7 @@
 #include "daemon/audit_publisher.h"
 
+#include "daemon/log.h"
+
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -32,11 +34,11 @@ void AuditPublisher::publish(const char* reason, store::Batch& batch) {
   } catch (const std::exception& e) {
     // The head file lags; the next publication tries again. The trail is
     // only ever longer than the file says, which is no alarm.
-    spdlog::error("audit.head_unwritten path={} error={}", paths_.head.string(), e.what());
+    log::audit().error("audit.head_unwritten path={} error={}", paths_.head.string(), e.what());
   }
   const std::string statement = store::head_statement(p.seq, p.hash, p.at);
   const std::string signature = key_->sign(statement);
-  spdlog::info("audit.head seq={} hash={} at={} keyed_from={} signature={} reason={}", p.seq, p.hash,
+  log::audit().info("audit.head seq={} hash={} at={} keyed_from={} signature={} reason={}", p.seq, p.hash,
                store::utc_text(p.at), p.keyed_from, signature, reason);
   last_ = p;
   if (!notice) return;

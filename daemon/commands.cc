@@ -58,7 +58,7 @@ Result complete(const Command& c, Services& s, const Caller& who, const Args& a,
   const std::string ref = a.text("ref"), stage = a.text("stage");
   if (auto owner = by_role ? std::nullopt : s.engine.stage_owner(who, ref, stage); owner && !owner->is_caller) {
     return Result::fail(c.access.refused("complete stage '" + stage + "' of " + ref,
-                                         "its owner (" + (owner->role.empty() ? "none" : owner->role) + ")"));
+                                         owner->role.empty() ? "" : "its owner (" + owner->role + ")"));
   }
   return s.engine.complete(who, a.text("ref"), a.text("stage"), a.text("outcome"), a.text("on"), b);
 }

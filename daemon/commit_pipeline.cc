@@ -1,5 +1,7 @@
 #include "daemon/commit_pipeline.h"
 
+#include "daemon/log.h"
+
 #include <cstdlib>
 
 #include <spdlog/spdlog.h>
@@ -162,7 +164,7 @@ void CommitPipeline::advance_slice() {
   const bool more = engine_.fire_through(advance_->target, clock, open_, fire_chunk_);
   if (more) {
     open_.meta.emplace_back("virtual_now", std::to_string(clock.now().time_since_epoch().count()));
-    spdlog::info("clock.advancing reached={} to={}", date::format("%FT%TZ", clock.now()),
+    log::server().info("clock.advancing reached={} to={}", date::format("%FT%TZ", clock.now()),
                  date::format("%FT%TZ", advance_->target));
     return;  // on_written() asks for the next slice
   }
@@ -177,7 +179,7 @@ void CommitPipeline::advance_slice() {
 // an inspector sees the attempt, not only what succeeded. Refused reads
 // change nothing and are only logged.
 void CommitPipeline::refused(const Caller& who, const Request& request, const Result& r, store::Batch& batch) {
-  spdlog::info("command.refused command={} by={} error={}", request.command, who.person, r.error);
+  log::server().info("command.refused command={} by={} error={}", request.command, who.person, r.error);
   const bool known = registry_.args_of(request.command).has_value();
   if (known && !registry_.writes(request.command)) return;
   store::AuditSubject about;
@@ -306,7 +308,7 @@ void CommitPipeline::answer_synced() {
 [[noreturn]] void CommitPipeline::die(const std::string& error) {
   // Memory may now be ahead of the database: stop, and let a restart
   // recover from what was committed. Nothing unacknowledged is lost.
-  spdlog::critical("store.commit_failed error=\"{}\" stopping so a restart recovers from the database", error);
+  log::server().critical("store.commit_failed error=\"{}\" stopping so a restart recovers from the database", error);
   std::_Exit(70);
 }
 

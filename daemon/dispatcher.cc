@@ -1,5 +1,7 @@
 #include "daemon/dispatcher.h"
 
+#include "daemon/log.h"
+
 #include <pthread.h>
 
 #include <limits>
@@ -194,7 +196,7 @@ void Dispatcher::hold(const store::OutboxMessage& row, Instant until) {
   u.hold_until = until.time_since_epoch().count();
   updates_.push_back(u);
   busy_.emplace(row.id, row);
-  spdlog::info("notify.held key={} kind={} until={} reason=quiet_hours", row.key, row.kind,
+  log::delivery().info("notify.held key={} kind={} until={} reason=quiet_hours", row.key, row.kind,
                workflows::iso_utc(until));
 }
 
@@ -230,7 +232,7 @@ void Dispatcher::gather_digests() {
       busy_.emplace(item.id, item);
     }
     d.payload = json{{"items", ids}}.dump();
-    spdlog::info("notify.digest person={} items={} key={}", person, items.size(), d.key);
+    log::delivery().info("notify.digest person={} items={} key={}", person, items.size(), d.key);
     new_rows_.push_back(std::move(d));
   }
   if (!by_person.empty() && request_commit_) request_commit_();
@@ -452,13 +454,13 @@ void Dispatcher::settle(const store::OutboxMessage& row, const std::string& chan
     audit(row, "notification.dead",
           {{"id", row.id}, {"key", row.key}, {"channel", channel}, {"attempts", u.attempts}, {"reason", dead_reason},
            {"detail", d.detail}});
-    spdlog::error("notify.dead key={} channel={} attempts={} reason=\"{}\" detail=\"{}\"", row.key, channel,
+    log::delivery().error("notify.dead key={} channel={} attempts={} reason=\"{}\" detail=\"{}\"", row.key, channel,
                   u.attempts, dead_reason, d.detail);
   } else if (d.outcome != notifiers::Outcome::delivered) {
-    spdlog::warn("notify.retry key={} channel={} attempt={} next={} detail=\"{}\"", row.key, channel, u.attempts,
+    log::delivery().warn("notify.retry key={} channel={} attempt={} next={} detail=\"{}\"", row.key, channel, u.attempts,
                  iso_ms(u.next_attempt), d.detail);
   } else {
-    spdlog::info("notify.delivered key={} channel={} attempt={} kind={} ref={} person={} late={}", row.key, channel,
+    log::delivery().info("notify.delivered key={} channel={} attempt={} kind={} ref={} person={} late={}", row.key, channel,
                  u.attempts, row.kind, row.ref, row.person, row.late);
   }
   updates_.push_back(std::move(u));

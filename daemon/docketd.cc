@@ -1,5 +1,7 @@
 #include "daemon/docketd.h"
 
+#include "daemon/log.h"
+
 #include "daemon/build_info.h"
 
 #include <malloc.h>
@@ -81,7 +83,7 @@ void record_start_check(store::Batch& boot, const Clock& clock, const AuditAncho
                            store::verified_point_text(store::verified_point(chain), *anchor.key));
   }
   if (chain.keyed_from > 0 && anchor.head.state == store::HeadFile::State::absent) {
-    spdlog::warn("audit.head_missing path={} verified_to={}", anchor.paths.head.string(), chain.head_seq);
+    log::daemon().warn("audit.head_missing path={} verified_to={}", anchor.paths.head.string(), chain.head_seq);
     boot.audit.push_back(system_record(clock, "audit.head_missing",
                                        {{"head_file", anchor.paths.head.string()}, {"verified_to", chain.head_seq}}));
   }
@@ -266,7 +268,7 @@ void Docketd::open_store() {
   checked_ = std::move(check.report);
   try {
     secure_database_file(db_);
-    if (auto why = store::gathering_vfs_unavailable()) spdlog::warn("store.vfs name=system reason=\"{}\"", *why);
+    if (auto why = store::gathering_vfs_unavailable()) log::daemon().warn("store.vfs name=system reason=\"{}\"", *why);
     st_ = std::make_unique<store::Store>(db_, clock_->mode(), options_.wal, anchor_.key);
   } catch (const std::exception& e) {
     throw failed(1, std::string("cannot open the database: ") + e.what());
@@ -286,7 +288,7 @@ void Docketd::recover() {
         stored && std::from_chars(stored->data(), stored->data() + stored->size(), seconds).ec == std::errc{}) {
       const Instant was{std::chrono::seconds{seconds}};
       if (was > rehearsal_->now()) {
-        spdlog::info("clock.resumed at={} asked={}", date::format("%FT%TZ", was),
+        log::daemon().info("clock.resumed at={} asked={}", date::format("%FT%TZ", was),
                      date::format("%FT%TZ", rehearsal_->now()));
         rehearsal_->set(was);
       }
@@ -342,7 +344,7 @@ int Docketd::serve() {
   boost::asio::signal_set hangup(io, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_hangup = [&](const boost::system::error_code& ec, int) {
     if (ec) return;
-    spdlog::info("config.reload signal=SIGHUP");
+    log::daemon().info("config.reload signal=SIGHUP");
     pipeline.submit_internal(Request{"sighup", "reload", json::object()});
     hangup.async_wait(on_hangup);
   };
@@ -351,7 +353,7 @@ int Docketd::serve() {
   int stop_signal = 0;
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
-    spdlog::info("daemon.stopping signal={}", sig);
+    log::daemon().info("daemon.stopping signal={}", sig);
     systemd.stopping();
     hangup.cancel();
     stop_signal = sig;
@@ -369,7 +371,7 @@ int Docketd::serve() {
   secure_socket(sock_);
   dispatcher->start();
   publisher.start();
-  spdlog::info("daemon.ready socket={} database={} clock={} reviews={} timed={} config={} version={} commit={}",
+  log::daemon().info("daemon.ready socket={} database={} clock={} reviews={} timed={} config={} version={} commit={}",
                sock_.string(), db_.string(), clock.mode(), engine.review_count(), engine.timed_in_memory(),
                config_->hash.substr(0, 12), kVersion, kCommit);
   // READY=1 from inside the loop: the store is recovered and the socket accepts.
@@ -387,7 +389,7 @@ int Docketd::shut_down(boost::asio::io_context& io, CommitPipeline& pipeline, Di
   const auto until = std::chrono::steady_clock::now() + kStopGrace;
   while (!pipeline.idle() && io.run_one_until(until) > 0) {
   }
-  if (!pipeline.idle()) spdlog::warn("daemon.stop_grace_expired seconds={}", kStopGrace.count());
+  if (!pipeline.idle()) log::daemon().warn("daemon.stop_grace_expired seconds={}", kStopGrace.count());
   try {
     pipeline.write_all();  // no batch may still be in the writer's hands
     store::Batch bye;
@@ -397,10 +399,10 @@ int Docketd::shut_down(boost::asio::io_context& io, CommitPipeline& pipeline, Di
     publish_audit_head(publisher, *st_, "stop");
     st_.reset();
   } catch (const std::exception& e) {
-    spdlog::error("daemon.stopped_uncleanly error={}", e.what());
+    log::daemon().error("daemon.stopped_uncleanly error={}", e.what());
     return 1;
   }
-  spdlog::info("daemon.stopped signal={}", stop_signal);
+  log::daemon().info("daemon.stopped signal={}", stop_signal);
   return 0;
 }
 
@@ -412,7 +414,7 @@ Result Docketd::reload(const Caller& who, store::Batch& batch, Dispatcher& dispa
     std::string why;
     auto list = next.diagnostics.sorted();
     for (const auto& d : list) {
-      spdlog::error("config.reload_refused {}", workflows::format(d, dir_.string()));
+      log::daemon().error("config.reload_refused {}", workflows::format(d, dir_.string()));
       why += "\n" + workflows::format(d, dir_.string());
     }
     return Result::fail("the configuration in " + dir_.string() + " has " + std::to_string(list.size()) +
@@ -430,7 +432,7 @@ Result Docketd::reload(const Caller& who, store::Batch& batch, Dispatcher& dispa
                                        {"changed", summary["changed"]}});
   e.actor = who.person;
   batch.audit.push_back(std::move(e));
-  spdlog::info("config.reloaded config={} previous={} changed={}", fresh.hash.substr(0, 12),
+  log::daemon().info("config.reloaded config={} previous={} changed={}", fresh.hash.substr(0, 12),
                previous.substr(0, 12), summary["changed"].size());
   return Result{true, "", summary};
 }

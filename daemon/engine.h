@@ -2,9 +2,9 @@
 // The engine: the commands that change reviews and meetings, and the timed
 // events (reminders, the moment a deadline passes, escalation rungs) that
 // fall due. A facade over its parts, each in its own file:
-// - review_commands.cc: start, complete, pause, resume, extend, waive,
-//   cancel, and who may run them; review_queries.cc: status, overdue,
-//   upcoming;
+// - review_commands.cc: start, complete, pause, resume, extend, waive and
+//   cancel (who may run them is the command table's, command_table.h);
+//   review_queries.cc: status, overdue, upcoming;
 // - meetings.cc: each body's meetings, their milestones and timing;
 //   meeting_commands.cc: recording a meeting's steps, and chairs;
 // - firing.cc: when a deadline's next notice falls and firing what is due,

@@ -1,5 +1,7 @@
 #include "daemon/review_cache.h"
 
+#include "daemon/log.h"
+
 #include <algorithm>
 #include <set>
 
@@ -57,11 +59,11 @@ const ReviewDefinition* ReviewCache::definition_for(const store::ReviewRecord& r
         old->text = text->text;
         loaded = std::make_shared<const ReviewDefinition>(std::move(*old));
       } else if (current != nullptr) {
-        spdlog::warn("recover.definition_unfit workflow={} version={} runs_on={} error=\"{}\"", rec.workflow,
+        log::engine().warn("recover.definition_unfit workflow={} version={} runs_on={} error=\"{}\"", rec.workflow,
                      rec.version, current->version, format(diags.sorted().front()));
       }
     } else if (current != nullptr) {
-      spdlog::warn("recover.definition_missing workflow={} version={} runs_on={}", rec.workflow, rec.version,
+      log::engine().warn("recover.definition_missing workflow={} version={} runs_on={}", rec.workflow, rec.version,
                    current->version);
     }
     pin = pinned_.emplace(rec.version, std::move(loaded)).first;
@@ -78,7 +80,7 @@ Review* ReviewCache::load(const store::ReviewRecord& rec, const std::vector<stor
   r.config = config_;
   r.definition = definition_for(rec, r);
   if (r.definition == nullptr) {
-    spdlog::warn("recover.workflow_undefined ref={} workflow={} (the review is left as it is)", rec.ref, rec.workflow);
+    log::engine().warn("recover.workflow_undefined ref={} workflow={} (the review is left as it is)", rec.ref, rec.workflow);
     return nullptr;
   }
   r.ref = rec.ref;
@@ -104,7 +106,7 @@ Review* ReviewCache::load(const store::ReviewRecord& rec, const std::vector<stor
   for (const auto& row : rows) {
     const Stage* stage = r.definition->stage(row.stage);
     if (stage == nullptr) {
-      spdlog::warn("recover.stage_undefined ref={} stage={} (skipped)", rec.ref, row.stage);
+      log::engine().warn("recover.stage_undefined ref={} stage={} (skipped)", rec.ref, row.stage);
       continue;
     }
     Deadline d = from_record(row, stage);

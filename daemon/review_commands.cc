@@ -1,5 +1,6 @@
 // The review commands: start, complete, pause, resume, extend, waive and
-// cancel, and who may run them. Each checks everything before it changes
+// cancel (who may run them is the command table's), and the stage-owner rule
+// the table's `complete` applies. Each checks everything before it changes
 // anything, so a refusal leaves memory and the batch as they were.
 
 #include "daemon/engine.h"

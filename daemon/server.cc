@@ -1,5 +1,7 @@
 #include "daemon/server.h"
 
+#include "daemon/log.h"
+
 #include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -72,7 +74,7 @@ class Server::Connection : public Asker, public std::enable_shared_from_this<Con
     // One reply may be large (`status` of every review); it is a client
     // already this far behind that is dropped.
     if (unsent() > kCloseBytes) {
-      spdlog::warn("connection.closed reason=replies_unread bytes={}", unsent());
+      log::server().warn("connection.closed reason=replies_unread bytes={}", unsent());
       close();
       return;
     }
@@ -119,7 +121,7 @@ class Server::Connection : public Asker, public std::enable_shared_from_this<Con
         server_.pipeline_.record(
             store::audit_entry(now, "system", "access.refused", json{{"uid", cred.uid}, {"user", name}}.dump()));
       }
-      spdlog::warn("access.refused uid={} user={}", cred.uid, name);
+      log::server().warn("access.refused uid={} user={}", cred.uid, name);
       return;
     }
     known_ = true;
@@ -135,7 +137,7 @@ class Server::Connection : public Asker, public std::enable_shared_from_this<Con
       auto self = weak.lock();
       if (!self || self->closed_) return;
       if (self->waiting_ > 0) {
-        spdlog::info("connection.idle_kept waiting={}", self->waiting_);
+        log::server().info("connection.idle_kept waiting={}", self->waiting_);
         self->arm_idle();
       } else {
         self->close();
@@ -186,7 +188,7 @@ class Server::Connection : public Asker, public std::enable_shared_from_this<Con
       if (!take(std::move(line))) return;
       if (backlogged()) {
         paused_ = true;  // write_next() reads on once the client has caught up
-        spdlog::info("connection.paused unsent={} waiting={}", unsent(), waiting_);
+        log::server().info("connection.paused unsent={} waiting={}", unsent(), waiting_);
         return;
       }
       n = next_line();
@@ -336,7 +338,7 @@ void Server::stop() {
 void Server::accept() {
   acceptor_.async_accept([this](const boost::system::error_code& ec, local::socket socket) {
     if (ec) {
-      if (ec != asio::error::operation_aborted) spdlog::warn("socket.accept error={}", ec.message());
+      if (ec != asio::error::operation_aborted) log::server().warn("socket.accept error={}", ec.message());
       if (!stopping_ && ec != asio::error::operation_aborted) accept();
       return;
     }

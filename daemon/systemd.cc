@@ -1,5 +1,7 @@
 #include "daemon/systemd.h"
 
+#include "daemon/log.h"
+
 #include <grp.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -32,7 +34,7 @@ void ServiceManager::ready() {
   last_status_ = status_ ? status_() : std::string();
   notify("READY=1\nSTATUS=" + last_status_);
   if (watchdog_) {
-    spdlog::info("daemon.watchdog interval_ms={}",
+    log::daemon().info("daemon.watchdog interval_ms={}",
                  std::chrono::duration_cast<std::chrono::milliseconds>(*watchdog_).count());
     ping();
   }
@@ -140,6 +142,7 @@ void install_logging() {
     logger->set_pattern("%Y-%m-%dT%H:%M:%S%z %^%l%$ %v");
   }
   spdlog::set_default_logger(std::move(logger));
+  log::make_parts();
 }
 
 void restrict_file_creation() { ::umask(0077); }
@@ -148,7 +151,7 @@ void secure_database_file(const fs::path& db) {
   struct stat st {};
   if (::stat(db.c_str(), &st) != 0) return;  // created by SQLite under the umask
   if ((st.st_mode & 0077) != 0) {
-    spdlog::warn("store.permissions file={} mode={:o} narrowed to 600", db.string(), st.st_mode & 0777);
+    log::daemon().warn("store.permissions file={} mode={:o} narrowed to 600", db.string(), st.st_mode & 0777);
     ::chmod(db.c_str(), 0600);
   }
 }
@@ -165,7 +168,7 @@ void secure_socket(const fs::path& socket, const std::string& group_name) {
   struct stat st {};
   if (::stat(socket.c_str(), &st) == 0 && st.st_gid == gr.gr_gid) return;
   if (::chown(socket.c_str(), static_cast<uid_t>(-1), gr.gr_gid) != 0) {
-    spdlog::warn("socket.permissions path={} group={} error={}", socket.string(), group_name, std::strerror(errno));
+    log::daemon().warn("socket.permissions path={} group={} error={}", socket.string(), group_name, std::strerror(errno));
   }
 }
 
