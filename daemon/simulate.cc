@@ -3,6 +3,8 @@
 
 #include "daemon/simulate.h"
 
+#include "daemon/notice.h"
+
 #include <algorithm>
 #include <ostream>
 
@@ -25,11 +27,9 @@ SimNotification notification_of(const store::OutboxMessage& m) {
   n.person = m.person;
   n.role = m.role;
   n.late = m.late;
-  json payload = json::parse(m.payload, nullptr, false);
-  if (payload.is_object()) {
-    n.rung = payload.value("rung", 0);
-    n.repeat = payload.value("repeat", 0);
-  }
+  const Notice notice = read_notice(m);
+  n.rung = notice.rung;
+  n.repeat = notice.repeat;
   return n;
 }
 
