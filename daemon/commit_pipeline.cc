@@ -230,9 +230,9 @@ void CommitPipeline::launch() {
 
 void CommitPipeline::refresh_replies() {
   for (auto& [p, r] : open_answered_) {
-    if (!r.text.empty()) {
-      r.data = r.body();
-      r.text.clear();
+    if (!r.text_shows.empty()) {
+      if (auto now = engine_.review_text(r.text_shows); !now.empty()) r.text = std::move(now);
+      continue;
     }
     if (!r.ok || !r.data.contains("ref") || !r.data.contains("stages")) continue;
     auto now = engine_.status(r.data["ref"].get<std::string>());

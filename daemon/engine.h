@@ -71,12 +71,16 @@ struct Result {
   // The data already written as JSON text, by a command on the hot path
   // (`start`); then `data` is left empty and the reply carries this.
   std::string text;
+  // The review whose status `text` is, so that the answer can be written
+  // again from the review if it changes before the reply goes (a deadline
+  // firing in the same batch), without reading the text back.
+  std::string text_shows;
   // Not answered yet: whoever took the command over answers it later (a
   // long clock advance, run in slices between other work).
   bool deferred = false;
 
   static Result fail(std::string message) { return {false, std::move(message), nlohmann::json::object(), {}}; }
-  // The data, whichever way it was given.
+  // The data, whichever way it was given (for printing: `docket simulate`).
   nlohmann::json body() const { return text.empty() ? data : nlohmann::json::parse(text); }
 };
 

@@ -141,7 +141,9 @@ Result Engine::start(const Caller& who, const StartArgs& a, store::Batch& batch)
   record_text(batch, who.person, "review.started", stored.ref, "", details.done(), stored.version);
   save(batch, stored);
   refresh(stored, batch, who.person);
-  return {true, "", json::object(), daemon::review_text(stored, today(cal))};
+  Result started{true, "", json::object(), daemon::review_text(stored, today(cal))};
+  started.text_shows = stored.ref;
+  return started;
 }
 
 Result Engine::complete(const Caller& who, const std::string& ref, const std::string& stage_id,
