@@ -29,14 +29,19 @@ const std::vector<std::string> kChairs{"administrator", "business-manager", "exe
 
 // --- arguments shared by several commands ------------------------------------
 
-Arg ref_arg() { return {.name = "ref", .type = Type::reference, .required = true, .help = "The review's reference", .form = Form::positional}; }
+Arg ref_arg() {
+  return {.name = "ref", .type = Type::reference, .required = true, .help = "The review's reference",
+          .form = Form::positional};
+}
 Arg stage_arg() { return {.name = "stage", .required = true, .help = "The stage id", .form = Form::positional}; }
 Arg reason_arg(const char* help) { return {.name = "reason", .type = Type::reason, .required = true, .help = help}; }
 Arg body_arg(bool required = true) {
-  return {.name = "body", .required = required, .help = "The body (meeting cycle id), e.g. executive", .form = Form::positional};
+  return {.name = "body", .required = required, .help = "The body (meeting cycle id), e.g. executive",
+          .form = Form::positional};
 }
 Arg meeting_date_arg() {
-  return {.name = "date", .required = true, .help = "The meeting's date (YYYY-MM-DD)", .form = Form::positional, .metavar = "DATE"};
+  return {.name = "date", .required = true, .help = "The meeting's date (YYYY-MM-DD)", .form = Form::positional,
+          .metavar = "DATE"};
 }
 
 // --- handlers ------------------------------------------------------------------
@@ -189,11 +194,15 @@ CommandTable make_table() {
   t.add({.name = "start",
          .words = {"start"},
          .help = "Start a review: docket start rapid-review --ref RR-2026-014",
-         .args = {{.name = "workflow", .required = true, .help = "The review type, e.g. rapid-review", .form = Form::positional},
-                  {.name = "ref", .type = Type::new_reference, .required = true, .help = "The case reference (no names)"},
-                  {.name = "on", .help = "The day it started (YYYY-MM-DD, or YYYY-MM-DDTHH:MM); default now", .metavar = "DATE"},
+         .args = {{.name = "workflow", .required = true, .help = "The review type, e.g. rapid-review",
+                   .form = Form::positional},
+                  {.name = "ref", .type = Type::new_reference, .required = true,
+                   .help = "The case reference (no names)"},
+                  {.name = "on", .help = "The day it started (YYYY-MM-DD, or YYYY-MM-DDTHH:MM); default now",
+                   .metavar = "DATE"},
                   {.name = "title", .type = Type::title, .help = "A short title that identifies no one"},
-                  {.name = "assign", .type = Type::pairs, .help = "ROLE=PERSON for a per-review role (repeatable)", .metavar = "ROLE=PERSON"},
+                  {.name = "assign", .type = Type::pairs, .help = "ROLE=PERSON for a per-review role (repeatable)",
+                   .metavar = "ROLE=PERSON"},
                   {.name = "dates", .type = Type::pairs, .help = "NAME=YYYY-MM-DD for a date the review type asks for",
                    .flag = "--date", .metavar = "NAME=DATE"}},
          .access = {.roles = {"administrator", "business-manager", "partnership-team", "la-safeguarding-lead",
@@ -258,7 +267,8 @@ CommandTable make_table() {
   t.add({.name = "upcoming",
          .words = {"upcoming"},
          .help = "List deadlines falling due soon",
-         .args = {{.name = "days", .type = Type::integer, .help = "How many days ahead (default 14)", .min = 0, .max = 3660}},
+         .args = {{.name = "days", .type = Type::integer, .help = "How many days ahead (default 14)", .min = 0,
+                   .max = 3660}},
          .run = upcoming});
   t.add({.name = "clock",
          .words = {"clock"},
