@@ -277,6 +277,10 @@ class Engine {
   void fire(Meeting& m, Deadline& d, Instant now, store::Batch& batch);
   // The meeting milestone a timer key names, if it still fires then.
   bool fire_meeting(const store::TimerKey& k, Instant now, store::Batch& batch);
+  // A step that only marks a milestone (papers, notes, approval), on the
+  // meeting `body` holds on `day`.
+  Result step(const Caller& who, const std::string& body, const std::string& day, workflows::MeetingEvent e,
+              const std::string& marks, store::Batch& batch);
   Result step(const Caller& who, Meeting& m, workflows::MeetingEvent e, const std::string& marks, store::Batch& batch,
               nlohmann::json details);
   void notify(const Meeting& m, const Deadline* d, const std::string& kind, int index, int repeat,

@@ -61,6 +61,14 @@ std::optional<Engine::MeetingRunner> Engine::meeting_runner(const Caller& who, c
   return MeetingRunner{describe(*m), who.holds(m->cycle->chair) || who.holds(m->cycle->secretariat)};
 }
 
+Result Engine::step(const Caller& who, const std::string& body, const std::string& day, MeetingEvent e,
+                    const std::string& marks, store::Batch& batch) {
+  std::string error;
+  Meeting* m = find_meeting(body, day, error);
+  if (m == nullptr) return Result::fail(error);
+  return step(who, *m, e, marks, batch, json::object());
+}
+
 Result Engine::step(const Caller& who, Meeting& m, MeetingEvent e, const std::string& marks, store::Batch& batch,
                     json details) {
   auto t = meeting_transition(m.state, e);
@@ -89,10 +97,7 @@ Result Engine::step(const Caller& who, Meeting& m, MeetingEvent e, const std::st
 }
 
 Result Engine::meeting_papers(const Caller& who, const std::string& body, const std::string& day, store::Batch& batch) {
-  std::string error;
-  Meeting* m = find_meeting(body, day, error);
-  if (m == nullptr) return Result::fail(error);
-  return step(who, *m, MeetingEvent::publish_papers, "papers-published", batch, json::object());
+  return step(who, body, day, MeetingEvent::publish_papers, "papers-published", batch);
 }
 
 Result Engine::meeting_held(const Caller& who, const std::string& body, const std::string& day,
@@ -147,10 +152,7 @@ Result Engine::meeting_held(const Caller& who, const std::string& body, const st
 }
 
 Result Engine::meeting_notes(const Caller& who, const std::string& body, const std::string& day, store::Batch& batch) {
-  std::string error;
-  Meeting* m = find_meeting(body, day, error);
-  if (m == nullptr) return Result::fail(error);
-  return step(who, *m, MeetingEvent::draft_notes, "notes-drafted", batch, json::object());
+  return step(who, body, day, MeetingEvent::draft_notes, "notes-drafted", batch);
 }
 
 Result Engine::meeting_amend(const Caller& who, const std::string& body, const std::string& day, const std::string& by,
@@ -169,10 +171,7 @@ Result Engine::meeting_amend(const Caller& who, const std::string& body, const s
 }
 
 Result Engine::meeting_approve(const Caller& who, const std::string& body, const std::string& day, store::Batch& batch) {
-  std::string error;
-  Meeting* m = find_meeting(body, day, error);
-  if (m == nullptr) return Result::fail(error);
-  return step(who, *m, MeetingEvent::stand, "notes-stand", batch, json::object());
+  return step(who, body, day, MeetingEvent::stand, "notes-stand", batch);
 }
 
 Result Engine::meeting_move(const Caller& who, const std::string& body, const std::string& day, const std::string& to,
